@@ -1,0 +1,103 @@
+//! Sends an encoded request and reads the whole response, under a deadline.
+
+use std::time::{Duration, Instant};
+
+use crate::dialect::WireRequest;
+
+/// A response read in full.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers, names lowercase.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+    /// From send to the last body byte.
+    pub elapsed: Duration,
+}
+
+/// Why no response was read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TransportError {
+    /// The deadline passed first.
+    #[error("timed out after {} ms", .0.as_millis())]
+    Timeout(Duration),
+    /// Connecting failed, or the connection broke before the response was read.
+    #[error("connection failed: {0}")]
+    Connection(String),
+}
+
+/// The client: one reqwest client shared by every trial (connection pool included).
+#[derive(Clone)]
+pub struct Transport {
+    client: reqwest::Client,
+}
+
+impl Transport {
+    /// Builds the shared client. It must be created inside the runtime that uses it.
+    pub fn new() -> Transport {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(concat!("provcheck/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_else(|_| reqwest::Client::new());
+        Transport { client }
+    }
+
+    /// Sends `wire` to `base_url` (plus the dialect's path) with an optional auth header, and
+    /// reads the whole body before `timeout` expires.
+    pub async fn send(
+        &self,
+        base_url: &str,
+        wire: &WireRequest,
+        auth: Option<(&str, &str)>,
+        timeout: Duration,
+    ) -> Result<RawResponse, TransportError> {
+        let started = Instant::now();
+        let url = format!("{}{}", base_url.trim_end_matches('/'), wire.path);
+        let method = reqwest::Method::from_bytes(wire.method.as_bytes()).unwrap_or(reqwest::Method::POST);
+        let mut rb = self.client.request(method, &url);
+        for (k, v) in &wire.headers {
+            rb = rb.header(*k, v);
+        }
+        if let Some((k, v)) = auth {
+            rb = rb.header(k, v);
+        }
+        let body = serde_json::to_vec(&wire.body).unwrap_or_default();
+        let rb = rb.body(body);
+        let fut = async {
+            let resp = rb.send().await.map_err(|e| TransportError::Connection(error_chain(&e)))?;
+            let status = resp.status().as_u16();
+            let headers = resp
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect();
+            let body = resp.bytes().await.map_err(|e| TransportError::Connection(error_chain(&e)))?;
+            Ok(RawResponse { status, headers, body: body.to_vec(), elapsed: started.elapsed() })
+        };
+        match tokio::time::timeout(timeout, fut).await {
+            Ok(r) => r,
+            Err(_) => Err(TransportError::Timeout(timeout)),
+        }
+    }
+}
+
+impl Default for Transport {
+    fn default() -> Self {
+        Transport::new()
+    }
+}
+
+/// reqwest's Display stops at the outermost error; the cause is what helps.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        src = c.source();
+    }
+    s
+}

@@ -1,0 +1,124 @@
+//! Wire protocols. Each dialect encodes a [`ChatRequest`] into its request body, decodes a
+//! response into a [`Reply`], and checks its own response contract on the way, recording each
+//! breach in [`Reply::violations`] with the field it concerns. Dialects know nothing of suites.
+
+pub mod anthropic;
+mod json;
+pub mod ollama;
+pub mod openai;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::neutral::{ChatRequest, Reply};
+
+/// Which wire protocol a target speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DialectKind {
+    /// OpenAI chat completions, and every OpenAI-compatible server.
+    Openai,
+    /// Anthropic messages.
+    Anthropic,
+    /// Ollama's native `/api/*`.
+    Ollama,
+}
+
+impl DialectKind {
+    /// The dialect's name as written in suites and targets.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DialectKind::Openai => "openai",
+            DialectKind::Anthropic => "anthropic",
+            DialectKind::Ollama => "ollama",
+        }
+    }
+
+    /// All dialects.
+    pub const ALL: [DialectKind; 3] = [DialectKind::Openai, DialectKind::Anthropic, DialectKind::Ollama];
+
+    /// Encodes a chat request.
+    pub fn encode(self, req: &ChatRequest, opts: &WireOptions) -> WireRequest {
+        match self {
+            DialectKind::Openai => openai::encode(req, opts),
+            DialectKind::Anthropic => anthropic::encode(req, opts),
+            DialectKind::Ollama => ollama::encode(req, opts),
+        }
+    }
+
+    /// Decodes a (non-streamed) reply and checks the dialect's contract on it.
+    pub fn decode(self, status: u16, headers: &[(String, String)], body: &[u8]) -> Reply {
+        let mut reply = Reply { status, ..Reply::default() };
+        reply.raw = match serde_json::from_slice::<Value>(body) {
+            Ok(v) => v,
+            Err(e) => {
+                let preview: String = String::from_utf8_lossy(body).chars().take(120).collect();
+                reply.violations.push(format!("body is not JSON ({e}): {preview:?}"));
+                return reply;
+            }
+        };
+        match self {
+            DialectKind::Openai => openai::decode(&mut reply, headers),
+            DialectKind::Anthropic => anthropic::decode(&mut reply, headers),
+            DialectKind::Ollama => ollama::decode(&mut reply, headers),
+        }
+        reply
+    }
+
+    /// The header that carries the key, and its value for `key`.
+    pub fn auth_header(self, key: &str) -> (&'static str, String) {
+        match self {
+            DialectKind::Anthropic => ("x-api-key", key.to_string()),
+            DialectKind::Openai | DialectKind::Ollama => ("authorization", format!("Bearer {key}")),
+        }
+    }
+}
+
+/// Per-target choices that change the encoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireOptions {
+    /// OpenAI: which field carries the token limit.
+    pub token_param: TokenParam,
+    /// Anthropic: the `anthropic-version` header.
+    pub anthropic_version: String,
+    /// Anthropic requires `max_tokens`; this is sent when a scenario gives none.
+    pub default_max_tokens: u32,
+}
+
+impl Default for WireOptions {
+    fn default() -> Self {
+        WireOptions {
+            token_param: TokenParam::MaxCompletionTokens,
+            anthropic_version: "2023-06-01".to_string(),
+            default_max_tokens: 1024,
+        }
+    }
+}
+
+/// OpenAI's two names for the token limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenParam {
+    /// The current field (required by o-series and GPT-5 models).
+    MaxCompletionTokens,
+    /// The deprecated field most compatible servers still expect.
+    MaxTokens,
+}
+
+/// An encoded request, before the base URL and the key are added.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireRequest {
+    /// HTTP method.
+    pub method: &'static str,
+    /// Path relative to the target's base URL (`/chat/completions`, `/v1/messages`, ...).
+    pub path: &'static str,
+    /// Headers other than auth.
+    pub headers: Vec<(&'static str, String)>,
+    /// The JSON body.
+    pub body: Value,
+}
+
+/// Finds a header (case-insensitive).
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}

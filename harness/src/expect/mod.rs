@@ -1,0 +1,8 @@
+//! Expectations: what suites may ask of a reply ([`spec`]) and how an observation is judged
+//! against them ([`eval`]).
+
+pub mod eval;
+pub mod spec;
+
+pub use eval::{Finding, evaluate};
+pub use spec::Expect;

@@ -1,0 +1,255 @@
+//! What a scenario expects, as written in a suite. Every type here rejects unknown keys, so an
+//! expectation on a field that does not exist is a load error with its location.
+//!
+//! Regexes and JSON Schemas compile while the suite loads: a bad pattern is reported at its
+//! line, and no trial ever compiles one again.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+use crate::neutral::FinishReason;
+
+/// The expectations of one request step (applied to every concurrent copy).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// HTTP status of the reply.
+    pub status: Option<u16>,
+    /// The normalized finish reason, or any of a list.
+    pub finish_reason: Option<OneOrMany<FinishReason>>,
+    /// Checks on the assembled text.
+    pub text: Option<TextExpect>,
+    /// Checks on the text read as JSON.
+    pub json: Option<JsonExpect>,
+    /// Bounds on reported token usage.
+    pub usage: Option<UsageExpect>,
+    /// The error the request must end in.
+    pub error: Option<ErrorExpect>,
+    /// JSON-pointer checks on the raw reply body.
+    #[serde(default)]
+    pub raw: Vec<RawExpect>,
+    /// Wall-clock bounds on each request, in milliseconds.
+    pub elapsed_ms: Option<Bounds>,
+    /// Checks across the concurrent copies of the request.
+    pub concurrent: Option<ConcurrentExpect>,
+}
+
+/// One value or a list of accepted values.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany<T> {
+    /// Exactly this value.
+    One(T),
+    /// Any of these values.
+    Many(Vec<T>),
+}
+
+impl<T: PartialEq> OneOrMany<T> {
+    /// True when `v` is accepted.
+    pub fn accepts(&self, v: &T) -> bool {
+        match self {
+            OneOrMany::One(x) => x == v,
+            OneOrMany::Many(xs) => xs.contains(v),
+        }
+    }
+}
+
+/// Inclusive numeric bounds; either side may be open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bounds {
+    /// Lower bound, inclusive.
+    pub min: Option<u64>,
+    /// Upper bound, inclusive.
+    pub max: Option<u64>,
+}
+
+impl Bounds {
+    /// True when `v` lies within the bounds.
+    pub fn contains(&self, v: u64) -> bool {
+        self.min.is_none_or(|m| v >= m) && self.max.is_none_or(|m| v <= m)
+    }
+}
+
+impl fmt::Display for Bounds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.min, self.max) {
+            (Some(a), Some(b)) => write!(f, "{a}..={b}"),
+            (Some(a), None) => write!(f, ">= {a}"),
+            (None, Some(b)) => write!(f, "<= {b}"),
+            (None, None) => write!(f, "any"),
+        }
+    }
+}
+
+/// Checks on the reply text.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextExpect {
+    /// The text must (true) or must not (false) be non-empty.
+    pub non_empty: Option<bool>,
+    /// A substring the text must contain.
+    pub contains: Option<String>,
+    /// A substring the text must not contain.
+    pub not_contains: Option<String>,
+    /// A regex the text must match (searched, not anchored).
+    pub matches: Option<Pattern>,
+    /// The text's length limit, in characters.
+    pub max_chars: Option<usize>,
+}
+
+/// A compiled regular expression that remembers its source.
+#[derive(Clone)]
+pub struct Pattern(pub Arc<regex::Regex>);
+
+impl fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "/{}/", self.0.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Pattern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        regex::Regex::new(&s)
+            .map(|r| Pattern(Arc::new(r)))
+            .map_err(|e| serde::de::Error::custom(format!("invalid regex: {e}")))
+    }
+}
+
+/// Checks on the reply text read as JSON.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonExpect {
+    /// The text must (true) or must not (false) parse as JSON.
+    pub valid: Option<bool>,
+    /// A JSON Schema the parsed text must satisfy.
+    pub schema: Option<Schema>,
+}
+
+/// A compiled JSON Schema that remembers its source.
+#[derive(Clone)]
+pub struct Schema {
+    /// The schema as written.
+    pub source: Value,
+    /// The compiled validator, shared by every trial that uses it.
+    pub validator: Arc<jsonschema::Validator>,
+}
+
+impl fmt::Debug for Schema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Schema({})", self.source)
+    }
+}
+
+impl<'de> Deserialize<'de> for Schema {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let source = Value::deserialize(d)?;
+        let validator = jsonschema::validator_for(&source)
+            .map_err(|e| serde::de::Error::custom(format!("invalid JSON Schema: {e}")))?;
+        Ok(Schema { source, validator: Arc::new(validator) })
+    }
+}
+
+/// Bounds on token usage.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageExpect {
+    /// Usage must be reported (true) or may be absent (false, the default).
+    #[serde(default)]
+    pub present: bool,
+    /// Bounds on prompt tokens.
+    pub input_tokens: Option<Bounds>,
+    /// Bounds on generated tokens.
+    pub output_tokens: Option<Bounds>,
+}
+
+/// How a request failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The provider answered with a non-2xx status.
+    Http,
+    /// The client gave up at its deadline.
+    Timeout,
+    /// The connection failed or was cut.
+    Connection,
+}
+
+impl ErrorKind {
+    /// The name used in suites.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Http => "http",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Connection => "connection",
+        }
+    }
+}
+
+/// The error a request must end in.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorExpect {
+    /// What kind of failure (default: http when a status or type is given).
+    pub kind: Option<ErrorKind>,
+    /// The HTTP status.
+    pub status: Option<u16>,
+    /// The provider's error type, e.g. `invalid_request_error`.
+    #[serde(rename = "type")]
+    pub kind_name: Option<String>,
+    /// The provider's error code, e.g. `invalid_value`.
+    pub code: Option<String>,
+    /// A substring of the error message.
+    pub message_contains: Option<String>,
+}
+
+/// A JSON-pointer check on the raw reply body.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpect {
+    /// RFC 6901 pointer, e.g. `/choices/0/message/role`.
+    pub pointer: String,
+    /// The value there must equal this.
+    pub equals: Option<Value>,
+    /// The pointer must (true) or must not (false) resolve.
+    pub exists: Option<bool>,
+}
+
+/// Checks across the concurrent copies of a request.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConcurrentExpect {
+    /// Every copy got a reply with its own id.
+    #[serde(default)]
+    pub distinct_ids: bool,
+}
+
+impl Expect {
+    /// The names of the keys set, in the order they are checked (used to point failures at
+    /// their line).
+    pub fn keys(&self) -> BTreeSet<&'static str> {
+        let mut k = BTreeSet::new();
+        let pairs: [(&'static str, bool); 9] = [
+            ("status", self.status.is_some()),
+            ("finish_reason", self.finish_reason.is_some()),
+            ("text", self.text.is_some()),
+            ("json", self.json.is_some()),
+            ("usage", self.usage.is_some()),
+            ("error", self.error.is_some()),
+            ("raw", !self.raw.is_empty()),
+            ("elapsed_ms", self.elapsed_ms.is_some()),
+            ("concurrent", self.concurrent.is_some()),
+        ];
+        for (name, set) in pairs {
+            if set {
+                k.insert(name);
+            }
+        }
+        k
+    }
+}

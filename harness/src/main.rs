@@ -1,0 +1,6 @@
+//! The `provcheck` binary. Not `#[tokio::main]`: libtest-mimic owns the threads, and every
+//! trial blocks on the one runtime in `run::runtime()`.
+
+fn main() -> std::process::ExitCode {
+    provcheck::cli::main()
+}

@@ -1,0 +1,174 @@
+//! The provider-neutral vocabulary shared by dialects, the client and expectations.
+//!
+//! A [`ChatRequest`] is what a scenario asks for once its model alias has been resolved;
+//! a [`Reply`] is what any dialect decodes a response into. Neither knows about suites.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A chat request in provider-neutral form.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ChatRequest {
+    /// The concrete model name (aliases are resolved before this point).
+    pub model: String,
+    /// System and conversation messages in order.
+    pub messages: Vec<Message>,
+    /// Upper bound on generated tokens.
+    pub max_tokens: Option<u32>,
+    /// Sampling temperature.
+    pub temperature: Option<f64>,
+    /// Requested output format.
+    pub response_format: Option<ResponseFormat>,
+}
+
+/// One message of a conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// Who speaks. Kept as a string so malformed roles can be sent on purpose.
+    pub role: Role,
+    /// The text content.
+    pub content: String,
+}
+
+/// A message role. `Other` carries a role no dialect defines, for malformed-role scenarios.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    /// Instructions for the model.
+    System,
+    /// OpenAI's newer name for system instructions.
+    Developer,
+    /// The human turn.
+    User,
+    /// The model's turn.
+    Assistant,
+    /// A role that is not part of any dialect, sent verbatim.
+    Other(String),
+}
+
+impl Role {
+    /// The role's wire name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Role::System => "system",
+            Role::Developer => "developer",
+            Role::User => "user",
+            Role::Assistant => "assistant",
+            Role::Other(s) => s,
+        }
+    }
+
+    /// Parses a wire name; unknown names become [`Role::Other`].
+    pub fn parse(s: &str) -> Role {
+        match s {
+            "system" => Role::System,
+            "developer" => Role::Developer,
+            "user" => Role::User,
+            "assistant" => Role::Assistant,
+            other => Role::Other(other.to_string()),
+        }
+    }
+
+    /// True for the roles that carry instructions rather than conversation.
+    pub fn is_instruction(&self) -> bool {
+        matches!(self, Role::System | Role::Developer)
+    }
+}
+
+/// The output format a request asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResponseFormat {
+    /// Plain text (the default).
+    Text,
+    /// Any single JSON object ("JSON mode").
+    JsonObject,
+    /// JSON valid against a schema ("structured output").
+    JsonSchema {
+        /// Schema name (OpenAI requires one).
+        name: String,
+        /// The JSON Schema itself.
+        schema: Value,
+        /// Ask the provider to enforce the schema strictly.
+        strict: bool,
+    },
+}
+
+/// Why generation stopped, normalized across dialects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// Natural end or a stop sequence.
+    Stop,
+    /// The token limit was reached.
+    Length,
+    /// The model called a tool.
+    ToolCalls,
+    /// A content filter cut the output.
+    ContentFilter,
+    /// The model refused.
+    Refusal,
+    /// A value the dialect does not map (the raw value is kept beside it).
+    Other,
+}
+
+impl FinishReason {
+    /// The neutral name used in suites and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FinishReason::Stop => "stop",
+            FinishReason::Length => "length",
+            FinishReason::ToolCalls => "tool_calls",
+            FinishReason::ContentFilter => "content_filter",
+            FinishReason::Refusal => "refusal",
+            FinishReason::Other => "other",
+        }
+    }
+}
+
+/// Token accounting as the provider reported it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Usage {
+    /// Prompt tokens.
+    pub input_tokens: Option<u64>,
+    /// Generated tokens.
+    pub output_tokens: Option<u64>,
+}
+
+/// An error body decoded into neutral form.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct ProviderError {
+    /// The provider's error type (`invalid_request_error`, ...). Ollama has none.
+    pub kind: Option<String>,
+    /// The provider's error code, where it has one (`invalid_value`, ...).
+    pub code: Option<String>,
+    /// The parameter the error names, where given.
+    pub param: Option<String>,
+    /// The human-readable message.
+    pub message: String,
+}
+
+/// A decoded response in provider-neutral form.
+#[derive(Debug, Clone, Default)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// The response id (`chatcmpl-…`, `msg_…`); Ollama has none.
+    pub id: Option<String>,
+    /// The model the provider says answered.
+    pub model: Option<String>,
+    /// The assembled assistant text.
+    pub text: String,
+    /// Normalized finish reason.
+    pub finish_reason: Option<FinishReason>,
+    /// The finish reason exactly as the provider sent it.
+    pub raw_finish_reason: Option<String>,
+    /// Token usage, if reported.
+    pub usage: Option<Usage>,
+    /// The decoded error body for non-2xx replies.
+    pub error: Option<ProviderError>,
+    /// The provider's request id header, if any.
+    pub request_id: Option<String>,
+    /// Breaches of the dialect's response contract, each naming the field.
+    pub violations: Vec<String>,
+    /// The body as JSON (Null when it was not JSON).
+    pub raw: Value,
+}

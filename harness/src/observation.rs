@@ -1,0 +1,32 @@
+//! What a trial observed: for each step, each concurrent copy's reply (or transport error) and
+//! how long it took. Expectations judge this and nothing else.
+
+use std::time::Duration;
+
+use crate::client::TransportError;
+use crate::neutral::Reply;
+
+/// Everything one trial observed.
+#[derive(Debug, Default)]
+pub struct Observation {
+    /// One entry per step, in order.
+    pub steps: Vec<StepObservation>,
+}
+
+/// One step's requests (several when the scenario sends concurrent copies).
+#[derive(Debug, Default)]
+pub struct StepObservation {
+    /// The model the step asked for.
+    pub model: String,
+    /// One entry per copy.
+    pub copies: Vec<Observed>,
+}
+
+/// One request's result.
+#[derive(Debug)]
+pub struct Observed {
+    /// The decoded reply, or why there was none.
+    pub result: Result<Reply, TransportError>,
+    /// From send to the end of the body (or to the failure).
+    pub elapsed: Duration,
+}

@@ -1,0 +1,237 @@
+//! The recording file: `fixtures/<target>/<suite>/<scenario>.yaml`, a provenance header and the
+//! exchanges, each a request as sent (secrets redacted) and the response as received.
+//!
+//! Bodies are stored as YAML so they stay readable and diffable; a recording is parsed once
+//! and its response bodies are serialized to bytes once, when the trial that uses it starts.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::suite::diagnostic::Diagnostic;
+use crate::suite::load::parse_yaml;
+use crate::suite::location::Location;
+
+/// The value that replaces a secret in a stored header.
+pub const REDACTED: &str = "<redacted>";
+
+/// Where a recording came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Recorded from the real API.
+    Live,
+    /// Written by hand from the documented contract.
+    Authored,
+}
+
+/// The recording's header.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    /// Live or authored.
+    pub source: Source,
+    /// When it was recorded or written (YYYY-MM-DD).
+    pub date: String,
+    /// The model the provider reported (or the authored one).
+    #[serde(default)]
+    pub model: Option<String>,
+    /// The server it was recorded from (live) or the document it follows (authored).
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl Provenance {
+    /// One line for reports: `authored 2026-11-25 (gpt-4o-mini)`.
+    pub fn summary(&self) -> String {
+        let src = match self.source {
+            Source::Live => "live",
+            Source::Authored => "authored",
+        };
+        match &self.model {
+            Some(m) => format!("{src} {} ({m})", self.date),
+            None => format!("{src} {}", self.date),
+        }
+    }
+}
+
+/// A recording file as written.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordingFile {
+    /// Where it came from.
+    pub provenance: Provenance,
+    /// The exchanges, in the order they happened.
+    pub exchanges: Vec<Exchange>,
+}
+
+/// One request and its response.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exchange {
+    /// What was sent.
+    pub request: RecordedRequest,
+    /// What came back.
+    pub response: RecordedResponse,
+}
+
+/// A request as sent.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedRequest {
+    /// HTTP method.
+    #[serde(default = "post")]
+    pub method: String,
+    /// Path, including the base URL's path (`/v1/chat/completions`).
+    pub path: String,
+    /// Headers that must be sent; a value of `<redacted>` only requires the header's presence.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The JSON body.
+    #[serde(default)]
+    pub body: Option<Value>,
+    /// JSON pointers left out of body matching (volatile fields).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore: Vec<String>,
+}
+
+fn post() -> String {
+    "POST".into()
+}
+
+/// A response as received.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers worth keeping (content type, request id, rate limits).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// A JSON body.
+    #[serde(default)]
+    pub body: Option<Value>,
+    /// A body that is not JSON, served byte for byte.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_text: Option<String>,
+    /// How long the server took before sending headers, in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
+}
+
+/// A recording loaded for replay.
+#[derive(Debug)]
+pub struct Recording {
+    /// The file it came from.
+    pub file: Arc<str>,
+    /// Its header.
+    pub provenance: Provenance,
+    /// Exchanges prepared for matching and serving.
+    pub exchanges: Vec<Prepared>,
+}
+
+/// An exchange with its match key and response bytes computed once.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The exchange as written.
+    pub exchange: Exchange,
+    /// The recorded body with ignored pointers removed, serialized canonically.
+    pub canonical_body: Option<String>,
+    /// The response body bytes to serve.
+    pub response_body: Vec<u8>,
+    /// Where the exchange is written (for mismatch messages).
+    pub location: Location,
+}
+
+/// Removes the `ignore` pointers from a body and serializes it with sorted keys.
+pub fn canonical(body: &Value, ignore: &[String]) -> String {
+    if ignore.is_empty() {
+        return body.to_string();
+    }
+    let mut b = body.clone();
+    for p in ignore {
+        remove_pointer(&mut b, p);
+    }
+    b.to_string()
+}
+
+fn remove_pointer(v: &mut Value, pointer: &str) {
+    let Some((parent, last)) = pointer.rsplit_once('/') else { return };
+    let last = last.replace("~1", "/").replace("~0", "~");
+    match v.pointer_mut(parent) {
+        Some(Value::Object(m)) => {
+            m.remove(&last);
+        }
+        Some(Value::Array(a)) => {
+            if let Ok(i) = last.parse::<usize>()
+                && i < a.len()
+            {
+                a.remove(i);
+            }
+        }
+        _ => {}
+    }
+}
+
+impl Recording {
+    /// Reads and prepares a recording; problems come back located.
+    pub fn load(path: &Path) -> Result<Recording, Diagnostic> {
+        let file: Arc<str> = path.display().to_string().into();
+        let source = std::fs::read_to_string(path).map_err(|e| {
+            Diagnostic::new(format!("cannot read recording: {e}"), Location { file: file.clone(), line: 1, col: 1 }, "")
+        })?;
+        let parsed: RecordingFile = parse_yaml(&file, &source)?;
+        let index = crate::suite::location::SpanIndex::build(file.clone(), &source)
+            .map_err(|e| crate::suite::load::yaml_error(&file, &source, e))?;
+        if parsed.exchanges.is_empty() {
+            return Err(Diagnostic::new("recording has no exchanges", index.locate("exchanges"), &source));
+        }
+        let mut exchanges = Vec::with_capacity(parsed.exchanges.len());
+        for (i, ex) in parsed.exchanges.into_iter().enumerate() {
+            let location = index.locate(&format!("exchanges[{i}]"));
+            let response_body = match (&ex.response.body, &ex.response.body_text) {
+                (Some(_), Some(_)) => {
+                    return Err(Diagnostic::new(
+                        "a response has `body` (JSON) or `body_text`, not both",
+                        index.locate(&format!("exchanges[{i}].response.body_text")),
+                        &source,
+                    ));
+                }
+                (Some(v), None) => serde_json::to_vec(v).unwrap_or_default(),
+                (None, Some(t)) => t.clone().into_bytes(),
+                (None, None) => Vec::new(),
+            };
+            let canonical_body = ex.request.body.as_ref().map(|b| canonical(b, &ex.request.ignore));
+            exchanges.push(Prepared { exchange: ex, canonical_body, response_body, location });
+        }
+        Ok(Recording { file, provenance: parsed.provenance, exchanges })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn canonical_drops_ignored_pointers() {
+        let b = json!({"model": "m", "temperature": 0.2, "messages": [{"role": "user", "content": "x"}]});
+        assert_eq!(canonical(&b, &["/temperature".into()]), json!({"model": "m", "messages": [{"role": "user", "content": "x"}]}).to_string());
+    }
+
+    #[test]
+    fn broken_recording_is_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.yaml");
+        std::fs::write(&p, "provenance: {source: authored, date: 2026-01-01}\nexchanges:\n  - request: {path: /v1/x}\n    respons: {status: 200}\n").unwrap();
+        let d = Recording::load(&p).unwrap_err();
+        assert!(d.message.contains("unknown field `respons`"), "{}", d.message);
+        assert_eq!(d.location.line, 4);
+    }
+}

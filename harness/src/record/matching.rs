@@ -1,0 +1,160 @@
+//! Finding the recorded exchange for a request, and, when none matches, saying which recorded
+//! exchange came closest and how it differs.
+
+use std::fmt::Write;
+
+use serde_json::Value;
+
+use super::format::{REDACTED, Recording, canonical};
+
+/// A request as the mock saw it.
+#[derive(Debug, Clone)]
+pub struct Incoming<'a> {
+    /// HTTP method.
+    pub method: &'a str,
+    /// Path.
+    pub path: &'a str,
+    /// Headers, names lowercase.
+    pub headers: Vec<(String, String)>,
+    /// Body parsed as JSON, if it was JSON.
+    pub body: Option<Value>,
+}
+
+/// Why no recorded exchange matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Miss {
+    /// A ready-to-print explanation naming the closest exchange and its differences.
+    pub explanation: String,
+}
+
+/// Picks the exchange to serve: the first unused one that matches, or, when every matching
+/// one was served already, the last matching one again (a recording of one reply can answer
+/// a retried request).
+pub fn find(rec: &Recording, req: &Incoming<'_>, used: &[bool]) -> Result<usize, Miss> {
+    let mut last_match = None;
+    let mut best: Option<(usize, Vec<String>)> = None;
+    for (i, p) in rec.exchanges.iter().enumerate() {
+        let diffs = differences(p, req, best.as_ref().map(|(_, d)| d.len()));
+        if diffs.is_empty() {
+            if !used[i] {
+                return Ok(i);
+            }
+            last_match = Some(i);
+        } else if best.as_ref().is_none_or(|(_, d)| diffs.len() < d.len()) {
+            best = Some((i, diffs));
+        }
+    }
+    if let Some(i) = last_match {
+        return Ok(i);
+    }
+    let (i, diffs) = best.unwrap_or((0, vec!["the recording has no exchanges".into()]));
+    let mut explanation = format!(
+        "no recorded exchange matches {} {}; closest is exchange {} at {}:",
+        req.method, req.path, i, rec.exchanges[i].location
+    );
+    for d in diffs.iter().take(8) {
+        let _ = write!(explanation, "\n  - {d}");
+    }
+    if diffs.len() > 8 {
+        let _ = write!(explanation, "\n  - ... and {} more differences", diffs.len() - 8);
+    }
+    Err(Miss { explanation })
+}
+
+fn differences(p: &super::format::Prepared, req: &Incoming<'_>, stop_after: Option<usize>) -> Vec<String> {
+    let rec = &p.exchange.request;
+    let mut out = Vec::new();
+    if !rec.method.eq_ignore_ascii_case(req.method) {
+        out.push(format!("method: recorded {}, sent {}", rec.method, req.method));
+    }
+    if rec.path != req.path {
+        out.push(format!("path: recorded {}, sent {}", rec.path, req.path));
+    }
+    for (name, want) in &rec.headers {
+        let got = req.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+        match got {
+            None => out.push(format!("header {name}: recorded, not sent")),
+            Some(_) if want == REDACTED => {}
+            Some(g) if g != want => out.push(format!("header {name}: recorded {want:?}, sent {g:?}")),
+            Some(_) => {}
+        }
+    }
+    match (&p.canonical_body, &req.body) {
+        (None, _) => {}
+        (Some(_), None) => out.push("body: recorded JSON, sent none or non-JSON".into()),
+        (Some(want), Some(got)) => {
+            // The fast path: one string comparison. The structural walk only runs on a miss.
+            if *want != canonical(got, &rec.ignore) && stop_after.is_none_or(|n| out.len() < n) {
+                let recorded = rec.body.as_ref().cloned().unwrap_or(Value::Null);
+                json_diff(&recorded, got, "", &rec.ignore, &mut out);
+            }
+        }
+    }
+    out
+}
+
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 60 { format!("{}…", s.chars().take(60).collect::<String>()) } else { s }
+}
+
+/// Lists the JSON-pointer paths where `a` (recorded) and `b` (sent) differ.
+pub fn json_diff(a: &Value, b: &Value, path: &str, ignore: &[String], out: &mut Vec<String>) {
+    if ignore.iter().any(|p| p == path) {
+        return;
+    }
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            for (k, va) in x {
+                let p = format!("{path}/{}", k.replace('~', "~0").replace('/', "~1"));
+                match y.get(k) {
+                    Some(vb) => json_diff(va, vb, &p, ignore, out),
+                    None if !ignore.contains(&p) => out.push(format!("body {p}: recorded {}, not sent", short(va))),
+                    None => {}
+                }
+            }
+            for (k, vb) in y {
+                let p = format!("{path}/{}", k.replace('~', "~0").replace('/', "~1"));
+                if !x.contains_key(k) && !ignore.contains(&p) {
+                    out.push(format!("body {p}: sent {}, not recorded", short(vb)));
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                json_diff(va, vb, &format!("{path}/{i}"), ignore, out);
+            }
+        }
+        _ if a != b => {
+            let p = if path.is_empty() { "/" } else { path };
+            out.push(format!("body {p}: recorded {}, sent {}", short(a), short(b)));
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn diff_names_pointers() {
+        let mut out = Vec::new();
+        json_diff(
+            &json!({"model": "a", "messages": [{"content": "x"}], "max_tokens": 5}),
+            &json!({"model": "a", "messages": [{"content": "y"}], "max_completion_tokens": 5}),
+            "",
+            &[],
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            vec![
+                "body /max_tokens: recorded 5, not sent".to_string(),
+                "body /messages/0/content: recorded \"x\", sent \"y\"".to_string(),
+                "body /max_completion_tokens: sent 5, not recorded".to_string(),
+            ]
+        );
+    }
+}

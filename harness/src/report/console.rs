@@ -1,0 +1,87 @@
+//! The short colored summary printed after libtest's lines.
+
+use std::collections::BTreeMap;
+
+use console::Style;
+
+use crate::outcome::{Outcome, Status};
+
+/// Counts per status.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    /// Passed.
+    pub pass: usize,
+    /// Failed.
+    pub fail: usize,
+    /// Errored.
+    pub error: usize,
+    /// Skipped.
+    pub skip: usize,
+}
+
+/// Counts outcomes by status.
+pub fn counts(outcomes: &[Outcome]) -> Counts {
+    let mut c = Counts::default();
+    for o in outcomes {
+        match o.status {
+            Status::Pass => c.pass += 1,
+            Status::Fail => c.fail += 1,
+            Status::Error => c.error += 1,
+            Status::Skip => c.skip += 1,
+        }
+    }
+    c
+}
+
+/// Renders the summary: totals, per-target counts, and the skip reasons grouped.
+pub fn summary(outcomes: &[Outcome], reports: &[String], color: bool) -> String {
+    let s = |style: Style| style.force_styling(color);
+    let c = counts(outcomes);
+    let mut out = String::new();
+    let head = format!(
+        "provcheck: {} passed, {} failed, {} errored, {} skipped",
+        c.pass, c.fail, c.error, c.skip
+    );
+    let style = if c.fail + c.error > 0 { s(Style::new().red().bold()) } else { s(Style::new().green().bold()) };
+    out.push_str(&style.apply_to(head).to_string());
+    out.push('\n');
+    let mut per_target: BTreeMap<&str, Counts> = BTreeMap::new();
+    for o in outcomes {
+        let e = per_target.entry(&o.target).or_default();
+        match o.status {
+            Status::Pass => e.pass += 1,
+            Status::Fail => e.fail += 1,
+            Status::Error => e.error += 1,
+            Status::Skip => e.skip += 1,
+        }
+    }
+    for (t, c) in &per_target {
+        out.push_str(&format!(
+            "  {:<12} {} pass  {} fail  {} error  {} skip\n",
+            t, c.pass, c.fail, c.error, c.skip
+        ));
+    }
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    for o in outcomes.iter().filter(|o| o.status == Status::Skip) {
+        let r = o.message.clone().unwrap_or_default();
+        // Group "no recording at <path>" and the like by their stem, not their path.
+        let key = r.split(" at ").next().unwrap_or(&r).to_string();
+        *reasons.entry(key).or_default() += 1;
+    }
+    if !reasons.is_empty() {
+        out.push_str(&s(Style::new().yellow()).apply_to("  skipped:").to_string());
+        out.push('\n');
+        for (r, n) in &reasons {
+            out.push_str(&format!("    {n} × {r}\n"));
+        }
+    }
+    for o in outcomes.iter().filter(|o| matches!(o.status, Status::Fail | Status::Error)) {
+        let tag = if o.status == Status::Fail { s(Style::new().red()).apply_to("FAIL ") } else { s(Style::new().magenta()).apply_to("ERROR") };
+        let first_line = o.message.as_deref().unwrap_or("").lines().next().unwrap_or("");
+        out.push_str(&format!("  {tag} {}: {first_line}\n", o.trial));
+    }
+    for r in reports {
+        out.push_str(&format!("  wrote {r}\n"));
+    }
+    out
+}

@@ -1,0 +1,10 @@
+//! Running: the plan (scenario × target → trials, skips decided up front), one trial's
+//! execution, and the libtest-mimic runner that collects outcomes.
+
+pub mod plan;
+pub mod runner;
+pub mod trial;
+
+pub use plan::{PlanInput, PlannedTrial, plan};
+pub use runner::{RunResult, run, runtime};
+pub use trial::RunContext;

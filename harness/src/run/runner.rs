@@ -1,0 +1,113 @@
+//! libtest-mimic integration: one trial per planned (scenario, target), all run on one static
+//! multi-thread tokio runtime with one shared HTTP client; outcomes collected for the reports.
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use libtest_mimic::{Arguments, Completion, Conclusion, Failed, Trial};
+use tokio::runtime::Runtime;
+
+use super::plan::PlannedTrial;
+use super::trial::{RunContext, blank_outcome, execute};
+use crate::outcome::{Outcome, Status};
+
+/// The one runtime every trial runs on. libtest-mimic calls trials from its own worker
+/// threads; each blocks on this runtime, so the client's connection pool and wiremock's
+/// servers live on one set of reactor threads.
+pub fn runtime() -> &'static Runtime {
+    static RT: OnceLock<Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .thread_name("provcheck-io")
+            .build()
+            .unwrap_or_else(|e| {
+                eprintln!("error: cannot start the async runtime: {e}");
+                std::process::exit(2)
+            })
+    })
+}
+
+/// The result of a run: libtest's conclusion and every outcome, sorted by trial name.
+pub struct RunResult {
+    /// libtest-mimic's counts.
+    pub conclusion: Conclusion,
+    /// One outcome per selected trial (skips included).
+    pub outcomes: Vec<Outcome>,
+}
+
+/// Why a run could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A filter selected nothing: almost always a typo, and a green run would hide it.
+    #[error("no trial matches the filter {0:?} (use --list to see the trial names)")]
+    NothingMatched(String),
+}
+
+/// Runs the planned trials through libtest-mimic.
+pub fn run(args: &Arguments, plan: Vec<PlannedTrial>, ctx: Arc<RunContext>) -> Result<RunResult, RunError> {
+    let collected: Arc<Mutex<Vec<Outcome>>> = Arc::new(Mutex::new(Vec::with_capacity(plan.len())));
+    let mut trials = Vec::with_capacity(plan.len());
+    let mut selected = 0usize;
+    for planned in plan {
+        let ignored_reason = planned.scenario.ignore.clone();
+        let name = planned.name.clone();
+        let mut probe = Trial::test(name.clone(), || Ok(()));
+        if ignored_reason.is_some() {
+            probe = probe.with_ignored_flag(true);
+        }
+        if args.is_filtered_out(&probe) {
+            continue;
+        }
+        selected += 1;
+        if args.is_ignored(&probe) && !args.list {
+            // libtest never calls an ignored trial; record its skip here so it is not silent.
+            let reason = format!("ignored: {}", ignored_reason.as_deref().unwrap_or(""));
+            let o = blank_outcome(&planned, ctx.mode, Status::Skip, Some(reason));
+            collected.lock().unwrap_or_else(|p| p.into_inner()).push(o);
+        }
+        let sink = collected.clone();
+        let ctx = ctx.clone();
+        let trial = Trial::ignorable_test(name, move || {
+            let outcome = runtime().block_on(execute(&ctx, &planned));
+            let verdict = match outcome.status {
+                Status::Pass => Ok(Completion::Completed),
+                Status::Skip => Ok(Completion::ignored_with(outcome.message.clone().unwrap_or_default())),
+                Status::Fail | Status::Error => Err(Failed::from(failure_text(&outcome))),
+            };
+            sink.lock().unwrap_or_else(|p| p.into_inner()).push(outcome);
+            verdict
+        })
+        .with_ignored_flag(ignored_reason.is_some());
+        trials.push(trial);
+    }
+    if selected == 0
+        && let Some(f) = &args.filter
+    {
+        return Err(RunError::NothingMatched(f.clone()));
+    }
+    // Only trials that survived filtering are passed on: libtest-mimic would otherwise count
+    // them as "filtered out", which is right, but we already know the count.
+    let conclusion = libtest_mimic::run(args, trials);
+    let mut outcomes = std::mem::take(&mut *collected.lock().unwrap_or_else(|p| p.into_inner()));
+    outcomes.sort_by(|a, b| a.trial.cmp(&b.trial));
+    Ok(RunResult { conclusion, outcomes })
+}
+
+/// The text libtest prints under a failed trial.
+pub fn failure_text(o: &Outcome) -> String {
+    let mut s = format!("[{}]", o.status);
+    if o.details.is_empty() {
+        s.push(' ');
+        s.push_str(o.message.as_deref().unwrap_or(""));
+    }
+    for d in &o.details {
+        s.push_str("\n  ");
+        s.push_str(d);
+    }
+    s.push_str(&format!("\n  scenario at {}", o.location));
+    if let Some(r) = &o.recording {
+        s.push_str(&format!("\n  recording {r}"));
+    }
+    s
+}

@@ -1,0 +1,260 @@
+//! Running one planned trial: start the replay mock (or aim at the live API), send each
+//! step's requests, decode, judge, and produce an [`Outcome`].
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+
+use super::plan::PlannedTrial;
+use crate::client::Transport;
+use crate::dialect::WireRequest;
+use crate::expect::{Expect, Finding, evaluate};
+use crate::mock::ReplayMock;
+use crate::neutral::{ChatRequest, Message, ResponseFormat, Role};
+use crate::observation::{Observation, Observed, StepObservation};
+use crate::outcome::{Mode, Outcome, Status};
+use crate::record::Recording;
+use crate::suite::model::{FormatSpec, RequestSpec};
+
+/// What every trial shares.
+pub struct RunContext {
+    /// Replay or live.
+    pub mode: Mode,
+    /// The one HTTP client.
+    pub transport: Transport,
+    /// Request deadline when a scenario sets none.
+    pub request_timeout: Duration,
+    /// Whole-trial deadline when a scenario sets none.
+    pub trial_deadline: Duration,
+    /// Reads an environment variable (keys in live mode).
+    pub env: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+}
+
+/// An outcome with the fields every status shares filled in.
+pub fn blank_outcome(t: &PlannedTrial, mode: Mode, status: Status, message: Option<String>) -> Outcome {
+    Outcome {
+        trial: t.name.clone(),
+        suite: t.suite.to_string(),
+        scenario: t.scenario.id.clone(),
+        title: t.scenario.title.clone(),
+        category: t.category.to_string(),
+        priority: t.scenario.priority,
+        tags: t.scenario.tags.clone(),
+        target: t.target.name.clone(),
+        dialect: t.target.dialect,
+        models: t.models.clone(),
+        mode,
+        status,
+        message,
+        details: Vec::new(),
+        location: t.scenario.location.to_string(),
+        recording: t.recording.as_ref().map(|p| p.display().to_string()),
+        provenance: None,
+        duration_ms: 0,
+        requests: 0,
+    }
+}
+
+/// Converts a suite request into the neutral form for one target.
+pub fn neutral_request(spec: &RequestSpec, model: &str) -> ChatRequest {
+    let mut messages = Vec::with_capacity(spec.messages.len() + 1);
+    if let Some(s) = &spec.system {
+        messages.push(Message { role: Role::System, content: s.clone() });
+    }
+    messages.extend(spec.messages.iter().map(|m| Message { role: Role::parse(&m.role), content: m.content.clone() }));
+    ChatRequest {
+        model: model.to_string(),
+        messages,
+        max_tokens: spec.max_tokens,
+        temperature: spec.temperature,
+        response_format: spec.response_format.as_ref().map(|f| match f {
+            FormatSpec::Text => ResponseFormat::Text,
+            FormatSpec::JsonObject => ResponseFormat::JsonObject,
+            FormatSpec::JsonSchema { name, schema, strict } => {
+                ResponseFormat::JsonSchema { name: name.clone(), schema: schema.clone(), strict: *strict }
+            }
+        }),
+    }
+}
+
+/// The path part of a base URL (`https://api.openai.com/v1` -> `/v1`), kept when the host is
+/// swapped for the mock's.
+fn base_path(base_url: &str) -> &str {
+    let rest = base_url.split_once("://").map(|(_, r)| r).unwrap_or(base_url);
+    match rest.find('/') {
+        Some(i) => rest[i..].trim_end_matches('/'),
+        None => "",
+    }
+}
+
+/// Runs a trial to its outcome. Never panics on input; every failure is an outcome.
+pub async fn execute(ctx: &RunContext, t: &PlannedTrial) -> Outcome {
+    let started = Instant::now();
+    let mut outcome = blank_outcome(t, ctx.mode, Status::Pass, None);
+    if let Some(reason) = &t.skip {
+        outcome.status = Status::Skip;
+        outcome.message = Some(reason.clone());
+        return outcome;
+    }
+    let deadline = t.scenario.deadline_ms.map(Duration::from_millis).unwrap_or(ctx.trial_deadline);
+    match tokio::time::timeout(deadline, run(ctx, t, &mut outcome)).await {
+        Ok(()) => {}
+        Err(_) => {
+            outcome.status = Status::Fail;
+            outcome.message = Some(format!("the trial did not finish within its deadline of {} ms", deadline.as_millis()));
+        }
+    }
+    outcome.duration_ms = started.elapsed().as_millis() as u64;
+    outcome
+}
+
+async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
+    let target = &t.target;
+    let mut mock = None;
+    let (base_url, key) = match ctx.mode {
+        Mode::Replay => {
+            let Some(path) = &t.recording else {
+                return set_error(outcome, "no recording path planned".into());
+            };
+            let rec = match Recording::load(path) {
+                Ok(r) => Arc::new(r),
+                Err(d) => return set_error(outcome, format!("recording does not load:\n{}", d.render(false))),
+            };
+            outcome.provenance = Some(rec.provenance.summary());
+            let m = ReplayMock::start(rec).await;
+            let base = format!("{}{}", m.uri(), base_path(&target.base_url));
+            mock = Some(m);
+            // A placeholder key exercises the auth header without holding a secret.
+            (base, target.key_env.as_ref().map(|_| "provcheck-replay".to_string()))
+        }
+        Mode::Live => (target.base_url.clone(), target.key_env.as_ref().and_then(|v| (ctx.env)(v))),
+    };
+    let auth = key.as_deref().map(|k| target.dialect.auth_header(k));
+    let sc = &t.scenario;
+    let steps: Vec<(&RequestSpec, &Expect, &std::collections::BTreeMap<String, Expect>, String)> = match &sc.request {
+        Some(r) => {
+            static NONE: std::sync::OnceLock<Expect> = std::sync::OnceLock::new();
+            vec![(r, sc.expect.as_ref().unwrap_or_else(|| NONE.get_or_init(Expect::default)), &sc.overrides, String::new())]
+        }
+        None => sc
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (&s.request, &s.expect, &s.overrides, format!("steps[{i}].")))
+            .collect(),
+    };
+    let mut observation = Observation::default();
+    for (spec, _, _, _) in &steps {
+        let model = target.models.get(&spec.model).cloned().unwrap_or_default();
+        let wire = target.dialect.encode(&neutral_request(spec, &model), &target.wire);
+        let timeout = spec.timeout_ms.map(Duration::from_millis).unwrap_or(ctx.request_timeout);
+        let copies = send_copies(ctx, &base_url, &wire, auth.as_ref(), timeout, sc.concurrency, t).await;
+        outcome.requests += sc.concurrency;
+        observation.steps.push(StepObservation { model, copies });
+    }
+    if let Some(m) = &mock {
+        let witness = m.witness();
+        if let Some(miss) = witness.misses.first() {
+            return set_error(outcome, miss.explanation.clone());
+        }
+    }
+    let mut findings: Vec<(String, Finding)> = Vec::new();
+    for ((_, base_expect, overrides, prefix), step) in steps.iter().zip(&observation.steps) {
+        let override_key = [target.name.as_str(), target.dialect.as_str()].into_iter().find(|k| overrides.contains_key(*k));
+        let (expect, expect_path) = match override_key {
+            Some(k) => (&overrides[k], format!("{prefix}overrides.{k}")),
+            None => (*base_expect, format!("{prefix}expect")),
+        };
+        for (i, copy) in step.copies.iter().enumerate() {
+            if let Ok(reply) = &copy.result {
+                for v in &reply.violations {
+                    let who = if step.copies.len() > 1 { format!("copy {}/{}: ", i + 1, step.copies.len()) } else { String::new() };
+                    findings.push((
+                        prefix.clone(),
+                        Finding { key: "contract", message: format!("{who}{} contract: {v}", target.dialect.as_str()) },
+                    ));
+                }
+            }
+        }
+        for f in evaluate(expect, step) {
+            findings.push((expect_path.clone(), f));
+        }
+    }
+    if findings.is_empty() {
+        return;
+    }
+    outcome.status = Status::Fail;
+    for (path, f) in &findings {
+        let loc = if f.key == "contract" {
+            outcome.location.clone()
+        } else {
+            let key = format!("{path}.{}", f.key);
+            sc.expect_locations.get(&key).or_else(|| sc.expect_locations.get(path)).map(ToString::to_string).unwrap_or_else(|| outcome.location.clone())
+        };
+        let label = if f.key == "contract" { "contract".to_string() } else { format!("{path}.{}", f.key) };
+        outcome.details.push(format!("{label}: {} (at {loc})", f.message));
+    }
+    let (path, first) = &findings[0];
+    let label = if first.key == "contract" { "contract".to_string() } else { format!("{path}.{}", first.key) };
+    outcome.message = Some(format!("{label}: {}", first.message));
+}
+
+fn set_error(outcome: &mut Outcome, message: String) {
+    outcome.status = Status::Error;
+    outcome.message = Some(message);
+}
+
+async fn send_copies(
+    ctx: &RunContext,
+    base_url: &str,
+    wire: &WireRequest,
+    auth: Option<&(&'static str, String)>,
+    timeout: Duration,
+    n: u32,
+    t: &PlannedTrial,
+) -> Vec<Observed> {
+    let dialect = t.target.dialect;
+    let one = |transport: Transport, base: String, wire: WireRequest, auth: Option<(&'static str, String)>| async move {
+        let started = Instant::now();
+        let result = transport
+            .send(&base, &wire, auth.as_ref().map(|(k, v)| (*k, v.as_str())), timeout)
+            .await
+            .map(|raw| dialect.decode(raw.status, &raw.headers, &raw.body));
+        Observed { result, elapsed: started.elapsed() }
+    };
+    if n == 1 {
+        return vec![one(ctx.transport.clone(), base_url.to_string(), wire.clone(), auth.cloned()).await];
+    }
+    let mut set = JoinSet::new();
+    for i in 0..n as usize {
+        let fut = one(ctx.transport.clone(), base_url.to_string(), wire.clone(), auth.cloned());
+        set.spawn(async move { (i, fut.await) });
+    }
+    let mut out: Vec<Option<Observed>> = (0..n).map(|_| None).collect();
+    while let Some(joined) = set.join_next().await {
+        if let Ok((i, obs)) = joined {
+            out[i] = Some(obs);
+        }
+    }
+    out.into_iter()
+        .map(|o| {
+            o.unwrap_or_else(|| Observed {
+                result: Err(crate::client::TransportError::Connection("request task panicked".into())),
+                elapsed: Duration::ZERO,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base_path;
+
+    #[test]
+    fn base_path_keeps_prefix() {
+        assert_eq!(base_path("https://api.openai.com/v1"), "/v1");
+        assert_eq!(base_path("https://api.anthropic.com"), "");
+        assert_eq!(base_path("http://127.0.0.1:4000/proxy/v1/"), "/proxy/v1");
+    }
+}

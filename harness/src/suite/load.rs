@@ -1,0 +1,348 @@
+//! Reads suite files into the typed model and checks what serde cannot: unique ids, known
+//! model aliases, override keys that name a dialect or target. Every problem becomes a
+//! [`Diagnostic`] with its location; all of them are collected before the run gives up, so
+//! one pass shows every mistake.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+use super::diagnostic::Diagnostic;
+use super::location::{Location, SpanIndex};
+use super::model::{Scenario, SuiteFile};
+use crate::dialect::DialectKind;
+use crate::expect::Expect;
+use crate::target::valid_name;
+
+/// A suite ready to plan.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    /// The suite's name.
+    pub name: String,
+    /// Its default category.
+    pub category: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// The file it came from.
+    pub file: Arc<str>,
+    /// Its scenarios, shared with the trials that run them.
+    pub scenarios: Vec<Arc<Scenario>>,
+}
+
+/// Names that suites may refer to, taken from the targets.
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    /// Model aliases declared by at least one target.
+    pub aliases: BTreeSet<String>,
+    /// Target names.
+    pub targets: BTreeSet<String>,
+}
+
+/// Parses YAML into `T`, turning serde_norway's error into a located diagnostic.
+pub fn parse_yaml<T: DeserializeOwned>(file: &Arc<str>, source: &str) -> Result<T, Diagnostic> {
+    serde_norway::from_str(source).map_err(|e| {
+        let (line, col) = e.location().map(|l| (l.line() as u32, l.column() as u32)).unwrap_or((1, 1));
+        let mut msg = e.to_string();
+        if let Some(i) = msg.rfind(" at line ")
+            && msg[i + 9..].split(" column ").all(|n| n.parse::<u32>().is_ok())
+        {
+            msg.truncate(i);
+        }
+        Diagnostic::new(msg, Location { file: file.clone(), line: line.max(1), col: col.max(1) }, source)
+    })
+}
+
+/// A syntax error found while indexing spans.
+pub fn yaml_error(file: &Arc<str>, source: &str, (msg, line, col): (String, u32, u32)) -> Diagnostic {
+    Diagnostic::new(msg, Location { file: file.clone(), line, col }, source)
+}
+
+/// Expands directories into their `*.yaml`/`*.yml` files, sorted so runs are reproducible.
+pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| format!("{}: {e}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.is_file() && matches!(f.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else if p.is_file() {
+            files.push(p.clone());
+        } else {
+            return Err(format!("{}: no such file or directory", p.display()));
+        }
+    }
+    Ok(files)
+}
+
+/// Loads every suite file; returns all diagnostics if any file has a problem.
+pub fn load_suites(files: &[PathBuf], known: &Known) -> Result<Vec<Suite>, Vec<Diagnostic>> {
+    let mut suites = Vec::new();
+    let mut diags = Vec::new();
+    let mut names: HashMap<String, Location> = HashMap::new();
+    for path in files {
+        match load_suite(path, known) {
+            Ok(suite) => {
+                let loc = Location { file: suite.file.clone(), line: 1, col: 1 };
+                if let Some(first) = names.get(&suite.name) {
+                    let source = std::fs::read_to_string(path).unwrap_or_default();
+                    diags.push(
+                        Diagnostic::new(format!("duplicate suite name `{}`", suite.name), loc, &source)
+                            .with_help(format!("first defined in {}", first.file)),
+                    );
+                } else {
+                    names.insert(suite.name.clone(), loc);
+                    suites.push(suite);
+                }
+            }
+            Err(mut d) => diags.append(&mut d),
+        }
+    }
+    if diags.is_empty() { Ok(suites) } else { Err(diags) }
+}
+
+/// Loads and checks one suite file.
+pub fn load_suite(path: &Path, known: &Known) -> Result<Suite, Vec<Diagnostic>> {
+    let file: Arc<str> = path.display().to_string().into();
+    let source = std::fs::read_to_string(path).map_err(|e| {
+        vec![Diagnostic::new(format!("cannot read suite: {e}"), Location { file: file.clone(), line: 1, col: 1 }, "")]
+    })?;
+    let parsed: SuiteFile = parse_yaml(&file, &source).map_err(|d| vec![d])?;
+    let index = SpanIndex::build(file.clone(), &source).map_err(|e| vec![yaml_error(&file, &source, e)])?;
+    let mut diags = Vec::new();
+    let at = |p: &str| index.locate(p);
+    if !valid_name(&parsed.suite) {
+        diags.push(Diagnostic::new(format!("suite name `{}` must match [a-z0-9_-]+", parsed.suite), at("suite"), &source));
+    }
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut scenarios = Vec::with_capacity(parsed.scenarios.len());
+    for (i, mut sc) in parsed.scenarios.into_iter().enumerate() {
+        let base = format!("scenarios[{i}]");
+        if !valid_name(&sc.id) {
+            diags.push(Diagnostic::new(
+                format!("scenario id `{}` must match [a-z0-9_-]+ (it names the recording file)", sc.id),
+                at(&format!("{base}.id")),
+                &source,
+            ));
+        }
+        if let Some(first) = seen.insert(sc.id.clone(), i) {
+            let first_loc = at(&format!("scenarios[{first}].id"));
+            diags.push(
+                Diagnostic::new(format!("duplicate scenario id `{}`", sc.id), at(&format!("{base}.id")), &source)
+                    .with_help(format!("first used at {first_loc}")),
+            );
+        }
+        check_shape(&sc, &base, &index, &source, known, &mut diags);
+        sc.location = at(&base);
+        sc.expect_locations = expect_locations(&sc, &base, &index);
+        scenarios.push(Arc::new(sc));
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    Ok(Suite {
+        name: parsed.suite,
+        category: parsed.category,
+        description: parsed.description,
+        file,
+        scenarios,
+    })
+}
+
+fn check_shape(sc: &Scenario, base: &str, index: &SpanIndex, source: &str, known: &Known, diags: &mut Vec<Diagnostic>) {
+    let at = |p: &str| index.locate(p);
+    match (&sc.request, sc.steps.is_empty()) {
+        (Some(_), false) => diags.push(Diagnostic::new(
+            "a scenario has either `request` (with `expect`) or `steps`, not both",
+            at(&format!("{base}.steps")),
+            source,
+        )),
+        (None, true) => diags.push(
+            Diagnostic::new("scenario has no `request` and no `steps`", at(base), source)
+                .with_help("add `request:` with `expect:`, or `steps:` for several requests"),
+        ),
+        _ => {}
+    }
+    if sc.request.is_none() && (sc.expect.is_some() || !sc.overrides.is_empty()) {
+        diags.push(Diagnostic::new(
+            "`expect` and `overrides` at scenario level go with `request`; with `steps`, put them in each step",
+            at(&format!("{base}.expect")),
+            source,
+        ));
+    }
+    if sc.concurrency == 0 {
+        diags.push(Diagnostic::new("`concurrency` must be at least 1", at(&format!("{base}.concurrency")), source));
+    }
+    let mut requests: Vec<(String, &crate::suite::model::RequestSpec)> = Vec::new();
+    if let Some(r) = &sc.request {
+        requests.push((format!("{base}.request"), r));
+    }
+    for (i, step) in sc.steps.iter().enumerate() {
+        requests.push((format!("{base}.steps[{i}].request"), &step.request));
+    }
+    for (path, req) in requests {
+        if !known.aliases.contains(&req.model) {
+            let list: Vec<&str> = known.aliases.iter().map(String::as_str).collect();
+            diags.push(
+                Diagnostic::new(format!("unknown model alias `{}`", req.model), at(&format!("{path}.model")), source)
+                    .with_help(format!("targets declare: {}", list.join(", "))),
+            );
+        }
+        if req.messages.is_empty() {
+            diags.push(Diagnostic::new("`messages` is empty", at(&format!("{path}.messages")), source));
+        }
+    }
+    let mut override_sets: Vec<(String, &BTreeMap<String, Expect>)> = vec![(format!("{base}.overrides"), &sc.overrides)];
+    for (i, step) in sc.steps.iter().enumerate() {
+        override_sets.push((format!("{base}.steps[{i}].overrides"), &step.overrides));
+    }
+    for (path, set) in override_sets {
+        for key in set.keys() {
+            let is_dialect = DialectKind::ALL.iter().any(|d| d.as_str() == key);
+            if !is_dialect && !known.targets.contains(key) {
+                diags.push(
+                    Diagnostic::new(format!("override `{key}` names no dialect or target"), at(&format!("{path}.{key}")), source)
+                        .with_help("use a dialect (openai, anthropic, ollama) or a target name"),
+                );
+            }
+        }
+    }
+    for (path, expects) in all_expects(sc, base) {
+        for (j, raw) in expects.raw.iter().enumerate() {
+            if !raw.pointer.is_empty() && !raw.pointer.starts_with('/') {
+                diags.push(Diagnostic::new(
+                    format!("JSON pointer `{}` must start with `/`", raw.pointer),
+                    at(&format!("{path}.raw[{j}].pointer")),
+                    source,
+                ));
+            }
+            if raw.equals.is_none() && raw.exists.is_none() {
+                diags.push(Diagnostic::new(
+                    "a `raw` check needs `equals` or `exists`",
+                    at(&format!("{path}.raw[{j}]")),
+                    source,
+                ));
+            }
+        }
+    }
+}
+
+/// Every expectation block of a scenario with its YAML path.
+fn all_expects<'a>(sc: &'a Scenario, base: &str) -> Vec<(String, &'a Expect)> {
+    let mut out = Vec::new();
+    if let Some(e) = &sc.expect {
+        out.push((format!("{base}.expect"), e));
+    }
+    for (k, e) in &sc.overrides {
+        out.push((format!("{base}.overrides.{k}"), e));
+    }
+    for (i, step) in sc.steps.iter().enumerate() {
+        out.push((format!("{base}.steps[{i}].expect"), &step.expect));
+        for (k, e) in &step.overrides {
+            out.push((format!("{base}.steps[{i}].overrides.{k}"), e));
+        }
+    }
+    out
+}
+
+/// Locations of each expectation key, keyed by the path below the scenario
+/// (`expect.status`, `steps[1].overrides.anthropic.error`), so a failure can point at its line.
+fn expect_locations(sc: &Scenario, base: &str, index: &SpanIndex) -> BTreeMap<String, Location> {
+    let mut out = BTreeMap::new();
+    for (path, e) in all_expects(sc, base) {
+        let rel = path[base.len() + 1..].to_string();
+        out.insert(rel.clone(), index.locate(&path));
+        for key in e.keys() {
+            out.insert(format!("{rel}.{key}"), index.locate(&format!("{path}.{key}")));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known() -> Known {
+        Known {
+            aliases: ["small".to_string(), "second".to_string()].into(),
+            targets: ["openai".to_string()].into(),
+        }
+    }
+
+    fn load_str(src: &str) -> Result<Suite, Vec<Diagnostic>> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.yaml");
+        std::fs::write(&p, src).unwrap();
+        load_suite(&p, &known())
+    }
+
+    const OK: &str = "suite: s\ncategory: c\nscenarios:\n  - id: a\n    title: A\n    request:\n      messages:\n        - user: hi\n    expect:\n      status: 200\n      finish_reason: stop\n";
+
+    #[test]
+    fn loads_and_locates() {
+        let s = load_str(OK).unwrap();
+        let sc = &s.scenarios[0];
+        assert_eq!((sc.location.line, sc.location.col), (4, 5));
+        let loc = &sc.expect_locations["expect.finish_reason"];
+        assert_eq!((loc.line, loc.col), (11, 7));
+        assert_eq!(sc.request.as_ref().unwrap().model, "small");
+    }
+
+    #[test]
+    fn unknown_expectation_field_is_located() {
+        let err = load_str(&OK.replace("finish_reason: stop", "finish_reasn: stop")).unwrap_err();
+        assert!(err[0].message.contains("unknown field `finish_reasn`"), "{}", err[0].message);
+        assert_eq!((err[0].location.line, err[0].location.col), (11, 7));
+    }
+
+    #[test]
+    fn wrong_type_is_located() {
+        let err = load_str(&OK.replace("status: 200", "status: ok")).unwrap_err();
+        assert!(err[0].message.contains("invalid type"), "{}", err[0].message);
+        assert_eq!(err[0].location.line, 10);
+    }
+
+    #[test]
+    fn syntax_error_is_located() {
+        let err = load_str("suite: s\ncategory: [c\nscenarios: []\n").unwrap_err();
+        assert!(err[0].location.line >= 2, "{:?}", err[0]);
+    }
+
+    #[test]
+    fn duplicate_id_alias_and_capability() {
+        let src = format!(
+            "{OK}  - id: a\n    title: again\n    requires: [telepathy]\n    request:\n      messages: [{{user: x}}]\n"
+        );
+        let err = load_str(&src).unwrap_err();
+        assert!(err[0].message.contains("unknown variant `telepathy`"), "{}", err[0].message);
+        let src = format!("{OK}  - id: a\n    title: again\n    request:\n      model: huge\n      messages: [{{user: x}}]\n");
+        let err = load_str(&src).unwrap_err();
+        let msgs: Vec<_> = err.iter().map(|d| (d.message.clone(), d.location.line)).collect();
+        assert!(msgs.contains(&("duplicate scenario id `a`".into(), 12)), "{msgs:?}");
+        assert!(msgs.contains(&("unknown model alias `huge`".into(), 15)), "{msgs:?}");
+    }
+
+    #[test]
+    fn bad_override_key_and_message_shape() {
+        let src = OK.replace("    expect:", "    overrides:\n      gemini: {status: 400}\n    expect:");
+        let err = load_str(&src).unwrap_err();
+        assert!(err[0].message.contains("override `gemini`"));
+        let src = OK.replace("- user: hi", "- {user: hi, assistant: yo}");
+        let err = load_str(&src).unwrap_err();
+        assert!(err[0].message.contains("a message is either"), "{}", err[0].message);
+    }
+
+    #[test]
+    fn bad_regex_and_schema_fail_at_load() {
+        let err = load_str(&OK.replace("finish_reason: stop", "text: {matches: '(unclosed'}")).unwrap_err();
+        assert!(err[0].message.contains("invalid regex"), "{}", err[0].message);
+        let err = load_str(&OK.replace("finish_reason: stop", "json: {schema: {type: 12}}")).unwrap_err();
+        assert!(err[0].message.contains("invalid JSON Schema"), "{}", err[0].message);
+    }
+}

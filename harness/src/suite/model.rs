@@ -1,0 +1,241 @@
+//! The typed model of a suite file. Deserialized by serde_norway; unknown keys are rejected
+//! everywhere so a typo is an error, not a silently ignored check.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::location::Location;
+use crate::expect::Expect;
+
+/// One suite file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteFile {
+    /// The suite's name; trials are named `suite::scenario::target`.
+    pub suite: String,
+    /// Default category for the scenarios (the audit groups by it).
+    pub category: String,
+    /// What the suite covers, for the audit.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The scenarios.
+    pub scenarios: Vec<Scenario>,
+}
+
+/// How much a scenario matters to the audit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// A production outage if broken.
+    Critical,
+    /// A visible defect if broken.
+    High,
+    /// The default.
+    #[default]
+    Medium,
+    /// Nice to know.
+    Low,
+}
+
+impl Priority {
+    /// The name used in suites and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Critical => "critical",
+            Priority::High => "high",
+            Priority::Medium => "medium",
+            Priority::Low => "low",
+        }
+    }
+}
+
+/// A provider feature a scenario needs. A target that does not declare it is skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    /// Streamed replies.
+    Streaming,
+    /// `response_format: json_object` or its equivalent.
+    JsonMode,
+    /// Output constrained by a JSON Schema.
+    JsonSchema,
+    /// Function / tool calling.
+    Tools,
+    /// Several tool calls in one reply.
+    ParallelTools,
+    /// Ollama's `/api/pull`.
+    ModelPull,
+    /// Ollama's `/api/tags`, `/api/show`, `/api/ps` and keep_alive.
+    ModelManagement,
+}
+
+impl fmt::Display for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = serde_json::to_value(self).unwrap_or(Value::Null);
+        f.write_str(v.as_str().unwrap_or("?"))
+    }
+}
+
+/// One behaviour to check.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Unique within its suite; `[a-z0-9_-]+` so it can name a recording file.
+    pub id: String,
+    /// One line saying what is checked.
+    pub title: String,
+    /// Overrides the suite's category.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Weight in the audit.
+    #[serde(default)]
+    pub priority: Priority,
+    /// Capabilities a target must declare for the scenario to run there.
+    #[serde(default)]
+    pub requires: Vec<Capability>,
+    /// Free-form labels selected with `--tag`.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Only targets speaking these dialects get a trial (default: all).
+    #[serde(default)]
+    pub dialects: Option<Vec<crate::dialect::DialectKind>>,
+    /// Marks the scenario ignored (run with `--ignored`), with the reason.
+    #[serde(default)]
+    pub ignore: Option<String>,
+    /// The whole trial's deadline in milliseconds.
+    #[serde(default)]
+    pub deadline_ms: Option<u64>,
+    /// How many identical copies of each request are sent at once.
+    #[serde(default = "one")]
+    pub concurrency: u32,
+    /// A single request (shorthand for one step).
+    #[serde(default)]
+    pub request: Option<RequestSpec>,
+    /// Expectations for the single request.
+    #[serde(default)]
+    pub expect: Option<Expect>,
+    /// Per-dialect or per-target expectations replacing `expect` where providers differ.
+    #[serde(default)]
+    pub overrides: BTreeMap<String, Expect>,
+    /// Several requests sent in order (a conversation, a switch between models).
+    #[serde(default)]
+    pub steps: Vec<Step>,
+    /// Where the scenario starts in its file (filled by the loader).
+    #[serde(skip)]
+    pub location: Location,
+    /// Where each expectation key is written, keyed `step.key` (filled by the loader).
+    #[serde(skip)]
+    pub expect_locations: BTreeMap<String, Location>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// One request of a multi-step scenario.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// The request.
+    pub request: RequestSpec,
+    /// What its reply must satisfy.
+    #[serde(default)]
+    pub expect: Expect,
+    /// Per-dialect or per-target replacements for `expect`.
+    #[serde(default)]
+    pub overrides: BTreeMap<String, Expect>,
+}
+
+/// A request in suite form: the model is an alias that each target resolves.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSpec {
+    /// A model alias (`small`, `second`, `tools`, ...) resolved per target.
+    #[serde(default = "small")]
+    pub model: String,
+    /// A system prompt, placed before the messages.
+    #[serde(default)]
+    pub system: Option<String>,
+    /// The conversation.
+    pub messages: Vec<MessageSpec>,
+    /// Upper bound on generated tokens.
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+    /// Sampling temperature.
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    /// Requested output format.
+    #[serde(default)]
+    pub response_format: Option<FormatSpec>,
+    /// The client's deadline for this request in milliseconds.
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
+}
+
+fn small() -> String {
+    "small".to_string()
+}
+
+/// A message: `{user: text}` shorthand, or `{role: r, content: text}` for any role, including
+/// malformed ones sent on purpose.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "RawMessage")]
+pub struct MessageSpec {
+    /// The role as it will be sent.
+    pub role: String,
+    /// The text.
+    pub content: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMessage {
+    user: Option<String>,
+    assistant: Option<String>,
+    system: Option<String>,
+    developer: Option<String>,
+    role: Option<String>,
+    content: Option<String>,
+}
+
+impl TryFrom<RawMessage> for MessageSpec {
+    type Error = String;
+
+    fn try_from(m: RawMessage) -> Result<Self, String> {
+        let short = [("user", m.user), ("assistant", m.assistant), ("system", m.system), ("developer", m.developer)];
+        let mut given: Vec<(&str, String)> =
+            short.into_iter().filter_map(|(r, c)| c.map(|c| (r, c))).collect();
+        match (given.len(), m.role, m.content) {
+            (1, None, None) => {
+                let (role, content) = given.remove(0);
+                Ok(MessageSpec { role: role.to_string(), content })
+            }
+            (0, Some(role), Some(content)) => Ok(MessageSpec { role, content }),
+            (0, Some(_), None) => Err("a message with `role` needs `content`".into()),
+            _ => Err("a message is either `{user|assistant|system|developer: text}` or `{role: r, content: text}`".into()),
+        }
+    }
+}
+
+/// The output format in suite form.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FormatSpec {
+    /// Plain text.
+    Text,
+    /// Any JSON object.
+    JsonObject,
+    /// JSON valid against `schema`.
+    JsonSchema {
+        /// Schema name.
+        name: String,
+        /// The schema.
+        schema: Value,
+        /// Strict enforcement.
+        #[serde(default)]
+        strict: bool,
+    },
+}

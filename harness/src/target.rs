@@ -1,0 +1,245 @@
+//! Targets: the provider endpoints a run can use. Three are built in; `targets.yaml` adds new
+//! ones (an OpenAI-compatible server is `dialect: openai` with its own base URL) or overrides
+//! fields of the built-ins.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::dialect::{DialectKind, TokenParam, WireOptions};
+use crate::suite::diagnostic::Diagnostic;
+use crate::suite::load::{parse_yaml, yaml_error};
+use crate::suite::location::SpanIndex;
+use crate::suite::model::Capability;
+
+/// A provider endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// Unique name (`openai`, `anthropic`, `ollama`, or the user's).
+    pub name: String,
+    /// The wire protocol it speaks.
+    pub dialect: DialectKind,
+    /// Base URL as the official SDK takes it (OpenAI's ends in `/v1`).
+    pub base_url: String,
+    /// The environment variable holding its key, if it needs one.
+    pub key_env: Option<String>,
+    /// Model aliases used by suites, mapped to concrete model names.
+    pub models: BTreeMap<String, String>,
+    /// Declared capabilities.
+    pub capabilities: BTreeSet<Capability>,
+    /// Encoding choices.
+    pub wire: WireOptions,
+}
+
+/// The built-in targets, with `OLLAMA_HOST` applied.
+pub fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
+    use Capability::*;
+    let models = |pairs: &[(&str, &str)]| pairs.iter().map(|(a, m)| (a.to_string(), m.to_string())).collect();
+    vec![
+        Target {
+            name: "openai".into(),
+            dialect: DialectKind::Openai,
+            base_url: "https://api.openai.com/v1".into(),
+            key_env: Some("OPENAI_API_KEY".into()),
+            models: models(&[("small", "gpt-4o-mini"), ("second", "gpt-4.1-mini"), ("tools", "gpt-4o-mini")]),
+            capabilities: [Streaming, JsonMode, JsonSchema, Tools, ParallelTools].into(),
+            wire: WireOptions::default(),
+        },
+        Target {
+            name: "anthropic".into(),
+            dialect: DialectKind::Anthropic,
+            base_url: "https://api.anthropic.com".into(),
+            key_env: Some("ANTHROPIC_API_KEY".into()),
+            models: models(&[
+                ("small", "claude-haiku-4-5"),
+                ("second", "claude-sonnet-4-5"),
+                ("tools", "claude-haiku-4-5"),
+            ]),
+            capabilities: [Streaming, JsonSchema, Tools, ParallelTools].into(),
+            wire: WireOptions::default(),
+        },
+        Target {
+            name: "ollama".into(),
+            dialect: DialectKind::Ollama,
+            base_url: ollama_base_url(ollama_host),
+            key_env: None,
+            models: models(&[("small", "llama3.2"), ("second", "qwen2.5:0.5b"), ("tools", "llama3.2")]),
+            capabilities: [Streaming, JsonMode, JsonSchema, Tools, ModelPull, ModelManagement].into(),
+            wire: WireOptions::default(),
+        },
+    ]
+}
+
+/// Turns `OLLAMA_HOST` (which Ollama accepts as `host`, `host:port` or a URL) into a base URL.
+pub fn ollama_base_url(host: Option<&str>) -> String {
+    let host = host.map(str::trim).filter(|h| !h.is_empty()).unwrap_or("127.0.0.1:11434");
+    let (scheme, rest) = match host.split_once("://") {
+        Some((s, r)) => (s, r),
+        None => ("http", host),
+    };
+    let rest = rest.trim_end_matches('/');
+    let has_port = rest.rsplit_once(':').is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()));
+    let default_port = if scheme == "https" { 443 } else { 11434 };
+    if has_port || rest.contains('/') {
+        format!("{scheme}://{rest}")
+    } else {
+        format!("{scheme}://{rest}:{default_port}")
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetsFile {
+    #[serde(default)]
+    targets: BTreeMap<String, TargetEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetEntry {
+    dialect: Option<DialectKind>,
+    base_url: Option<String>,
+    key_env: Option<String>,
+    #[serde(default)]
+    models: BTreeMap<String, String>,
+    capabilities: Option<BTreeSet<Capability>>,
+    token_param: Option<TokenParam>,
+    anthropic_version: Option<String>,
+    default_max_tokens: Option<u32>,
+}
+
+/// The targets a run can use: the built-ins, then `targets.yaml` (if it exists) on top.
+pub fn load(path: &Path, ollama_host: Option<&str>) -> Result<Vec<Arc<Target>>, Vec<Diagnostic>> {
+    let mut targets = builtins(ollama_host);
+    if path.exists() {
+        let file: Arc<str> = path.display().to_string().into();
+        let source = std::fs::read_to_string(path).map_err(|e| {
+            vec![Diagnostic::new(format!("cannot read: {e}"), SpanIndex::default().locate(""), "")]
+        })?;
+        let parsed: TargetsFile = parse_yaml(&file, &source).map_err(|d| vec![d])?;
+        let index = SpanIndex::build(file.clone(), &source).map_err(|e| vec![yaml_error(&file, &source, e)])?;
+        let mut diags = Vec::new();
+        for (name, entry) in parsed.targets {
+            let at = index.locate(&format!("targets.{name}"));
+            if !valid_name(&name) {
+                diags.push(Diagnostic::new(format!("target name `{name}` must match [a-z0-9_-]+"), at, &source));
+                continue;
+            }
+            match targets.iter_mut().find(|t| t.name == name) {
+                Some(existing) => apply(existing, entry),
+                None => {
+                    let (Some(dialect), Some(base_url)) = (entry.dialect, entry.base_url.clone()) else {
+                        diags.push(
+                            Diagnostic::new(format!("new target `{name}` needs `dialect` and `base_url`"), at, &source)
+                                .with_help("only the built-in targets (openai, anthropic, ollama) can be partly overridden"),
+                        );
+                        continue;
+                    };
+                    let mut t = Target {
+                        name: name.clone(),
+                        dialect,
+                        base_url,
+                        key_env: None,
+                        models: BTreeMap::new(),
+                        capabilities: BTreeSet::new(),
+                        wire: WireOptions::default(),
+                    };
+                    // Compatible servers mostly still expect the older field.
+                    if dialect == DialectKind::Openai {
+                        t.wire.token_param = TokenParam::MaxTokens;
+                    }
+                    apply(&mut t, entry);
+                    targets.push(t);
+                }
+            }
+        }
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+    }
+    Ok(targets.into_iter().map(Arc::new).collect())
+}
+
+fn apply(t: &mut Target, e: TargetEntry) {
+    if let Some(d) = e.dialect {
+        t.dialect = d;
+    }
+    if let Some(u) = e.base_url {
+        t.base_url = u.trim_end_matches('/').to_string();
+    }
+    if e.key_env.is_some() {
+        t.key_env = e.key_env;
+    }
+    t.models.extend(e.models);
+    if let Some(c) = e.capabilities {
+        t.capabilities = c;
+    }
+    if let Some(p) = e.token_param {
+        t.wire.token_param = p;
+    }
+    if let Some(v) = e.anthropic_version {
+        t.wire.anthropic_version = v;
+    }
+    if let Some(n) = e.default_max_tokens {
+        t.wire.default_max_tokens = n;
+    }
+}
+
+/// Names of targets, scenarios and suites end up in file paths and trial names.
+pub fn valid_name(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ollama_host_forms() {
+        assert_eq!(ollama_base_url(None), "http://127.0.0.1:11434");
+        assert_eq!(ollama_base_url(Some("0.0.0.0")), "http://0.0.0.0:11434");
+        assert_eq!(ollama_base_url(Some("gpu-box:9999")), "http://gpu-box:9999");
+        assert_eq!(ollama_base_url(Some("https://ollama.example/")), "https://ollama.example:443");
+        assert_eq!(ollama_base_url(Some("http://h:1/prefix")), "http://h:1/prefix");
+    }
+
+    #[test]
+    fn targets_file_adds_and_overrides() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("targets.yaml");
+        std::fs::write(
+            &p,
+            "targets:\n  vllm:\n    dialect: openai\n    base_url: http://127.0.0.1:8000/v1/\n    models: {small: qwen}\n    capabilities: [streaming]\n  openai:\n    models: {small: gpt-5-mini}\n",
+        )
+        .unwrap();
+        let ts = load(&p, None).unwrap();
+        let vllm = ts.iter().find(|t| t.name == "vllm").unwrap();
+        assert_eq!(vllm.base_url, "http://127.0.0.1:8000/v1");
+        assert_eq!(vllm.wire.token_param, TokenParam::MaxTokens);
+        let openai = ts.iter().find(|t| t.name == "openai").unwrap();
+        assert_eq!(openai.models["small"], "gpt-5-mini");
+        assert_eq!(openai.models["second"], "gpt-4.1-mini");
+    }
+
+    #[test]
+    fn new_target_without_base_url_is_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("targets.yaml");
+        std::fs::write(&p, "targets:\n  mine:\n    dialect: openai\n").unwrap();
+        let err = load(&p, None).unwrap_err();
+        assert_eq!(err[0].location.line, 2);
+        assert!(err[0].message.contains("needs `dialect` and `base_url`"));
+    }
+
+    #[test]
+    fn unknown_key_in_targets_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("targets.yaml");
+        std::fs::write(&p, "targets:\n  mine:\n    dialekt: openai\n").unwrap();
+        let err = load(&p, None).unwrap_err();
+        assert!(err[0].message.contains("unknown field `dialekt`"), "{}", err[0].message);
+        assert_eq!((err[0].location.line, err[0].location.col), (3, 5));
+    }
+}
