@@ -38,6 +38,22 @@ struct Cli {
 enum Command {
     /// Check suites, targets.yaml and recordings without running anything.
     Lint(LintArgs),
+    /// Write an authored-recording skeleton for every trial that has no recording.
+    Scaffold(ScaffoldArgs),
+}
+
+#[derive(Args)]
+struct ScaffoldArgs {
+    /// Only trials whose name contains this.
+    filter: Option<String>,
+    /// Suite files or directories (default: suites/).
+    #[arg(long = "suite", value_name = "PATH")]
+    suites: Vec<PathBuf>,
+    /// Only this target (repeatable).
+    #[arg(long = "target", value_name = "NAME")]
+    only_targets: Vec<String>,
+    #[command(flatten)]
+    input: InputArgs,
 }
 
 #[derive(Args)]
@@ -100,7 +116,12 @@ fn print_diagnostics(diags: &[Diagnostic]) {
     for d in diags {
         let _ = writeln!(err, "{}", d.render(color));
     }
-    let _ = writeln!(err, "error: {} problem{} found; nothing was run", diags.len(), if diags.len() == 1 { "" } else { "s" });
+    let _ = writeln!(
+        err,
+        "error: {} problem{} found; nothing was run",
+        diags.len(),
+        if diags.len() == 1 { "" } else { "s" }
+    );
 }
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
@@ -113,6 +134,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Lint(args)) => lint(args),
+        Some(Command::Scaffold(args)) => scaffold(args),
         None => run_suites(cli.run),
     }
 }
@@ -122,7 +144,11 @@ struct Inputs {
     suites: Vec<Suite>,
 }
 
-fn load_inputs(targets_file: &Path, paths: &[PathBuf], only: &[String]) -> Result<Inputs, ExitCode> {
+fn load_inputs(
+    targets_file: &Path,
+    paths: &[PathBuf],
+    only: &[String],
+) -> Result<Inputs, ExitCode> {
     let ollama_host = std::env::var("OLLAMA_HOST").ok();
     let all = target::load(targets_file, ollama_host.as_deref()).map_err(|d| {
         print_diagnostics(&d);
@@ -135,15 +161,32 @@ fn load_inputs(targets_file: &Path, paths: &[PathBuf], only: &[String]) -> Resul
     for name in only {
         if !known.targets.contains(name) {
             let names: Vec<&str> = known.targets.iter().map(String::as_str).collect();
-            return Err(fail(format!("unknown target `{name}` (known: {})", names.join(", "))));
+            return Err(fail(format!(
+                "unknown target `{name}` (known: {})",
+                names.join(", ")
+            )));
         }
     }
-    let targets = all.into_iter().filter(|t| only.is_empty() || only.contains(&t.name)).collect();
+    let targets = all
+        .into_iter()
+        .filter(|t| only.is_empty() || only.contains(&t.name))
+        .collect();
     let default = [PathBuf::from("suites")];
-    let paths = if paths.is_empty() { &default[..] } else { paths };
+    let paths = if paths.is_empty() {
+        &default[..]
+    } else {
+        paths
+    };
     let files = suite::load::expand_paths(paths).map_err(fail)?;
     if files.is_empty() {
-        return Err(fail(format!("no suite files (*.yaml) under {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))));
+        return Err(fail(format!(
+            "no suite files (*.yaml) under {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
     }
     let suites = suite::load_suites(&files, &known).map_err(|d| {
         print_diagnostics(&d);
@@ -160,7 +203,10 @@ fn lint(args: LintArgs) -> ExitCode {
     let mut recordings = Vec::new();
     collect_yaml(&args.input.fixtures, &mut recordings);
     recordings.sort();
-    let diags: Vec<Diagnostic> = recordings.iter().filter_map(|p| Recording::load(p).err()).collect();
+    let diags: Vec<Diagnostic> = recordings
+        .iter()
+        .filter_map(|p| Recording::load(p).err())
+        .collect();
     if !diags.is_empty() {
         print_diagnostics(&diags);
         return ExitCode::from(EXIT_INPUT);
@@ -175,8 +221,54 @@ fn lint(args: LintArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+fn scaffold(args: ScaffoldArgs) -> ExitCode {
+    let inputs = match load_inputs(&args.input.targets, &args.suites, &args.only_targets) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let env = |_: &str| None;
+    let trials = run::plan(&PlanInput {
+        suites: &inputs.suites,
+        targets: &inputs.targets,
+        mode: Mode::Replay,
+        fixtures: &args.input.fixtures,
+        tags: &[],
+        env: &env,
+    });
+    let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let mut written = 0;
+    for t in trials
+        .iter()
+        .filter(|t| args.filter.as_deref().is_none_or(|f| t.name.contains(f)))
+    {
+        let Some(path) = &t.recording else { continue };
+        // Only trials skipped for lack of a recording get one; capability skips stay skips.
+        if path.exists()
+            || !t
+                .skip
+                .as_deref()
+                .is_some_and(|s| s.starts_with("no recording"))
+        {
+            continue;
+        }
+        if let Err(e) = crate::record::write::write(path, &run::scaffold::skeleton(t, &date), false)
+        {
+            return fail(e);
+        }
+        println!("wrote {}", path.display());
+        written += 1;
+    }
+    println!(
+        "{written} recording skeleton{} written",
+        if written == 1 { "" } else { "s" }
+    );
+    ExitCode::SUCCESS
+}
+
 fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -240,7 +332,14 @@ fn run_suites(args: RunArgs) -> ExitCode {
         _ => std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
     };
     if !args.libtest.quiet || result.conclusion.has_failed() {
-        print!("{}", report::console::summary(&result.outcomes, &written, color));
+        print!(
+            "{}",
+            report::console::summary(&result.outcomes, &written, color)
+        );
     }
-    if result.conclusion.has_failed() { ExitCode::from(101) } else { ExitCode::SUCCESS }
+    if result.conclusion.has_failed() {
+        ExitCode::from(101)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -36,14 +36,23 @@ pub struct Target {
 /// The built-in targets, with `OLLAMA_HOST` applied.
 pub fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
     use Capability::*;
-    let models = |pairs: &[(&str, &str)]| pairs.iter().map(|(a, m)| (a.to_string(), m.to_string())).collect();
+    let models = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(a, m)| (a.to_string(), m.to_string()))
+            .collect()
+    };
     vec![
         Target {
             name: "openai".into(),
             dialect: DialectKind::Openai,
             base_url: "https://api.openai.com/v1".into(),
             key_env: Some("OPENAI_API_KEY".into()),
-            models: models(&[("small", "gpt-4o-mini"), ("second", "gpt-4.1-mini"), ("tools", "gpt-4o-mini")]),
+            models: models(&[
+                ("small", "gpt-4o-mini"),
+                ("second", "gpt-4.1-mini"),
+                ("tools", "gpt-4o-mini"),
+            ]),
             capabilities: [Streaming, JsonMode, JsonSchema, Tools, ParallelTools].into(),
             wire: WireOptions::default(),
         },
@@ -65,8 +74,20 @@ pub fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
             dialect: DialectKind::Ollama,
             base_url: ollama_base_url(ollama_host),
             key_env: None,
-            models: models(&[("small", "llama3.2"), ("second", "qwen2.5:0.5b"), ("tools", "llama3.2")]),
-            capabilities: [Streaming, JsonMode, JsonSchema, Tools, ModelPull, ModelManagement].into(),
+            models: models(&[
+                ("small", "llama3.2"),
+                ("second", "qwen2.5:0.5b"),
+                ("tools", "llama3.2"),
+            ]),
+            capabilities: [
+                Streaming,
+                JsonMode,
+                JsonSchema,
+                Tools,
+                ModelPull,
+                ModelManagement,
+            ]
+            .into(),
             wire: WireOptions::default(),
         },
     ]
@@ -74,13 +95,18 @@ pub fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
 
 /// Turns `OLLAMA_HOST` (which Ollama accepts as `host`, `host:port` or a URL) into a base URL.
 pub fn ollama_base_url(host: Option<&str>) -> String {
-    let host = host.map(str::trim).filter(|h| !h.is_empty()).unwrap_or("127.0.0.1:11434");
+    let host = host
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .unwrap_or("127.0.0.1:11434");
     let (scheme, rest) = match host.split_once("://") {
         Some((s, r)) => (s, r),
         None => ("http", host),
     };
     let rest = rest.trim_end_matches('/');
-    let has_port = rest.rsplit_once(':').is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()));
+    let has_port = rest
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.chars().all(|c| c.is_ascii_digit()));
     let default_port = if scheme == "https" { 443 } else { 11434 };
     if has_port || rest.contains('/') {
         format!("{scheme}://{rest}")
@@ -116,21 +142,31 @@ pub fn load(path: &Path, ollama_host: Option<&str>) -> Result<Vec<Arc<Target>>, 
     if path.exists() {
         let file: Arc<str> = path.display().to_string().into();
         let source = std::fs::read_to_string(path).map_err(|e| {
-            vec![Diagnostic::new(format!("cannot read: {e}"), SpanIndex::default().locate(""), "")]
+            vec![Diagnostic::new(
+                format!("cannot read: {e}"),
+                SpanIndex::default().locate(""),
+                "",
+            )]
         })?;
         let parsed: TargetsFile = parse_yaml(&file, &source).map_err(|d| vec![d])?;
-        let index = SpanIndex::build(file.clone(), &source).map_err(|e| vec![yaml_error(&file, &source, e)])?;
+        let index = SpanIndex::build(file.clone(), &source)
+            .map_err(|e| vec![yaml_error(&file, &source, e)])?;
         let mut diags = Vec::new();
         for (name, entry) in parsed.targets {
             let at = index.locate(&format!("targets.{name}"));
             if !valid_name(&name) {
-                diags.push(Diagnostic::new(format!("target name `{name}` must match [a-z0-9_-]+"), at, &source));
+                diags.push(Diagnostic::new(
+                    format!("target name `{name}` must match [a-z0-9_-]+"),
+                    at,
+                    &source,
+                ));
                 continue;
             }
             match targets.iter_mut().find(|t| t.name == name) {
                 Some(existing) => apply(existing, entry),
                 None => {
-                    let (Some(dialect), Some(base_url)) = (entry.dialect, entry.base_url.clone()) else {
+                    let (Some(dialect), Some(base_url)) = (entry.dialect, entry.base_url.clone())
+                    else {
                         diags.push(
                             Diagnostic::new(format!("new target `{name}` needs `dialect` and `base_url`"), at, &source)
                                 .with_help("only the built-in targets (openai, anthropic, ollama) can be partly overridden"),
@@ -189,7 +225,9 @@ fn apply(t: &mut Target, e: TargetEntry) {
 
 /// Names of targets, scenarios and suites end up in file paths and trial names.
 pub fn valid_name(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 #[cfg(test)]
@@ -201,8 +239,14 @@ mod tests {
         assert_eq!(ollama_base_url(None), "http://127.0.0.1:11434");
         assert_eq!(ollama_base_url(Some("0.0.0.0")), "http://0.0.0.0:11434");
         assert_eq!(ollama_base_url(Some("gpu-box:9999")), "http://gpu-box:9999");
-        assert_eq!(ollama_base_url(Some("https://ollama.example/")), "https://ollama.example:443");
-        assert_eq!(ollama_base_url(Some("http://h:1/prefix")), "http://h:1/prefix");
+        assert_eq!(
+            ollama_base_url(Some("https://ollama.example/")),
+            "https://ollama.example:443"
+        );
+        assert_eq!(
+            ollama_base_url(Some("http://h:1/prefix")),
+            "http://h:1/prefix"
+        );
     }
 
     #[test]
@@ -239,7 +283,11 @@ mod tests {
         let p = dir.path().join("targets.yaml");
         std::fs::write(&p, "targets:\n  mine:\n    dialekt: openai\n").unwrap();
         let err = load(&p, None).unwrap_err();
-        assert!(err[0].message.contains("unknown field `dialekt`"), "{}", err[0].message);
+        assert!(
+            err[0].message.contains("unknown field `dialekt`"),
+            "{}",
+            err[0].message
+        );
         assert_eq!((err[0].location.line, err[0].location.col), (3, 5));
     }
 }

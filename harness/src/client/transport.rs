@@ -56,7 +56,8 @@ impl Transport {
     ) -> Result<RawResponse, TransportError> {
         let started = Instant::now();
         let url = format!("{}{}", base_url.trim_end_matches('/'), wire.path);
-        let method = reqwest::Method::from_bytes(wire.method.as_bytes()).unwrap_or(reqwest::Method::POST);
+        let method =
+            reqwest::Method::from_bytes(wire.method.as_bytes()).unwrap_or(reqwest::Method::POST);
         let mut rb = self.client.request(method, &url);
         for (k, v) in &wire.headers {
             rb = rb.header(*k, v);
@@ -67,15 +68,31 @@ impl Transport {
         let body = serde_json::to_vec(&wire.body).unwrap_or_default();
         let rb = rb.body(body);
         let fut = async {
-            let resp = rb.send().await.map_err(|e| TransportError::Connection(error_chain(&e)))?;
+            let resp = rb
+                .send()
+                .await
+                .map_err(|e| TransportError::Connection(error_chain(&e)))?;
             let status = resp.status().as_u16();
             let headers = resp
                 .headers()
                 .iter()
-                .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
                 .collect();
-            let body = resp.bytes().await.map_err(|e| TransportError::Connection(error_chain(&e)))?;
-            Ok(RawResponse { status, headers, body: body.to_vec(), elapsed: started.elapsed() })
+            let body = resp
+                .bytes()
+                .await
+                .map_err(|e| TransportError::Connection(error_chain(&e)))?;
+            Ok(RawResponse {
+                status,
+                headers,
+                body: body.to_vec(),
+                elapsed: started.elapsed(),
+            })
         };
         match tokio::time::timeout(timeout, fut).await {
             Ok(r) => r,

@@ -12,8 +12,12 @@ use crate::neutral::{ChatRequest, FinishReason, ProviderError, Reply, ResponseFo
 pub fn encode(req: &ChatRequest, opts: &WireOptions) -> WireRequest {
     let mut body = Map::new();
     body.insert("model".into(), json!(req.model));
-    let system: Vec<&str> =
-        req.messages.iter().filter(|m| m.role.is_instruction()).map(|m| m.content.as_str()).collect();
+    let system: Vec<&str> = req
+        .messages
+        .iter()
+        .filter(|m| m.role.is_instruction())
+        .map(|m| m.content.as_str())
+        .collect();
     let messages: Vec<Value> = req
         .messages
         .iter()
@@ -21,7 +25,10 @@ pub fn encode(req: &ChatRequest, opts: &WireOptions) -> WireRequest {
         .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
         .collect();
     body.insert("messages".into(), Value::Array(messages));
-    body.insert("max_tokens".into(), json!(req.max_tokens.unwrap_or(opts.default_max_tokens)));
+    body.insert(
+        "max_tokens".into(),
+        json!(req.max_tokens.unwrap_or(opts.default_max_tokens)),
+    );
     if !system.is_empty() {
         body.insert("system".into(), json!(system.join("\n\n")));
     }
@@ -30,12 +37,18 @@ pub fn encode(req: &ChatRequest, opts: &WireOptions) -> WireRequest {
     }
     match &req.response_format {
         Some(ResponseFormat::JsonSchema { schema, .. }) => {
-            body.insert("output_config".into(), json!({"format": {"type": "json_schema", "schema": schema}}));
+            body.insert(
+                "output_config".into(),
+                json!({"format": {"type": "json_schema", "schema": schema}}),
+            );
         }
         // Anthropic has no schema-less JSON mode; the closest contract is a schema that
         // accepts any object. Targets don't declare `json_mode`, so suites skip it there.
         Some(ResponseFormat::JsonObject) => {
-            body.insert("output_config".into(), json!({"format": {"type": "json_schema", "schema": {"type": "object"}}}));
+            body.insert(
+                "output_config".into(),
+                json!({"format": {"type": "json_schema", "schema": {"type": "object"}}}),
+            );
         }
         Some(ResponseFormat::Text) | None => {}
     }
@@ -61,14 +74,23 @@ pub fn finish_reason(raw: &str) -> FinishReason {
     }
 }
 
-const STOP_REASONS: [&str; 7] =
-    ["end_turn", "max_tokens", "stop_sequence", "tool_use", "pause_turn", "refusal", "model_context_window_exceeded"];
+const STOP_REASONS: [&str; 7] = [
+    "end_turn",
+    "max_tokens",
+    "stop_sequence",
+    "tool_use",
+    "pause_turn",
+    "refusal",
+    "model_context_window_exceeded",
+];
 
 /// Decodes a reply body (already parsed into `reply.raw`) and checks the `Message` contract.
 pub fn decode(reply: &mut Reply, headers: &[(String, String)]) {
     reply.request_id = header(headers, "request-id").map(str::to_string);
     let raw = std::mem::take(&mut reply.raw);
-    let mut check = Check { violations: &mut reply.violations };
+    let mut check = Check {
+        violations: &mut reply.violations,
+    };
     if !(200..300).contains(&reply.status) {
         reply.error = Some(decode_error(&raw, &mut check));
         reply.raw = raw;
@@ -103,7 +125,9 @@ pub fn decode(reply: &mut Reply, headers: &[(String, String)]) {
     // stream's message_start.
     match raw.get("stop_reason") {
         None => check.fail("`stop_reason` is missing (required string)".into()),
-        Some(Value::Null) => check.fail("`stop_reason` is null: a complete message must say why it stopped".into()),
+        Some(Value::Null) => {
+            check.fail("`stop_reason` is null: a complete message must say why it stopped".into())
+        }
         Some(Value::String(s)) => {
             if !STOP_REASONS.contains(&s.as_str()) {
                 check.fail(format!("`stop_reason` has undocumented value {s:?}"));
@@ -117,7 +141,10 @@ pub fn decode(reply: &mut Reply, headers: &[(String, String)]) {
     if let Some(usage) = check.object(&raw, "", "usage") {
         let input = check.uint(usage, "usage", "input_tokens");
         let output = check.uint(usage, "usage", "output_tokens");
-        reply.usage = Some(Usage { input_tokens: input, output_tokens: output });
+        reply.usage = Some(Usage {
+            input_tokens: input,
+            output_tokens: output,
+        });
     }
     reply.raw = raw;
 }
@@ -126,11 +153,17 @@ pub fn decode(reply: &mut Reply, headers: &[(String, String)]) {
 fn decode_error(raw: &Value, check: &mut Check<'_>) -> ProviderError {
     check.constant(raw, "", "type", "error");
     let Some(err) = check.object(raw, "", "error") else {
-        return ProviderError { message: raw.to_string(), ..ProviderError::default() };
+        return ProviderError {
+            message: raw.to_string(),
+            ..ProviderError::default()
+        };
     };
     ProviderError {
         kind: check.string(err, "error", "type").map(str::to_string),
-        message: check.string(err, "error", "message").unwrap_or_default().to_string(),
+        message: check
+            .string(err, "error", "message")
+            .unwrap_or_default()
+            .to_string(),
         code: None,
         param: opt_str(err, "param"),
     }
@@ -143,7 +176,10 @@ mod tests {
     use crate::neutral::{Message, Role};
 
     fn m(role: Role, c: &str) -> Message {
-        Message { role, content: c.into() }
+        Message {
+            role,
+            content: c.into(),
+        }
     }
 
     #[test]
@@ -164,7 +200,10 @@ mod tests {
         assert_eq!(w.body["system"], "One.\n\nTwo.");
         assert_eq!(w.body["max_tokens"], 1024);
         assert_eq!(w.body["messages"].as_array().unwrap().len(), 3);
-        assert!(w.headers.contains(&("anthropic-version", "2023-06-01".into())));
+        assert!(
+            w.headers
+                .contains(&("anthropic-version", "2023-06-01".into()))
+        );
     }
 
     #[test]
@@ -194,6 +233,9 @@ mod tests {
         let body = br#"{"type":"error","error":{"type":"invalid_request_error","message":"messages: text content blocks must be non-empty"}}"#;
         let r = DialectKind::Anthropic.decode(400, &[], body);
         assert!(r.violations.is_empty());
-        assert_eq!(r.error.unwrap().kind.as_deref(), Some("invalid_request_error"));
+        assert_eq!(
+            r.error.unwrap().kind.as_deref(),
+            Some("invalid_request_error")
+        );
     }
 }

@@ -24,10 +24,19 @@ impl Check<'_> {
         self.violations.push(msg);
     }
 
-    fn get<'v>(&mut self, obj: &'v Value, path: &str, field: &str, want: &str) -> Option<&'v Value> {
+    fn get<'v>(
+        &mut self,
+        obj: &'v Value,
+        path: &str,
+        field: &str,
+        want: &str,
+    ) -> Option<&'v Value> {
         match obj.get(field) {
             None => {
-                self.fail(format!("`{}` is missing (required {want})", join(path, field)));
+                self.fail(format!(
+                    "`{}` is missing (required {want})",
+                    join(path, field)
+                ));
                 None
             }
             Some(v) => Some(v),
@@ -35,25 +44,43 @@ impl Check<'_> {
     }
 
     /// A required string.
-    pub(crate) fn string<'v>(&mut self, obj: &'v Value, path: &str, field: &str) -> Option<&'v str> {
+    pub(crate) fn string<'v>(
+        &mut self,
+        obj: &'v Value,
+        path: &str,
+        field: &str,
+    ) -> Option<&'v str> {
         let v = self.get(obj, path, field, "string")?;
         match v.as_str() {
             Some(s) => Some(s),
             None => {
-                self.fail(format!("`{}` must be a string, got {}", join(path, field), type_name(v)));
+                self.fail(format!(
+                    "`{}` must be a string, got {}",
+                    join(path, field),
+                    type_name(v)
+                ));
                 None
             }
         }
     }
 
     /// A required string or null.
-    pub(crate) fn string_or_null<'v>(&mut self, obj: &'v Value, path: &str, field: &str) -> Option<&'v str> {
+    pub(crate) fn string_or_null<'v>(
+        &mut self,
+        obj: &'v Value,
+        path: &str,
+        field: &str,
+    ) -> Option<&'v str> {
         let v = self.get(obj, path, field, "string or null")?;
         match v {
             Value::String(s) => Some(s),
             Value::Null => None,
             other => {
-                self.fail(format!("`{}` must be a string or null, got {}", join(path, field), type_name(other)));
+                self.fail(format!(
+                    "`{}` must be a string or null, got {}",
+                    join(path, field),
+                    type_name(other)
+                ));
                 None
             }
         }
@@ -84,24 +111,42 @@ impl Check<'_> {
     }
 
     /// A required array.
-    pub(crate) fn array<'v>(&mut self, obj: &'v Value, path: &str, field: &str) -> Option<&'v Vec<Value>> {
+    pub(crate) fn array<'v>(
+        &mut self,
+        obj: &'v Value,
+        path: &str,
+        field: &str,
+    ) -> Option<&'v Vec<Value>> {
         let v = self.get(obj, path, field, "array")?;
         match v.as_array() {
             Some(a) => Some(a),
             None => {
-                self.fail(format!("`{}` must be an array, got {}", join(path, field), type_name(v)));
+                self.fail(format!(
+                    "`{}` must be an array, got {}",
+                    join(path, field),
+                    type_name(v)
+                ));
                 None
             }
         }
     }
 
     /// A required object.
-    pub(crate) fn object<'v>(&mut self, obj: &'v Value, path: &str, field: &str) -> Option<&'v Value> {
+    pub(crate) fn object<'v>(
+        &mut self,
+        obj: &'v Value,
+        path: &str,
+        field: &str,
+    ) -> Option<&'v Value> {
         let v = self.get(obj, path, field, "object")?;
         if v.is_object() {
             Some(v)
         } else {
-            self.fail(format!("`{}` must be an object, got {}", join(path, field), type_name(v)));
+            self.fail(format!(
+                "`{}` must be an object, got {}",
+                join(path, field),
+                type_name(v)
+            ));
             None
         }
     }
@@ -112,7 +157,11 @@ impl Check<'_> {
         match v.as_bool() {
             Some(b) => Some(b),
             None => {
-                self.fail(format!("`{}` must be a boolean, got {}", join(path, field), type_name(v)));
+                self.fail(format!(
+                    "`{}` must be a boolean, got {}",
+                    join(path, field),
+                    type_name(v)
+                ));
                 None
             }
         }
@@ -123,13 +172,20 @@ impl Check<'_> {
         if let Some(s) = self.string(obj, path, field)
             && s != want
         {
-            self.fail(format!("`{}` must be {want:?}, got {s:?}", join(path, field)));
+            self.fail(format!(
+                "`{}` must be {want:?}, got {s:?}",
+                join(path, field)
+            ));
         }
     }
 }
 
 pub(crate) fn join(path: &str, field: &str) -> String {
-    if path.is_empty() { field.to_string() } else { format!("{path}.{field}") }
+    if path.is_empty() {
+        field.to_string()
+    } else {
+        format!("{path}.{field}")
+    }
 }
 
 /// An optional string field.

@@ -35,7 +35,11 @@ impl DialectKind {
     }
 
     /// All dialects.
-    pub const ALL: [DialectKind; 3] = [DialectKind::Openai, DialectKind::Anthropic, DialectKind::Ollama];
+    pub const ALL: [DialectKind; 3] = [
+        DialectKind::Openai,
+        DialectKind::Anthropic,
+        DialectKind::Ollama,
+    ];
 
     /// Encodes a chat request.
     pub fn encode(self, req: &ChatRequest, opts: &WireOptions) -> WireRequest {
@@ -48,12 +52,17 @@ impl DialectKind {
 
     /// Decodes a (non-streamed) reply and checks the dialect's contract on it.
     pub fn decode(self, status: u16, headers: &[(String, String)], body: &[u8]) -> Reply {
-        let mut reply = Reply { status, ..Reply::default() };
+        let mut reply = Reply {
+            status,
+            ..Reply::default()
+        };
         reply.raw = match serde_json::from_slice::<Value>(body) {
             Ok(v) => v,
             Err(e) => {
                 let preview: String = String::from_utf8_lossy(body).chars().take(120).collect();
-                reply.violations.push(format!("body is not JSON ({e}): {preview:?}"));
+                reply
+                    .violations
+                    .push(format!("body is not JSON ({e}): {preview:?}"));
                 return reply;
             }
         };
@@ -120,5 +129,8 @@ pub struct WireRequest {
 
 /// Finds a header (case-insensitive).
 pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }

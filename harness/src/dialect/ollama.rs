@@ -58,11 +58,19 @@ pub fn finish_reason(raw: &str, has_tool_calls: bool) -> FinishReason {
 /// Decodes a `/api/chat` reply and checks the contract of a final (`done: true`) object.
 pub fn decode(reply: &mut Reply, _headers: &[(String, String)]) {
     let raw = std::mem::take(&mut reply.raw);
-    let mut check = Check { violations: &mut reply.violations };
+    let mut check = Check {
+        violations: &mut reply.violations,
+    };
     if !(200..300).contains(&reply.status) {
         reply.error = Some(match check.string(&raw, "", "error") {
-            Some(msg) => ProviderError { message: msg.to_string(), ..ProviderError::default() },
-            None => ProviderError { message: raw.to_string(), ..ProviderError::default() },
+            Some(msg) => ProviderError {
+                message: msg.to_string(),
+                ..ProviderError::default()
+            },
+            None => ProviderError {
+                message: raw.to_string(),
+                ..ProviderError::default()
+            },
         });
         reply.raw = raw;
         return;
@@ -75,15 +83,24 @@ pub fn decode(reply: &mut Reply, _headers: &[(String, String)]) {
     // A 200 can still carry an error (e.g. a model that failed to load).
     if let Some(e) = raw.get("error").and_then(Value::as_str) {
         check.fail(format!("a 200 reply carries an error: {e:?}"));
-        reply.error = Some(ProviderError { message: e.to_string(), ..ProviderError::default() });
+        reply.error = Some(ProviderError {
+            message: e.to_string(),
+            ..ProviderError::default()
+        });
     }
     reply.model = check.string(&raw, "", "model").map(str::to_string);
     check.string(&raw, "", "created_at");
     let mut has_tools = false;
     if let Some(msg) = check.object(&raw, "", "message") {
         check.constant(msg, "message", "role", "assistant");
-        reply.text = check.string(msg, "message", "content").unwrap_or("").to_string();
-        has_tools = msg.get("tool_calls").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+        reply.text = check
+            .string(msg, "message", "content")
+            .unwrap_or("")
+            .to_string();
+        has_tools = msg
+            .get("tool_calls")
+            .and_then(Value::as_array)
+            .is_some_and(|a| !a.is_empty());
     }
     match check.boolean(&raw, "", "done") {
         Some(true) => {
@@ -96,9 +113,14 @@ pub fn decode(reply: &mut Reply, _headers: &[(String, String)]) {
             for f in ["total_duration", "load_duration", "eval_duration"] {
                 check.opt_uint(&raw, "", f);
             }
-            reply.usage = Some(Usage { input_tokens: input, output_tokens: output });
+            reply.usage = Some(Usage {
+                input_tokens: input,
+                output_tokens: output,
+            });
         }
-        Some(false) => check.fail("`done` is false: a stream:false reply must be the final object (done: true)".into()),
+        Some(false) => check.fail(
+            "`done` is false: a stream:false reply must be the final object (done: true)".into(),
+        ),
         None => {}
     }
     reply.raw = raw;
@@ -114,7 +136,10 @@ mod tests {
     fn encodes_num_predict_and_format() {
         let req = ChatRequest {
             model: "llama3.2".into(),
-            messages: vec![Message { role: Role::User, content: "Hi".into() }],
+            messages: vec![Message {
+                role: Role::User,
+                content: "Hi".into(),
+            }],
             max_tokens: Some(8),
             temperature: None,
             response_format: Some(ResponseFormat::JsonObject),
@@ -129,7 +154,10 @@ mod tests {
     fn missing_done_is_a_violation() {
         let body = br#"{"model":"m","created_at":"2024-01-01T00:00:00Z","message":{"role":"assistant","content":"x"}}"#;
         let r = DialectKind::Ollama.decode(200, &[], body);
-        assert_eq!(r.violations, vec!["`done` is missing (required boolean)".to_string()]);
+        assert_eq!(
+            r.violations,
+            vec!["`done` is missing (required boolean)".to_string()]
+        );
     }
 
     #[test]
@@ -139,7 +167,13 @@ mod tests {
         let r = DialectKind::Ollama.decode(200, &[], body);
         assert!(r.violations.is_empty(), "{:?}", r.violations);
         assert_eq!(r.finish_reason, Some(FinishReason::Length));
-        assert_eq!(r.usage.unwrap(), Usage { input_tokens: Some(26), output_tokens: Some(8) });
+        assert_eq!(
+            r.usage.unwrap(),
+            Usage {
+                input_tokens: Some(26),
+                output_tokens: Some(8)
+            }
+        );
     }
 
     #[test]

@@ -31,7 +31,11 @@ pub fn encode(req: &ChatRequest, opts: &WireOptions) -> WireRequest {
         let v = match f {
             ResponseFormat::Text => json!({"type": "text"}),
             ResponseFormat::JsonObject => json!({"type": "json_object"}),
-            ResponseFormat::JsonSchema { name, schema, strict } => json!({
+            ResponseFormat::JsonSchema {
+                name,
+                schema,
+                strict,
+            } => json!({
                 "type": "json_schema",
                 "json_schema": {"name": name, "schema": schema, "strict": strict}
             }),
@@ -57,13 +61,21 @@ pub fn finish_reason(raw: &str) -> FinishReason {
     }
 }
 
-const FINISH_REASONS: [&str; 5] = ["stop", "length", "tool_calls", "content_filter", "function_call"];
+const FINISH_REASONS: [&str; 5] = [
+    "stop",
+    "length",
+    "tool_calls",
+    "content_filter",
+    "function_call",
+];
 
 /// Decodes a reply body (already parsed into `reply.raw`) and checks the contract.
 pub fn decode(reply: &mut Reply, headers: &[(String, String)]) {
     reply.request_id = header(headers, "x-request-id").map(str::to_string);
     let raw = std::mem::take(&mut reply.raw);
-    let mut check = Check { violations: &mut reply.violations };
+    let mut check = Check {
+        violations: &mut reply.violations,
+    };
     if !(200..300).contains(&reply.status) {
         reply.error = Some(decode_error(&raw, &mut check));
         reply.raw = raw;
@@ -89,7 +101,9 @@ pub fn decode(reply: &mut Reply, headers: &[(String, String)]) {
             if let Some(fr) = fr
                 && !FINISH_REASONS.contains(&fr)
             {
-                check.fail(format!("`{path}.finish_reason` has undocumented value {fr:?}"));
+                check.fail(format!(
+                    "`{path}.finish_reason` has undocumented value {fr:?}"
+                ));
             }
             let msg = check.object(choice, &path, "message");
             if i != 0 {
@@ -98,9 +112,18 @@ pub fn decode(reply: &mut Reply, headers: &[(String, String)]) {
             if let Some(msg) = msg {
                 let mpath = format!("{path}.message");
                 check.constant(msg, &mpath, "role", "assistant");
-                reply.text = check.string_or_null(msg, &mpath, "content").unwrap_or("").to_string();
+                reply.text = check
+                    .string_or_null(msg, &mpath, "content")
+                    .unwrap_or("")
+                    .to_string();
                 let refused = msg.get("refusal").and_then(Value::as_str).is_some();
-                reply.finish_reason = fr.map(|r| if refused { FinishReason::Refusal } else { finish_reason(r) });
+                reply.finish_reason = fr.map(|r| {
+                    if refused {
+                        FinishReason::Refusal
+                    } else {
+                        finish_reason(r)
+                    }
+                });
             }
             reply.raw_finish_reason = fr.map(str::to_string);
         }
@@ -109,7 +132,10 @@ pub fn decode(reply: &mut Reply, headers: &[(String, String)]) {
         let input = check.uint(usage, "usage", "prompt_tokens");
         let output = check.uint(usage, "usage", "completion_tokens");
         check.uint(usage, "usage", "total_tokens");
-        reply.usage = Some(Usage { input_tokens: input, output_tokens: output });
+        reply.usage = Some(Usage {
+            input_tokens: input,
+            output_tokens: output,
+        });
     }
     reply.raw = raw;
 }
@@ -117,12 +143,24 @@ pub fn decode(reply: &mut Reply, headers: &[(String, String)]) {
 /// Decodes `{"error": {message, type, param, code}}`.
 pub(crate) fn decode_error(raw: &Value, check: &mut Check<'_>) -> ProviderError {
     let Some(err) = check.object(raw, "", "error") else {
-        return ProviderError { message: raw.to_string(), ..ProviderError::default() };
+        return ProviderError {
+            message: raw.to_string(),
+            ..ProviderError::default()
+        };
     };
     ProviderError {
-        message: check.string(err, "error", "message").unwrap_or_default().to_string(),
-        kind: check.string_or_null(err, "error", "type").map(str::to_string),
-        code: opt_str(err, "code").or_else(|| err.get("code").and_then(Value::as_i64).map(|n| n.to_string())),
+        message: check
+            .string(err, "error", "message")
+            .unwrap_or_default()
+            .to_string(),
+        kind: check
+            .string_or_null(err, "error", "type")
+            .map(str::to_string),
+        code: opt_str(err, "code").or_else(|| {
+            err.get("code")
+                .and_then(Value::as_i64)
+                .map(|n| n.to_string())
+        }),
         param: opt_str(err, "param"),
     }
 }
@@ -137,8 +175,14 @@ mod tests {
         ChatRequest {
             model: "gpt-4o-mini".into(),
             messages: vec![
-                Message { role: Role::System, content: "Be brief.".into() },
-                Message { role: Role::User, content: "Hi".into() },
+                Message {
+                    role: Role::System,
+                    content: "Be brief.".into(),
+                },
+                Message {
+                    role: Role::User,
+                    content: "Hi".into(),
+                },
             ],
             max_tokens: Some(16),
             temperature: Some(0.0),
@@ -155,7 +199,10 @@ mod tests {
         opts.token_param = TokenParam::MaxTokens;
         let body = encode(&req(), &opts).body;
         assert_eq!(body["max_tokens"], 16);
-        assert_eq!(body["messages"][0], json!({"role": "system", "content": "Be brief."}));
+        assert_eq!(
+            body["messages"][0],
+            json!({"role": "system", "content": "Be brief."})
+        );
         assert_eq!(body["response_format"], json!({"type": "json_object"}));
     }
 
@@ -177,7 +224,10 @@ mod tests {
     fn missing_choices_is_a_violation_naming_the_field() {
         let body = br#"{"id":"x","object":"chat.completion","created":1,"model":"m"}"#;
         let r = DialectKind::Openai.decode(200, &[], body);
-        assert_eq!(r.violations, vec!["`choices` is missing (required array)".to_string()]);
+        assert_eq!(
+            r.violations,
+            vec!["`choices` is missing (required array)".to_string()]
+        );
     }
 
     #[test]
@@ -185,9 +235,23 @@ mod tests {
         let body = br#"{"id":7,"object":"chat.completion","created":"yesterday","model":"m",
             "choices":[{"index":0,"message":{"role":"assistant","content":"x"},"finish_reason":"done"}]}"#;
         let r = DialectKind::Openai.decode(200, &[], body);
-        assert!(r.violations.iter().any(|v| v.contains("`id` must be a string")), "{:?}", r.violations);
-        assert!(r.violations.iter().any(|v| v.contains("`created` must be a non-negative integer")));
-        assert!(r.violations.iter().any(|v| v.contains("undocumented value \"done\"")));
+        assert!(
+            r.violations
+                .iter()
+                .any(|v| v.contains("`id` must be a string")),
+            "{:?}",
+            r.violations
+        );
+        assert!(
+            r.violations
+                .iter()
+                .any(|v| v.contains("`created` must be a non-negative integer"))
+        );
+        assert!(
+            r.violations
+                .iter()
+                .any(|v| v.contains("undocumented value \"done\""))
+        );
     }
 
     #[test]
@@ -213,6 +277,9 @@ mod tests {
     #[test]
     fn error_without_message_is_a_violation() {
         let r = DialectKind::Openai.decode(500, &[], br#"{"detail":"boom"}"#);
-        assert_eq!(r.violations, vec!["`error` is missing (required object)".to_string()]);
+        assert_eq!(
+            r.violations,
+            vec!["`error` is missing (required object)".to_string()]
+        );
     }
 }

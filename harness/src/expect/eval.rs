@@ -36,12 +36,19 @@ pub fn evaluate(expect: &Expect, step: &StepObservation) -> Vec<Finding> {
         if let Some(b) = expect.elapsed_ms {
             let ms = obs.elapsed.as_millis() as u64;
             if !b.contains(ms) {
-                out.push(finding("elapsed_ms", copy, format!("took {ms} ms, expected {b}")));
+                out.push(finding(
+                    "elapsed_ms",
+                    copy,
+                    format!("took {ms} ms, expected {b}"),
+                ));
             }
         }
         match &obs.result {
             Err(e) => check_transport_error(expect, e, copy, &mut out),
-            Ok(reply) => check_reply(expect, reply, copy, &mut out),
+            Ok(reply) => {
+                check_reply(expect, reply, copy, &mut out);
+                check_model(expect, reply, &step.model, copy, &mut out);
+            }
         }
     }
     if let Some(c) = &expect.concurrent
@@ -50,7 +57,11 @@ pub fn evaluate(expect: &Expect, step: &StepObservation) -> Vec<Finding> {
         let mut seen = HashSet::new();
         for (i, obs) in step.copies.iter().enumerate() {
             match obs.result.as_ref().ok().and_then(|r| r.id.as_deref()) {
-                None => out.push(finding("concurrent", Some((i, n)), "reply has no id to compare".into())),
+                None => out.push(finding(
+                    "concurrent",
+                    Some((i, n)),
+                    "reply has no id to compare".into(),
+                )),
                 Some(id) if !seen.insert(id) => out.push(finding(
                     "concurrent",
                     Some((i, n)),
@@ -63,59 +74,116 @@ pub fn evaluate(expect: &Expect, step: &StepObservation) -> Vec<Finding> {
     out
 }
 
-fn check_transport_error(expect: &Expect, e: &TransportError, copy: Option<(usize, usize)>, out: &mut Vec<Finding>) {
+fn check_transport_error(
+    expect: &Expect,
+    e: &TransportError,
+    copy: Option<(usize, usize)>,
+    out: &mut Vec<Finding>,
+) {
     let got = match e {
         TransportError::Timeout(_) => ErrorKind::Timeout,
         TransportError::Connection(_) => ErrorKind::Connection,
     };
     match expect.error.as_ref().and_then(|x| x.kind) {
         Some(k) if k == got => {}
-        Some(k) => out.push(finding("error", copy, format!("expected a {} error, got: {e}", k.as_str()))),
+        Some(k) => out.push(finding(
+            "error",
+            copy,
+            format!("expected a {} error, got: {e}", k.as_str()),
+        )),
         None => out.push(finding("error", copy, format!("request failed: {e}"))),
     }
 }
 
-fn check_reply(expect: &Expect, reply: &Reply, copy: Option<(usize, usize)>, out: &mut Vec<Finding>) {
+fn check_reply(
+    expect: &Expect,
+    reply: &Reply,
+    copy: Option<(usize, usize)>,
+    out: &mut Vec<Finding>,
+) {
     let ok = (200..300).contains(&reply.status);
     if let Some(err) = &expect.error {
         if let Some(k) = err.kind
             && k != ErrorKind::Http
         {
-            out.push(finding("error", copy, format!("expected a {} error, got HTTP {}", k.as_str(), reply.status)));
+            out.push(finding(
+                "error",
+                copy,
+                format!("expected a {} error, got HTTP {}", k.as_str(), reply.status),
+            ));
             return;
         }
         if ok {
-            out.push(finding("error", copy, format!("expected an error, got HTTP {} with a normal reply", reply.status)));
+            out.push(finding(
+                "error",
+                copy,
+                format!(
+                    "expected an error, got HTTP {} with a normal reply",
+                    reply.status
+                ),
+            ));
             return;
         }
         if let Some(s) = err.status
             && s != reply.status
         {
-            out.push(finding("error", copy, format!("expected error status {s}, got {}", reply.status)));
+            out.push(finding(
+                "error",
+                copy,
+                format!("expected error status {s}, got {}", reply.status),
+            ));
         }
         let pe = reply.error.clone().unwrap_or_default();
         if let Some(t) = &err.kind_name
             && pe.kind.as_deref() != Some(t.as_str())
         {
-            out.push(finding("error", copy, format!("expected error type {t:?}, got {:?}", pe.kind)));
+            out.push(finding(
+                "error",
+                copy,
+                format!("expected error type {t:?}, got {:?}", pe.kind),
+            ));
         }
         if let Some(c) = &err.code
             && pe.code.as_deref() != Some(c.as_str())
         {
-            out.push(finding("error", copy, format!("expected error code {c:?}, got {:?}", pe.code)));
+            out.push(finding(
+                "error",
+                copy,
+                format!("expected error code {c:?}, got {:?}", pe.code),
+            ));
         }
         if let Some(m) = &err.message_contains
             && !pe.message.contains(m.as_str())
         {
-            out.push(finding("error", copy, format!("error message {:?} does not contain {m:?}", pe.message)));
+            out.push(finding(
+                "error",
+                copy,
+                format!("error message {:?} does not contain {m:?}", pe.message),
+            ));
         }
     }
     match expect.status {
         Some(s) if s != reply.status => {
-            out.push(finding("status", copy, format!("expected HTTP {s}, got {}{}", reply.status, error_suffix(reply))));
+            out.push(finding(
+                "status",
+                copy,
+                format!(
+                    "expected HTTP {s}, got {}{}",
+                    reply.status,
+                    error_suffix(reply)
+                ),
+            ));
         }
         None if expect.error.is_none() && !ok => {
-            out.push(finding("status", copy, format!("expected a 2xx reply, got {}{}", reply.status, error_suffix(reply))));
+            out.push(finding(
+                "status",
+                copy,
+                format!(
+                    "expected a 2xx reply, got {}{}",
+                    reply.status,
+                    error_suffix(reply)
+                ),
+            ));
         }
         _ => {}
     }
@@ -139,38 +207,64 @@ fn check_reply(expect: &Expect, reply: &Reply, copy: Option<(usize, usize)>, out
         if let Some(want) = t.non_empty
             && want == text.is_empty()
         {
-            let msg = if want { "text is empty".to_string() } else { format!("expected empty text, got {}", quote(text)) };
+            let msg = if want {
+                "text is empty".to_string()
+            } else {
+                format!("expected empty text, got {}", quote(text))
+            };
             out.push(finding("text", copy, msg));
         }
         if let Some(s) = &t.contains
             && !text.contains(s.as_str())
         {
-            out.push(finding("text", copy, format!("text {} does not contain {s:?}", quote(text))));
+            out.push(finding(
+                "text",
+                copy,
+                format!("text {} does not contain {s:?}", quote(text)),
+            ));
         }
         if let Some(s) = &t.not_contains
             && text.contains(s.as_str())
         {
-            out.push(finding("text", copy, format!("text {} contains {s:?}", quote(text))));
+            out.push(finding(
+                "text",
+                copy,
+                format!("text {} contains {s:?}", quote(text)),
+            ));
         }
         if let Some(p) = &t.matches
             && !p.0.is_match(text)
         {
-            out.push(finding("text", copy, format!("text {} does not match /{}/", quote(text), p.0.as_str())));
+            out.push(finding(
+                "text",
+                copy,
+                format!("text {} does not match /{}/", quote(text), p.0.as_str()),
+            ));
         }
         if let Some(max) = t.max_chars {
             let n = text.chars().count();
             if n > max {
-                out.push(finding("text", copy, format!("text has {n} characters, more than {max}")));
+                out.push(finding(
+                    "text",
+                    copy,
+                    format!("text has {n} characters, more than {max}"),
+                ));
             }
         }
     }
     if let Some(j) = &expect.json {
         let parsed = serde_json::from_str::<Value>(reply.text.trim());
         match (&parsed, j.valid) {
-            (Err(e), Some(true) | None) => {
-                out.push(finding("json", copy, format!("text is not valid JSON ({e}): {}", quote(&reply.text))))
-            }
-            (Ok(_), Some(false)) => out.push(finding("json", copy, "text is valid JSON, expected it not to be".into())),
+            (Err(e), Some(true) | None) => out.push(finding(
+                "json",
+                copy,
+                format!("text is not valid JSON ({e}): {}", quote(&reply.text)),
+            )),
+            (Ok(_), Some(false)) => out.push(finding(
+                "json",
+                copy,
+                "text is valid JSON, expected it not to be".into(),
+            )),
             _ => {}
         }
         if let (Ok(v), Some(schema)) = (&parsed, &j.schema) {
@@ -184,7 +278,11 @@ fn check_reply(expect: &Expect, reply: &Reply, copy: Option<(usize, usize)>, out
                 })
                 .collect();
             if !errors.is_empty() {
-                out.push(finding("json", copy, format!("JSON does not match the schema: {}", errors.join("; "))));
+                out.push(finding(
+                    "json",
+                    copy,
+                    format!("JSON does not match the schema: {}", errors.join("; ")),
+                ));
             }
         }
     }
@@ -195,16 +293,27 @@ fn check_reply(expect: &Expect, reply: &Reply, copy: Option<(usize, usize)>, out
             }
             None => {}
             Some(usage) => {
-                let checks = [("input_tokens", usage.input_tokens, u.input_tokens), ("output_tokens", usage.output_tokens, u.output_tokens)];
+                let checks = [
+                    ("input_tokens", usage.input_tokens, u.input_tokens),
+                    ("output_tokens", usage.output_tokens, u.output_tokens),
+                ];
                 for (name, got, want) in checks {
                     match (got, want) {
-                        (None, Some(_)) => out.push(finding("usage", copy, format!("usage.{name} was not reported"))),
-                        (None, None) if u.present => {
-                            out.push(finding("usage", copy, format!("usage.{name} was not reported")))
-                        }
-                        (Some(v), Some(b)) if !b.contains(v) => {
-                            out.push(finding("usage", copy, format!("usage.{name} is {v}, expected {b}")))
-                        }
+                        (None, Some(_)) => out.push(finding(
+                            "usage",
+                            copy,
+                            format!("usage.{name} was not reported"),
+                        )),
+                        (None, None) if u.present => out.push(finding(
+                            "usage",
+                            copy,
+                            format!("usage.{name} was not reported"),
+                        )),
+                        (Some(v), Some(b)) if !b.contains(v) => out.push(finding(
+                            "usage",
+                            copy,
+                            format!("usage.{name} is {v}, expected {b}"),
+                        )),
                         _ => {}
                     }
                 }
@@ -216,7 +325,11 @@ fn check_reply(expect: &Expect, reply: &Reply, copy: Option<(usize, usize)>, out
         if let Some(want) = r.exists
             && want != got.is_some()
         {
-            let msg = if want { format!("{} does not exist in the reply", r.pointer) } else { format!("{} exists in the reply", r.pointer) };
+            let msg = if want {
+                format!("{} does not exist in the reply", r.pointer)
+            } else {
+                format!("{} exists in the reply", r.pointer)
+            };
             out.push(finding("raw", copy, msg));
         }
         if let Some(want) = &r.equals
@@ -225,9 +338,47 @@ fn check_reply(expect: &Expect, reply: &Reply, copy: Option<(usize, usize)>, out
             out.push(finding(
                 "raw",
                 copy,
-                format!("{} is {}, expected {want}", r.pointer, got.map(Value::to_string).unwrap_or("absent".into())),
+                format!(
+                    "{} is {}, expected {want}",
+                    r.pointer,
+                    got.map(Value::to_string).unwrap_or("absent".into())
+                ),
             ));
         }
+    }
+}
+
+fn check_model(
+    expect: &Expect,
+    reply: &Reply,
+    requested: &str,
+    copy: Option<(usize, usize)>,
+    out: &mut Vec<Finding>,
+) {
+    let Some(m) = &expect.model else { return };
+    let got = reply.model.as_deref();
+    if m.matches_request {
+        let ok = got.is_some_and(|g| {
+            g == requested
+                || g.strip_prefix(requested)
+                    .is_some_and(|rest| rest.starts_with(['-', ':', '@', '.']))
+        });
+        if !ok {
+            out.push(finding(
+                "model",
+                copy,
+                format!("reply names model {got:?}, but {requested:?} was requested"),
+            ));
+        }
+    }
+    if let Some(want) = &m.equals
+        && got != Some(want.as_str())
+    {
+        out.push(finding(
+            "model",
+            copy,
+            format!("reply names model {got:?}, expected {want:?}"),
+        ));
     }
 }
 
@@ -235,7 +386,10 @@ fn describe(fr: &super::spec::OneOrMany<crate::neutral::FinishReason>) -> String
     match fr {
         super::spec::OneOrMany::One(x) => x.as_str().to_string(),
         super::spec::OneOrMany::Many(xs) => {
-            format!("one of [{}]", xs.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", "))
+            format!(
+                "one of [{}]",
+                xs.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")
+            )
         }
     }
 }
@@ -248,7 +402,11 @@ fn error_suffix(reply: &Reply) -> String {
 }
 
 fn quote(s: &str) -> String {
-    if s.chars().count() > 80 { format!("{:?}…", s.chars().take(80).collect::<String>()) } else { format!("{s:?}") }
+    if s.chars().count() > 80 {
+        format!("{:?}…", s.chars().take(80).collect::<String>())
+    } else {
+        format!("{s:?}")
+    }
 }
 
 #[cfg(test)]
@@ -265,7 +423,13 @@ mod tests {
     fn step(replies: Vec<Result<Reply, TransportError>>) -> StepObservation {
         StepObservation {
             model: "m".into(),
-            copies: replies.into_iter().map(|result| Observed { result, elapsed: Duration::from_millis(20) }).collect(),
+            copies: replies
+                .into_iter()
+                .map(|result| Observed {
+                    result,
+                    elapsed: Duration::from_millis(20),
+                })
+                .collect(),
         }
     }
 
@@ -276,7 +440,10 @@ mod tests {
             text: text.into(),
             finish_reason: Some(fr),
             raw_finish_reason: Some(fr.as_str().into()),
-            usage: Some(Usage { input_tokens: Some(5), output_tokens: Some(out_tokens) }),
+            usage: Some(Usage {
+                input_tokens: Some(5),
+                output_tokens: Some(out_tokens),
+            }),
             raw: serde_json::json!({"choices": [{"message": {"role": "assistant"}}]}),
             ..Reply::default()
         }
@@ -284,13 +451,23 @@ mod tests {
 
     #[test]
     fn passing_reply_has_no_findings() {
-        let e = expect("{status: 200, finish_reason: length, text: {non_empty: true, contains: Par, matches: '^P', max_chars: 10}, usage: {output_tokens: {max: 16}}, raw: [{pointer: /choices/0/message/role, equals: assistant}]}");
-        assert_eq!(evaluate(&e, &step(vec![Ok(reply("Paris", FinishReason::Length, 16))])), vec![]);
+        let e = expect(
+            "{status: 200, finish_reason: length, text: {non_empty: true, contains: Par, matches: '^P', max_chars: 10}, usage: {output_tokens: {max: 16}}, raw: [{pointer: /choices/0/message/role, equals: assistant}]}",
+        );
+        assert_eq!(
+            evaluate(
+                &e,
+                &step(vec![Ok(reply("Paris", FinishReason::Length, 16))])
+            ),
+            vec![]
+        );
     }
 
     #[test]
     fn each_breach_is_named() {
-        let e = expect("{finish_reason: length, text: {contains: Rome}, usage: {output_tokens: {max: 16}}, raw: [{pointer: /id, exists: true}]}");
+        let e = expect(
+            "{finish_reason: length, text: {contains: Rome}, usage: {output_tokens: {max: 16}}, raw: [{pointer: /id, exists: true}]}",
+        );
         let f = evaluate(&e, &step(vec![Ok(reply("Paris", FinishReason::Stop, 40))]));
         let keys: Vec<_> = f.iter().map(|f| f.key).collect();
         assert_eq!(keys, vec!["finish_reason", "text", "usage", "raw"]);
@@ -301,18 +478,36 @@ mod tests {
     #[test]
     fn json_validity_and_schema() {
         let e = expect("{json: {valid: true, schema: {type: object, required: [city]}}}");
-        let f = evaluate(&e, &step(vec![Ok(reply("{\"city\": 1", FinishReason::Stop, 1))]));
+        let f = evaluate(
+            &e,
+            &step(vec![Ok(reply("{\"city\": 1", FinishReason::Stop, 1))]),
+        );
         assert!(f[0].message.starts_with("text is not valid JSON"), "{f:?}");
-        let f = evaluate(&e, &step(vec![Ok(reply("{\"town\": \"Paris\"}", FinishReason::Stop, 1))]));
-        assert!(f[0].message.contains("\"city\" is a required property"), "{f:?}");
+        let f = evaluate(
+            &e,
+            &step(vec![Ok(reply(
+                "{\"town\": \"Paris\"}",
+                FinishReason::Stop,
+                1,
+            ))]),
+        );
+        assert!(
+            f[0].message.contains("\"city\" is a required property"),
+            "{f:?}"
+        );
     }
 
     #[test]
     fn error_expectation() {
-        let e = expect("{error: {status: 400, type: invalid_request_error, message_contains: role}}");
+        let e =
+            expect("{error: {status: 400, type: invalid_request_error, message_contains: role}}");
         let mut r = reply("", FinishReason::Stop, 0);
         r.status = 400;
-        r.error = Some(ProviderError { kind: Some("invalid_request_error".into()), message: "bad role".into(), ..Default::default() });
+        r.error = Some(ProviderError {
+            kind: Some("invalid_request_error".into()),
+            message: "bad role".into(),
+            ..Default::default()
+        });
         assert_eq!(evaluate(&e, &step(vec![Ok(r.clone())])), vec![]);
         let f = evaluate(&e, &step(vec![Ok(reply("fine", FinishReason::Stop, 1))]));
         assert!(f[0].message.contains("expected an error, got HTTP 200"));
@@ -324,12 +519,31 @@ mod tests {
     #[test]
     fn timeout_expectation() {
         let e = expect("{error: {kind: timeout}, elapsed_ms: {max: 1000}}");
-        let s = step(vec![Err(TransportError::Timeout(Duration::from_millis(300)))]);
+        let s = step(vec![Err(TransportError::Timeout(Duration::from_millis(
+            300,
+        )))]);
         assert_eq!(evaluate(&e, &s), vec![]);
         let f = evaluate(&e, &step(vec![Ok(reply("late", FinishReason::Stop, 1))]));
-        assert!(f[0].message.contains("expected a timeout error, got HTTP 200"));
+        assert!(
+            f[0].message
+                .contains("expected a timeout error, got HTTP 200")
+        );
         let f = evaluate(&expect("{status: 200}"), &s);
         assert_eq!(f[0].message, "request failed: timed out after 300 ms");
+    }
+
+    #[test]
+    fn model_must_match_request() {
+        let e = expect("{model: {matches_request: true}}");
+        let mut r = reply("x", FinishReason::Stop, 1);
+        r.model = Some("m-2024-07-18".into());
+        assert_eq!(evaluate(&e, &step(vec![Ok(r.clone())])), vec![]);
+        r.model = Some("mini".into());
+        let f = evaluate(&e, &step(vec![Ok(r)]));
+        assert_eq!(
+            f[0].message,
+            "reply names model Some(\"mini\"), but \"m\" was requested"
+        );
     }
 
     #[test]
@@ -337,9 +551,15 @@ mod tests {
         let e = expect("{concurrent: {distinct_ids: true}}");
         let f = evaluate(
             &e,
-            &step(vec![Ok(reply("a", FinishReason::Stop, 1)), Ok(reply("b", FinishReason::Stop, 1))]),
+            &step(vec![
+                Ok(reply("a", FinishReason::Stop, 1)),
+                Ok(reply("b", FinishReason::Stop, 1)),
+            ]),
         );
         assert_eq!(f.len(), 1);
-        assert!(f[0].message.starts_with("copy 2/2: id \"id1\" was already returned"));
+        assert!(
+            f[0].message
+                .starts_with("copy 2/2: id \"id1\" was already returned")
+        );
     }
 }

@@ -36,6 +36,20 @@ pub struct Expect {
     pub elapsed_ms: Option<Bounds>,
     /// Checks across the concurrent copies of the request.
     pub concurrent: Option<ConcurrentExpect>,
+    /// Checks on the model the provider says answered.
+    pub model: Option<ModelExpect>,
+}
+
+/// Checks on the reply's `model` field.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelExpect {
+    /// The reply names the requested model, exactly or followed by a version suffix
+    /// (`gpt-4o-mini` answered by `gpt-4o-mini-2024-07-18`).
+    #[serde(default)]
+    pub matches_request: bool,
+    /// The reply names exactly this model.
+    pub equals: Option<String>,
 }
 
 /// One value or a list of accepted values.
@@ -151,7 +165,10 @@ impl<'de> Deserialize<'de> for Schema {
         let source = Value::deserialize(d)?;
         let validator = jsonschema::validator_for(&source)
             .map_err(|e| serde::de::Error::custom(format!("invalid JSON Schema: {e}")))?;
-        Ok(Schema { source, validator: Arc::new(validator) })
+        Ok(Schema {
+            source,
+            validator: Arc::new(validator),
+        })
     }
 }
 
@@ -234,7 +251,7 @@ impl Expect {
     /// their line).
     pub fn keys(&self) -> BTreeSet<&'static str> {
         let mut k = BTreeSet::new();
-        let pairs: [(&'static str, bool); 9] = [
+        let pairs: [(&'static str, bool); 10] = [
             ("status", self.status.is_some()),
             ("finish_reason", self.finish_reason.is_some()),
             ("text", self.text.is_some()),
@@ -244,6 +261,7 @@ impl Expect {
             ("raw", !self.raw.is_empty()),
             ("elapsed_ms", self.elapsed_ms.is_some()),
             ("concurrent", self.concurrent.is_some()),
+            ("model", self.model.is_some()),
         ];
         for (name, set) in pairs {
             if set {

@@ -39,7 +39,12 @@ impl Respond for Responder {
         let headers: Vec<(String, String)> = request
             .headers
             .iter()
-            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let incoming = Incoming {
             method: request.method.as_str(),
@@ -64,7 +69,11 @@ impl Respond for Responder {
                     .iter()
                     .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
                     .map(|(_, v)| v.as_str())
-                    .unwrap_or(if resp.body.is_some() { "application/json" } else { "text/plain" });
+                    .unwrap_or(if resp.body.is_some() {
+                        "application/json"
+                    } else {
+                        "text/plain"
+                    });
                 t = t.set_body_raw(prepared.response_body.clone(), mime);
                 if let Some(ms) = resp.delay_ms {
                     t = t.set_delay(Duration::from_millis(ms));
@@ -90,9 +99,19 @@ impl ReplayMock {
     /// Takes a server from wiremock's pool and mounts the recording on it.
     pub async fn start(recording: Arc<Recording>) -> ReplayMock {
         let server = MockServer::start().await;
-        let state = Arc::new(Mutex::new(State { used: vec![false; recording.exchanges.len()], witness: Witness::default() }));
-        let responder = Responder { recording, state: state.clone(), started: Instant::now() };
-        Mock::given(any()).respond_with(responder).mount(&server).await;
+        let state = Arc::new(Mutex::new(State {
+            used: vec![false; recording.exchanges.len()],
+            witness: Witness::default(),
+        }));
+        let responder = Responder {
+            recording,
+            state: state.clone(),
+            started: Instant::now(),
+        };
+        Mock::given(any())
+            .respond_with(responder)
+            .mount(&server)
+            .await;
         ReplayMock { server, state }
     }
 
@@ -103,12 +122,21 @@ impl ReplayMock {
 
     /// What the mock has seen so far.
     pub fn witness(&self) -> Witness {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).witness.clone()
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .witness
+            .clone()
     }
 
     /// Indices of exchanges never served.
     pub fn unused(&self) -> Vec<usize> {
         let s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        s.used.iter().enumerate().filter(|(_, u)| !**u).map(|(i, _)| i).collect()
+        s.used
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| !**u)
+            .map(|(i, _)| i)
+            .collect()
     }
 }

@@ -162,7 +162,9 @@ pub fn canonical(body: &Value, ignore: &[String]) -> String {
 }
 
 fn remove_pointer(v: &mut Value, pointer: &str) {
-    let Some((parent, last)) = pointer.rsplit_once('/') else { return };
+    let Some((parent, last)) = pointer.rsplit_once('/') else {
+        return;
+    };
     let last = last.replace("~1", "/").replace("~0", "~");
     match v.pointer_mut(parent) {
         Some(Value::Object(m)) => {
@@ -184,13 +186,25 @@ impl Recording {
     pub fn load(path: &Path) -> Result<Recording, Diagnostic> {
         let file: Arc<str> = path.display().to_string().into();
         let source = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostic::new(format!("cannot read recording: {e}"), Location { file: file.clone(), line: 1, col: 1 }, "")
+            Diagnostic::new(
+                format!("cannot read recording: {e}"),
+                Location {
+                    file: file.clone(),
+                    line: 1,
+                    col: 1,
+                },
+                "",
+            )
         })?;
         let parsed: RecordingFile = parse_yaml(&file, &source)?;
         let index = crate::suite::location::SpanIndex::build(file.clone(), &source)
             .map_err(|e| crate::suite::load::yaml_error(&file, &source, e))?;
         if parsed.exchanges.is_empty() {
-            return Err(Diagnostic::new("recording has no exchanges", index.locate("exchanges"), &source));
+            return Err(Diagnostic::new(
+                "recording has no exchanges",
+                index.locate("exchanges"),
+                &source,
+            ));
         }
         let mut exchanges = Vec::with_capacity(parsed.exchanges.len());
         for (i, ex) in parsed.exchanges.into_iter().enumerate() {
@@ -207,10 +221,23 @@ impl Recording {
                 (None, Some(t)) => t.clone().into_bytes(),
                 (None, None) => Vec::new(),
             };
-            let canonical_body = ex.request.body.as_ref().map(|b| canonical(b, &ex.request.ignore));
-            exchanges.push(Prepared { exchange: ex, canonical_body, response_body, location });
+            let canonical_body = ex
+                .request
+                .body
+                .as_ref()
+                .map(|b| canonical(b, &ex.request.ignore));
+            exchanges.push(Prepared {
+                exchange: ex,
+                canonical_body,
+                response_body,
+                location,
+            });
         }
-        Ok(Recording { file, provenance: parsed.provenance, exchanges })
+        Ok(Recording {
+            file,
+            provenance: parsed.provenance,
+            exchanges,
+        })
     }
 }
 
@@ -222,7 +249,10 @@ mod tests {
     #[test]
     fn canonical_drops_ignored_pointers() {
         let b = json!({"model": "m", "temperature": 0.2, "messages": [{"role": "user", "content": "x"}]});
-        assert_eq!(canonical(&b, &["/temperature".into()]), json!({"model": "m", "messages": [{"role": "user", "content": "x"}]}).to_string());
+        assert_eq!(
+            canonical(&b, &["/temperature".into()]),
+            json!({"model": "m", "messages": [{"role": "user", "content": "x"}]}).to_string()
+        );
     }
 
     #[test]
@@ -231,7 +261,11 @@ mod tests {
         let p = dir.path().join("r.yaml");
         std::fs::write(&p, "provenance: {source: authored, date: 2026-01-01}\nexchanges:\n  - request: {path: /v1/x}\n    respons: {status: 200}\n").unwrap();
         let d = Recording::load(&p).unwrap_err();
-        assert!(d.message.contains("unknown field `respons`"), "{}", d.message);
+        assert!(
+            d.message.contains("unknown field `respons`"),
+            "{}",
+            d.message
+        );
         assert_eq!(d.location.line, 4);
     }
 }

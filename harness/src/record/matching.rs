@@ -56,26 +56,43 @@ pub fn find(rec: &Recording, req: &Incoming<'_>, used: &[bool]) -> Result<usize,
         let _ = write!(explanation, "\n  - {d}");
     }
     if diffs.len() > 8 {
-        let _ = write!(explanation, "\n  - ... and {} more differences", diffs.len() - 8);
+        let _ = write!(
+            explanation,
+            "\n  - ... and {} more differences",
+            diffs.len() - 8
+        );
     }
     Err(Miss { explanation })
 }
 
-fn differences(p: &super::format::Prepared, req: &Incoming<'_>, stop_after: Option<usize>) -> Vec<String> {
+fn differences(
+    p: &super::format::Prepared,
+    req: &Incoming<'_>,
+    stop_after: Option<usize>,
+) -> Vec<String> {
     let rec = &p.exchange.request;
     let mut out = Vec::new();
     if !rec.method.eq_ignore_ascii_case(req.method) {
-        out.push(format!("method: recorded {}, sent {}", rec.method, req.method));
+        out.push(format!(
+            "method: recorded {}, sent {}",
+            rec.method, req.method
+        ));
     }
     if rec.path != req.path {
         out.push(format!("path: recorded {}, sent {}", rec.path, req.path));
     }
     for (name, want) in &rec.headers {
-        let got = req.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
+        let got = req
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str());
         match got {
             None => out.push(format!("header {name}: recorded, not sent")),
             Some(_) if want == REDACTED => {}
-            Some(g) if g != want => out.push(format!("header {name}: recorded {want:?}, sent {g:?}")),
+            Some(g) if g != want => {
+                out.push(format!("header {name}: recorded {want:?}, sent {g:?}"))
+            }
             Some(_) => {}
         }
     }
@@ -95,7 +112,11 @@ fn differences(p: &super::format::Prepared, req: &Incoming<'_>, stop_after: Opti
 
 fn short(v: &Value) -> String {
     let s = v.to_string();
-    if s.chars().count() > 60 { format!("{}…", s.chars().take(60).collect::<String>()) } else { s }
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s
+    }
 }
 
 /// Lists the JSON-pointer paths where `a` (recorded) and `b` (sent) differ.
@@ -109,7 +130,9 @@ pub fn json_diff(a: &Value, b: &Value, path: &str, ignore: &[String], out: &mut 
                 let p = format!("{path}/{}", k.replace('~', "~0").replace('/', "~1"));
                 match y.get(k) {
                     Some(vb) => json_diff(va, vb, &p, ignore, out),
-                    None if !ignore.contains(&p) => out.push(format!("body {p}: recorded {}, not sent", short(va))),
+                    None if !ignore.contains(&p) => {
+                        out.push(format!("body {p}: recorded {}, not sent", short(va)))
+                    }
                     None => {}
                 }
             }
@@ -127,7 +150,11 @@ pub fn json_diff(a: &Value, b: &Value, path: &str, ignore: &[String], out: &mut 
         }
         _ if a != b => {
             let p = if path.is_empty() { "/" } else { path };
-            out.push(format!("body {p}: recorded {}, sent {}", short(a), short(b)));
+            out.push(format!(
+                "body {p}: recorded {}, sent {}",
+                short(a),
+                short(b)
+            ));
         }
         _ => {}
     }

@@ -42,7 +42,11 @@ pub fn summary(outcomes: &[Outcome], reports: &[String], color: bool) -> String 
         "provcheck: {} passed, {} failed, {} errored, {} skipped",
         c.pass, c.fail, c.error, c.skip
     );
-    let style = if c.fail + c.error > 0 { s(Style::new().red().bold()) } else { s(Style::new().green().bold()) };
+    let style = if c.fail + c.error > 0 {
+        s(Style::new().red().bold())
+    } else {
+        s(Style::new().green().bold())
+    };
     out.push_str(&style.apply_to(head).to_string());
     out.push('\n');
     let mut per_target: BTreeMap<&str, Counts> = BTreeMap::new();
@@ -75,9 +79,22 @@ pub fn summary(outcomes: &[Outcome], reports: &[String], color: bool) -> String 
             out.push_str(&format!("    {n} × {r}\n"));
         }
     }
-    for o in outcomes.iter().filter(|o| matches!(o.status, Status::Fail | Status::Error)) {
-        let tag = if o.status == Status::Fail { s(Style::new().red()).apply_to("FAIL ") } else { s(Style::new().magenta()).apply_to("ERROR") };
-        let first_line = o.message.as_deref().unwrap_or("").lines().next().unwrap_or("");
+    for o in outcomes
+        .iter()
+        .filter(|o| matches!(o.status, Status::Fail | Status::Error))
+    {
+        let tag = if o.status == Status::Fail {
+            s(Style::new().red()).apply_to("FAIL ")
+        } else {
+            s(Style::new().magenta()).apply_to("ERROR")
+        };
+        let first_line = o
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .lines()
+            .next()
+            .unwrap_or("");
         out.push_str(&format!("  {tag} {}: {first_line}\n", o.trial));
     }
     for r in reports {

@@ -3,6 +3,7 @@
 
 pub mod plan;
 pub mod runner;
+pub mod scaffold;
 pub mod trial;
 
 pub use plan::{PlanInput, PlannedTrial, plan};

@@ -82,12 +82,25 @@ fn plan_one(
         Some(r) => vec![r.model.as_str()],
         None => sc.steps.iter().map(|s| s.request.model.as_str()).collect(),
     };
-    let models: Vec<String> = aliases.iter().filter_map(|a| target.models.get(*a).cloned()).collect();
+    let models: Vec<String> = aliases
+        .iter()
+        .filter_map(|a| target.models.get(*a).cloned())
+        .collect();
     let mut skip = None;
-    if let Some(c) = sc.requires.iter().find(|c| !target.capabilities.contains(c)) {
-        skip = Some(format!("capability `{c}` not declared by target {}", target.name));
+    if let Some(c) = sc
+        .requires
+        .iter()
+        .find(|c| !target.capabilities.contains(c))
+    {
+        skip = Some(format!(
+            "capability `{c}` not declared by target {}",
+            target.name
+        ));
     } else if let Some(a) = aliases.iter().find(|a| !target.models.contains_key(**a)) {
-        skip = Some(format!("target {} has no model for alias `{a}`", target.name));
+        skip = Some(format!(
+            "target {} has no model for alias `{a}`",
+            target.name
+        ));
     }
     let mut recording = None;
     match input.mode {

@@ -45,7 +45,11 @@ pub enum RunError {
 }
 
 /// Runs the planned trials through libtest-mimic.
-pub fn run(args: &Arguments, plan: Vec<PlannedTrial>, ctx: Arc<RunContext>) -> Result<RunResult, RunError> {
+pub fn run(
+    args: &Arguments,
+    plan: Vec<PlannedTrial>,
+    ctx: Arc<RunContext>,
+) -> Result<RunResult, RunError> {
     let collected: Arc<Mutex<Vec<Outcome>>> = Arc::new(Mutex::new(Vec::with_capacity(plan.len())));
     let mut trials = Vec::with_capacity(plan.len());
     let mut selected = 0usize;
@@ -72,7 +76,9 @@ pub fn run(args: &Arguments, plan: Vec<PlannedTrial>, ctx: Arc<RunContext>) -> R
             let outcome = runtime().block_on(execute(&ctx, &planned));
             let verdict = match outcome.status {
                 Status::Pass => Ok(Completion::Completed),
-                Status::Skip => Ok(Completion::ignored_with(outcome.message.clone().unwrap_or_default())),
+                Status::Skip => Ok(Completion::ignored_with(
+                    outcome.message.clone().unwrap_or_default(),
+                )),
                 Status::Fail | Status::Error => Err(Failed::from(failure_text(&outcome))),
             };
             sink.lock().unwrap_or_else(|p| p.into_inner()).push(outcome);
@@ -91,7 +97,10 @@ pub fn run(args: &Arguments, plan: Vec<PlannedTrial>, ctx: Arc<RunContext>) -> R
     let conclusion = libtest_mimic::run(args, trials);
     let mut outcomes = std::mem::take(&mut *collected.lock().unwrap_or_else(|p| p.into_inner()));
     outcomes.sort_by(|a, b| a.trial.cmp(&b.trial));
-    Ok(RunResult { conclusion, outcomes })
+    Ok(RunResult {
+        conclusion,
+        outcomes,
+    })
 }
 
 /// The text libtest prints under a failed trial.

@@ -32,7 +32,12 @@ pub struct RunContext {
 }
 
 /// An outcome with the fields every status shares filled in.
-pub fn blank_outcome(t: &PlannedTrial, mode: Mode, status: Status, message: Option<String>) -> Outcome {
+pub fn blank_outcome(
+    t: &PlannedTrial,
+    mode: Mode,
+    status: Status,
+    message: Option<String>,
+) -> Outcome {
     Outcome {
         trial: t.name.clone(),
         suite: t.suite.to_string(),
@@ -60,9 +65,15 @@ pub fn blank_outcome(t: &PlannedTrial, mode: Mode, status: Status, message: Opti
 pub fn neutral_request(spec: &RequestSpec, model: &str) -> ChatRequest {
     let mut messages = Vec::with_capacity(spec.messages.len() + 1);
     if let Some(s) = &spec.system {
-        messages.push(Message { role: Role::System, content: s.clone() });
+        messages.push(Message {
+            role: Role::System,
+            content: s.clone(),
+        });
     }
-    messages.extend(spec.messages.iter().map(|m| Message { role: Role::parse(&m.role), content: m.content.clone() }));
+    messages.extend(spec.messages.iter().map(|m| Message {
+        role: Role::parse(&m.role),
+        content: m.content.clone(),
+    }));
     ChatRequest {
         model: model.to_string(),
         messages,
@@ -71,17 +82,26 @@ pub fn neutral_request(spec: &RequestSpec, model: &str) -> ChatRequest {
         response_format: spec.response_format.as_ref().map(|f| match f {
             FormatSpec::Text => ResponseFormat::Text,
             FormatSpec::JsonObject => ResponseFormat::JsonObject,
-            FormatSpec::JsonSchema { name, schema, strict } => {
-                ResponseFormat::JsonSchema { name: name.clone(), schema: schema.clone(), strict: *strict }
-            }
+            FormatSpec::JsonSchema {
+                name,
+                schema,
+                strict,
+            } => ResponseFormat::JsonSchema {
+                name: name.clone(),
+                schema: schema.clone(),
+                strict: *strict,
+            },
         }),
     }
 }
 
 /// The path part of a base URL (`https://api.openai.com/v1` -> `/v1`), kept when the host is
 /// swapped for the mock's.
-fn base_path(base_url: &str) -> &str {
-    let rest = base_url.split_once("://").map(|(_, r)| r).unwrap_or(base_url);
+pub(crate) fn base_path(base_url: &str) -> &str {
+    let rest = base_url
+        .split_once("://")
+        .map(|(_, r)| r)
+        .unwrap_or(base_url);
     match rest.find('/') {
         Some(i) => rest[i..].trim_end_matches('/'),
         None => "",
@@ -97,12 +117,19 @@ pub async fn execute(ctx: &RunContext, t: &PlannedTrial) -> Outcome {
         outcome.message = Some(reason.clone());
         return outcome;
     }
-    let deadline = t.scenario.deadline_ms.map(Duration::from_millis).unwrap_or(ctx.trial_deadline);
+    let deadline = t
+        .scenario
+        .deadline_ms
+        .map(Duration::from_millis)
+        .unwrap_or(ctx.trial_deadline);
     match tokio::time::timeout(deadline, run(ctx, t, &mut outcome)).await {
         Ok(()) => {}
         Err(_) => {
             outcome.status = Status::Fail;
-            outcome.message = Some(format!("the trial did not finish within its deadline of {} ms", deadline.as_millis()));
+            outcome.message = Some(format!(
+                "the trial did not finish within its deadline of {} ms",
+                deadline.as_millis()
+            ));
         }
     }
     outcome.duration_ms = started.elapsed().as_millis() as u64;
@@ -119,23 +146,49 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
             };
             let rec = match Recording::load(path) {
                 Ok(r) => Arc::new(r),
-                Err(d) => return set_error(outcome, format!("recording does not load:\n{}", d.render(false))),
+                Err(d) => {
+                    return set_error(
+                        outcome,
+                        format!("recording does not load:\n{}", d.render(false)),
+                    );
+                }
             };
             outcome.provenance = Some(rec.provenance.summary());
             let m = ReplayMock::start(rec).await;
             let base = format!("{}{}", m.uri(), base_path(&target.base_url));
             mock = Some(m);
             // A placeholder key exercises the auth header without holding a secret.
-            (base, target.key_env.as_ref().map(|_| "provcheck-replay".to_string()))
+            (
+                base,
+                target
+                    .key_env
+                    .as_ref()
+                    .map(|_| "provcheck-replay".to_string()),
+            )
         }
-        Mode::Live => (target.base_url.clone(), target.key_env.as_ref().and_then(|v| (ctx.env)(v))),
+        Mode::Live => (
+            target.base_url.clone(),
+            target.key_env.as_ref().and_then(|v| (ctx.env)(v)),
+        ),
     };
     let auth = key.as_deref().map(|k| target.dialect.auth_header(k));
     let sc = &t.scenario;
-    let steps: Vec<(&RequestSpec, &Expect, &std::collections::BTreeMap<String, Expect>, String)> = match &sc.request {
+    let steps: Vec<(
+        &RequestSpec,
+        &Expect,
+        &std::collections::BTreeMap<String, Expect>,
+        String,
+    )> = match &sc.request {
         Some(r) => {
             static NONE: std::sync::OnceLock<Expect> = std::sync::OnceLock::new();
-            vec![(r, sc.expect.as_ref().unwrap_or_else(|| NONE.get_or_init(Expect::default)), &sc.overrides, String::new())]
+            vec![(
+                r,
+                sc.expect
+                    .as_ref()
+                    .unwrap_or_else(|| NONE.get_or_init(Expect::default)),
+                &sc.overrides,
+                String::new(),
+            )]
         }
         None => sc
             .steps
@@ -147,9 +200,23 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
     let mut observation = Observation::default();
     for (spec, _, _, _) in &steps {
         let model = target.models.get(&spec.model).cloned().unwrap_or_default();
-        let wire = target.dialect.encode(&neutral_request(spec, &model), &target.wire);
-        let timeout = spec.timeout_ms.map(Duration::from_millis).unwrap_or(ctx.request_timeout);
-        let copies = send_copies(ctx, &base_url, &wire, auth.as_ref(), timeout, sc.concurrency, t).await;
+        let wire = target
+            .dialect
+            .encode(&neutral_request(spec, &model), &target.wire);
+        let timeout = spec
+            .timeout_ms
+            .map(Duration::from_millis)
+            .unwrap_or(ctx.request_timeout);
+        let copies = send_copies(
+            ctx,
+            &base_url,
+            &wire,
+            auth.as_ref(),
+            timeout,
+            sc.concurrency,
+            t,
+        )
+        .await;
         outcome.requests += sc.concurrency;
         observation.steps.push(StepObservation { model, copies });
     }
@@ -161,7 +228,9 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
     }
     let mut findings: Vec<(String, Finding)> = Vec::new();
     for ((_, base_expect, overrides, prefix), step) in steps.iter().zip(&observation.steps) {
-        let override_key = [target.name.as_str(), target.dialect.as_str()].into_iter().find(|k| overrides.contains_key(*k));
+        let override_key = [target.name.as_str(), target.dialect.as_str()]
+            .into_iter()
+            .find(|k| overrides.contains_key(*k));
         let (expect, expect_path) = match override_key {
             Some(k) => (&overrides[k], format!("{prefix}overrides.{k}")),
             None => (*base_expect, format!("{prefix}expect")),
@@ -169,10 +238,17 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
         for (i, copy) in step.copies.iter().enumerate() {
             if let Ok(reply) = &copy.result {
                 for v in &reply.violations {
-                    let who = if step.copies.len() > 1 { format!("copy {}/{}: ", i + 1, step.copies.len()) } else { String::new() };
+                    let who = if step.copies.len() > 1 {
+                        format!("copy {}/{}: ", i + 1, step.copies.len())
+                    } else {
+                        String::new()
+                    };
                     findings.push((
                         prefix.clone(),
-                        Finding { key: "contract", message: format!("{who}{} contract: {v}", target.dialect.as_str()) },
+                        Finding {
+                            key: "contract",
+                            message: format!("{who}{} contract: {v}", target.dialect.as_str()),
+                        },
                     ));
                 }
             }
@@ -190,13 +266,27 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
             outcome.location.clone()
         } else {
             let key = format!("{path}.{}", f.key);
-            sc.expect_locations.get(&key).or_else(|| sc.expect_locations.get(path)).map(ToString::to_string).unwrap_or_else(|| outcome.location.clone())
+            sc.expect_locations
+                .get(&key)
+                .or_else(|| sc.expect_locations.get(path))
+                .map(ToString::to_string)
+                .unwrap_or_else(|| outcome.location.clone())
         };
-        let label = if f.key == "contract" { "contract".to_string() } else { format!("{path}.{}", f.key) };
-        outcome.details.push(format!("{label}: {} (at {loc})", f.message));
+        let label = if f.key == "contract" {
+            "contract".to_string()
+        } else {
+            format!("{path}.{}", f.key)
+        };
+        outcome
+            .details
+            .push(format!("{label}: {} (at {loc})", f.message));
     }
     let (path, first) = &findings[0];
-    let label = if first.key == "contract" { "contract".to_string() } else { format!("{path}.{}", first.key) };
+    let label = if first.key == "contract" {
+        "contract".to_string()
+    } else {
+        format!("{path}.{}", first.key)
+    };
     outcome.message = Some(format!("{label}: {}", first.message));
 }
 
@@ -215,20 +305,44 @@ async fn send_copies(
     t: &PlannedTrial,
 ) -> Vec<Observed> {
     let dialect = t.target.dialect;
-    let one = |transport: Transport, base: String, wire: WireRequest, auth: Option<(&'static str, String)>| async move {
+    let one = |transport: Transport,
+               base: String,
+               wire: WireRequest,
+               auth: Option<(&'static str, String)>| async move {
         let started = Instant::now();
         let result = transport
-            .send(&base, &wire, auth.as_ref().map(|(k, v)| (*k, v.as_str())), timeout)
+            .send(
+                &base,
+                &wire,
+                auth.as_ref().map(|(k, v)| (*k, v.as_str())),
+                timeout,
+            )
             .await
             .map(|raw| dialect.decode(raw.status, &raw.headers, &raw.body));
-        Observed { result, elapsed: started.elapsed() }
+        Observed {
+            result,
+            elapsed: started.elapsed(),
+        }
     };
     if n == 1 {
-        return vec![one(ctx.transport.clone(), base_url.to_string(), wire.clone(), auth.cloned()).await];
+        return vec![
+            one(
+                ctx.transport.clone(),
+                base_url.to_string(),
+                wire.clone(),
+                auth.cloned(),
+            )
+            .await,
+        ];
     }
     let mut set = JoinSet::new();
     for i in 0..n as usize {
-        let fut = one(ctx.transport.clone(), base_url.to_string(), wire.clone(), auth.cloned());
+        let fut = one(
+            ctx.transport.clone(),
+            base_url.to_string(),
+            wire.clone(),
+            auth.cloned(),
+        );
         set.spawn(async move { (i, fut.await) });
     }
     let mut out: Vec<Option<Observed>> = (0..n).map(|_| None).collect();
@@ -240,7 +354,9 @@ async fn send_copies(
     out.into_iter()
         .map(|o| {
             o.unwrap_or_else(|| Observed {
-                result: Err(crate::client::TransportError::Connection("request task panicked".into())),
+                result: Err(crate::client::TransportError::Connection(
+                    "request task panicked".into(),
+                )),
                 elapsed: Duration::ZERO,
             })
         })

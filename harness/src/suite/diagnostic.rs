@@ -25,7 +25,12 @@ impl Diagnostic {
             .lines()
             .nth(location.line.saturating_sub(1) as usize)
             .map(str::to_string);
-        Diagnostic { message: message.into(), location, help: None, source_line }
+        Diagnostic {
+            message: message.into(),
+            location,
+            help: None,
+            source_line,
+        }
     }
 
     /// Adds a hint.
@@ -37,7 +42,11 @@ impl Diagnostic {
     /// Renders with optional color (red heading, blue gutter) as rustc does.
     pub fn render(&self, color: bool) -> String {
         let style = |s: &str, code: &str| {
-            if color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
+            if color {
+                format!("\x1b[{code}m{s}\x1b[0m")
+            } else {
+                s.to_string()
+            }
         };
         let line_no = self.location.line.to_string();
         let pad = " ".repeat(line_no.len());
@@ -52,10 +61,18 @@ impl Diagnostic {
             let col = self.location.col.saturating_sub(1) as usize;
             let rest: String = src.chars().skip(col).collect();
             let width = token_width(&rest).max(1);
-            let indent: String =
-                src.chars().take(col).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+            let indent: String = src
+                .chars()
+                .take(col)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
             out.push_str(&format!("{pad} {}\n", style("|", "1;34")));
-            out.push_str(&format!("{} {} {}\n", style(&line_no, "1;34"), style("|", "1;34"), src));
+            out.push_str(&format!(
+                "{} {} {}\n",
+                style(&line_no, "1;34"),
+                style("|", "1;34"),
+                src
+            ));
             out.push_str(&format!(
                 "{pad} {} {indent}{}\n",
                 style("|", "1;34"),
@@ -63,7 +80,11 @@ impl Diagnostic {
             ));
         }
         if let Some(help) = &self.help {
-            out.push_str(&format!("{pad} {} {}\n", style("=", "1;34"), style(&format!("help: {help}"), "1")));
+            out.push_str(&format!(
+                "{pad} {} {}\n",
+                style("=", "1;34"),
+                style(&format!("help: {help}"), "1")
+            ));
         }
         out
     }
@@ -98,8 +119,13 @@ mod tests {
     #[test]
     fn renders_rustc_style_with_caret_under_key() {
         let src = "a: 1\n  finish_reasn: stop\n";
-        let loc = Location { file: "s.yaml".into(), line: 2, col: 3 };
-        let d = Diagnostic::new("unknown field `finish_reasn`", loc, src).with_help("did you mean `finish_reason`?");
+        let loc = Location {
+            file: "s.yaml".into(),
+            line: 2,
+            col: 3,
+        };
+        let d = Diagnostic::new("unknown field `finish_reasn`", loc, src)
+            .with_help("did you mean `finish_reason`?");
         let text = d.render(false);
         assert_eq!(
             text,

@@ -43,20 +43,45 @@ pub struct Known {
 /// Parses YAML into `T`, turning serde_norway's error into a located diagnostic.
 pub fn parse_yaml<T: DeserializeOwned>(file: &Arc<str>, source: &str) -> Result<T, Diagnostic> {
     serde_norway::from_str(source).map_err(|e| {
-        let (line, col) = e.location().map(|l| (l.line() as u32, l.column() as u32)).unwrap_or((1, 1));
+        let (line, col) = e
+            .location()
+            .map(|l| (l.line() as u32, l.column() as u32))
+            .unwrap_or((1, 1));
         let mut msg = e.to_string();
         if let Some(i) = msg.rfind(" at line ")
-            && msg[i + 9..].split(" column ").all(|n| n.parse::<u32>().is_ok())
+            && msg[i + 9..]
+                .split(" column ")
+                .all(|n| n.parse::<u32>().is_ok())
         {
             msg.truncate(i);
         }
-        Diagnostic::new(msg, Location { file: file.clone(), line: line.max(1), col: col.max(1) }, source)
+        Diagnostic::new(
+            msg,
+            Location {
+                file: file.clone(),
+                line: line.max(1),
+                col: col.max(1),
+            },
+            source,
+        )
     })
 }
 
 /// A syntax error found while indexing spans.
-pub fn yaml_error(file: &Arc<str>, source: &str, (msg, line, col): (String, u32, u32)) -> Diagnostic {
-    Diagnostic::new(msg, Location { file: file.clone(), line, col }, source)
+pub fn yaml_error(
+    file: &Arc<str>,
+    source: &str,
+    (msg, line, col): (String, u32, u32),
+) -> Diagnostic {
+    Diagnostic::new(
+        msg,
+        Location {
+            file: file.clone(),
+            line,
+            col,
+        },
+        source,
+    )
 }
 
 /// Expands directories into their `*.yaml`/`*.yml` files, sorted so runs are reproducible.
@@ -67,7 +92,10 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
             let mut found: Vec<PathBuf> = std::fs::read_dir(p)
                 .map_err(|e| format!("{}: {e}", p.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.is_file() && matches!(f.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")))
+                .filter(|f| {
+                    f.is_file()
+                        && matches!(f.extension().and_then(|x| x.to_str()), Some("yaml" | "yml"))
+                })
                 .collect();
             found.sort();
             files.extend(found);
@@ -88,12 +116,20 @@ pub fn load_suites(files: &[PathBuf], known: &Known) -> Result<Vec<Suite>, Vec<D
     for path in files {
         match load_suite(path, known) {
             Ok(suite) => {
-                let loc = Location { file: suite.file.clone(), line: 1, col: 1 };
+                let loc = Location {
+                    file: suite.file.clone(),
+                    line: 1,
+                    col: 1,
+                };
                 if let Some(first) = names.get(&suite.name) {
                     let source = std::fs::read_to_string(path).unwrap_or_default();
                     diags.push(
-                        Diagnostic::new(format!("duplicate suite name `{}`", suite.name), loc, &source)
-                            .with_help(format!("first defined in {}", first.file)),
+                        Diagnostic::new(
+                            format!("duplicate suite name `{}`", suite.name),
+                            loc,
+                            &source,
+                        )
+                        .with_help(format!("first defined in {}", first.file)),
                     );
                 } else {
                     names.insert(suite.name.clone(), loc);
@@ -103,21 +139,38 @@ pub fn load_suites(files: &[PathBuf], known: &Known) -> Result<Vec<Suite>, Vec<D
             Err(mut d) => diags.append(&mut d),
         }
     }
-    if diags.is_empty() { Ok(suites) } else { Err(diags) }
+    if diags.is_empty() {
+        Ok(suites)
+    } else {
+        Err(diags)
+    }
 }
 
 /// Loads and checks one suite file.
 pub fn load_suite(path: &Path, known: &Known) -> Result<Suite, Vec<Diagnostic>> {
     let file: Arc<str> = path.display().to_string().into();
     let source = std::fs::read_to_string(path).map_err(|e| {
-        vec![Diagnostic::new(format!("cannot read suite: {e}"), Location { file: file.clone(), line: 1, col: 1 }, "")]
+        vec![Diagnostic::new(
+            format!("cannot read suite: {e}"),
+            Location {
+                file: file.clone(),
+                line: 1,
+                col: 1,
+            },
+            "",
+        )]
     })?;
     let parsed: SuiteFile = parse_yaml(&file, &source).map_err(|d| vec![d])?;
-    let index = SpanIndex::build(file.clone(), &source).map_err(|e| vec![yaml_error(&file, &source, e)])?;
+    let index =
+        SpanIndex::build(file.clone(), &source).map_err(|e| vec![yaml_error(&file, &source, e)])?;
     let mut diags = Vec::new();
     let at = |p: &str| index.locate(p);
     if !valid_name(&parsed.suite) {
-        diags.push(Diagnostic::new(format!("suite name `{}` must match [a-z0-9_-]+", parsed.suite), at("suite"), &source));
+        diags.push(Diagnostic::new(
+            format!("suite name `{}` must match [a-z0-9_-]+", parsed.suite),
+            at("suite"),
+            &source,
+        ));
     }
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut scenarios = Vec::with_capacity(parsed.scenarios.len());
@@ -125,7 +178,10 @@ pub fn load_suite(path: &Path, known: &Known) -> Result<Suite, Vec<Diagnostic>> 
         let base = format!("scenarios[{i}]");
         if !valid_name(&sc.id) {
             diags.push(Diagnostic::new(
-                format!("scenario id `{}` must match [a-z0-9_-]+ (it names the recording file)", sc.id),
+                format!(
+                    "scenario id `{}` must match [a-z0-9_-]+ (it names the recording file)",
+                    sc.id
+                ),
                 at(&format!("{base}.id")),
                 &source,
             ));
@@ -133,8 +189,12 @@ pub fn load_suite(path: &Path, known: &Known) -> Result<Suite, Vec<Diagnostic>> 
         if let Some(first) = seen.insert(sc.id.clone(), i) {
             let first_loc = at(&format!("scenarios[{first}].id"));
             diags.push(
-                Diagnostic::new(format!("duplicate scenario id `{}`", sc.id), at(&format!("{base}.id")), &source)
-                    .with_help(format!("first used at {first_loc}")),
+                Diagnostic::new(
+                    format!("duplicate scenario id `{}`", sc.id),
+                    at(&format!("{base}.id")),
+                    &source,
+                )
+                .with_help(format!("first used at {first_loc}")),
             );
         }
         check_shape(&sc, &base, &index, &source, known, &mut diags);
@@ -154,7 +214,14 @@ pub fn load_suite(path: &Path, known: &Known) -> Result<Suite, Vec<Diagnostic>> 
     })
 }
 
-fn check_shape(sc: &Scenario, base: &str, index: &SpanIndex, source: &str, known: &Known, diags: &mut Vec<Diagnostic>) {
+fn check_shape(
+    sc: &Scenario,
+    base: &str,
+    index: &SpanIndex,
+    source: &str,
+    known: &Known,
+    diags: &mut Vec<Diagnostic>,
+) {
     let at = |p: &str| index.locate(p);
     match (&sc.request, sc.steps.is_empty()) {
         (Some(_), false) => diags.push(Diagnostic::new(
@@ -176,7 +243,11 @@ fn check_shape(sc: &Scenario, base: &str, index: &SpanIndex, source: &str, known
         ));
     }
     if sc.concurrency == 0 {
-        diags.push(Diagnostic::new("`concurrency` must be at least 1", at(&format!("{base}.concurrency")), source));
+        diags.push(Diagnostic::new(
+            "`concurrency` must be at least 1",
+            at(&format!("{base}.concurrency")),
+            source,
+        ));
     }
     let mut requests: Vec<(String, &crate::suite::model::RequestSpec)> = Vec::new();
     if let Some(r) = &sc.request {
@@ -189,15 +260,24 @@ fn check_shape(sc: &Scenario, base: &str, index: &SpanIndex, source: &str, known
         if !known.aliases.contains(&req.model) {
             let list: Vec<&str> = known.aliases.iter().map(String::as_str).collect();
             diags.push(
-                Diagnostic::new(format!("unknown model alias `{}`", req.model), at(&format!("{path}.model")), source)
-                    .with_help(format!("targets declare: {}", list.join(", "))),
+                Diagnostic::new(
+                    format!("unknown model alias `{}`", req.model),
+                    at(&format!("{path}.model")),
+                    source,
+                )
+                .with_help(format!("targets declare: {}", list.join(", "))),
             );
         }
         if req.messages.is_empty() {
-            diags.push(Diagnostic::new("`messages` is empty", at(&format!("{path}.messages")), source));
+            diags.push(Diagnostic::new(
+                "`messages` is empty",
+                at(&format!("{path}.messages")),
+                source,
+            ));
         }
     }
-    let mut override_sets: Vec<(String, &BTreeMap<String, Expect>)> = vec![(format!("{base}.overrides"), &sc.overrides)];
+    let mut override_sets: Vec<(String, &BTreeMap<String, Expect>)> =
+        vec![(format!("{base}.overrides"), &sc.overrides)];
     for (i, step) in sc.steps.iter().enumerate() {
         override_sets.push((format!("{base}.steps[{i}].overrides"), &step.overrides));
     }
@@ -206,8 +286,12 @@ fn check_shape(sc: &Scenario, base: &str, index: &SpanIndex, source: &str, known
             let is_dialect = DialectKind::ALL.iter().any(|d| d.as_str() == key);
             if !is_dialect && !known.targets.contains(key) {
                 diags.push(
-                    Diagnostic::new(format!("override `{key}` names no dialect or target"), at(&format!("{path}.{key}")), source)
-                        .with_help("use a dialect (openai, anthropic, ollama) or a target name"),
+                    Diagnostic::new(
+                        format!("override `{key}` names no dialect or target"),
+                        at(&format!("{path}.{key}")),
+                        source,
+                    )
+                    .with_help("use a dialect (openai, anthropic, ollama) or a target name"),
                 );
             }
         }
@@ -258,7 +342,10 @@ fn expect_locations(sc: &Scenario, base: &str, index: &SpanIndex) -> BTreeMap<St
         let rel = path[base.len() + 1..].to_string();
         out.insert(rel.clone(), index.locate(&path));
         for key in e.keys() {
-            out.insert(format!("{rel}.{key}"), index.locate(&format!("{path}.{key}")));
+            out.insert(
+                format!("{rel}.{key}"),
+                index.locate(&format!("{path}.{key}")),
+            );
         }
     }
     out
@@ -297,14 +384,22 @@ mod tests {
     #[test]
     fn unknown_expectation_field_is_located() {
         let err = load_str(&OK.replace("finish_reason: stop", "finish_reasn: stop")).unwrap_err();
-        assert!(err[0].message.contains("unknown field `finish_reasn`"), "{}", err[0].message);
+        assert!(
+            err[0].message.contains("unknown field `finish_reasn`"),
+            "{}",
+            err[0].message
+        );
         assert_eq!((err[0].location.line, err[0].location.col), (11, 7));
     }
 
     #[test]
     fn wrong_type_is_located() {
         let err = load_str(&OK.replace("status: 200", "status: ok")).unwrap_err();
-        assert!(err[0].message.contains("invalid type"), "{}", err[0].message);
+        assert!(
+            err[0].message.contains("invalid type"),
+            "{}",
+            err[0].message
+        );
         assert_eq!(err[0].location.line, 10);
     }
 
@@ -320,29 +415,61 @@ mod tests {
             "{OK}  - id: a\n    title: again\n    requires: [telepathy]\n    request:\n      messages: [{{user: x}}]\n"
         );
         let err = load_str(&src).unwrap_err();
-        assert!(err[0].message.contains("unknown variant `telepathy`"), "{}", err[0].message);
-        let src = format!("{OK}  - id: a\n    title: again\n    request:\n      model: huge\n      messages: [{{user: x}}]\n");
+        assert!(
+            err[0].message.contains("unknown variant `telepathy`"),
+            "{}",
+            err[0].message
+        );
+        let src = format!(
+            "{OK}  - id: a\n    title: again\n    request:\n      model: huge\n      messages: [{{user: x}}]\n"
+        );
         let err = load_str(&src).unwrap_err();
-        let msgs: Vec<_> = err.iter().map(|d| (d.message.clone(), d.location.line)).collect();
-        assert!(msgs.contains(&("duplicate scenario id `a`".into(), 12)), "{msgs:?}");
-        assert!(msgs.contains(&("unknown model alias `huge`".into(), 15)), "{msgs:?}");
+        let msgs: Vec<_> = err
+            .iter()
+            .map(|d| (d.message.clone(), d.location.line))
+            .collect();
+        assert!(
+            msgs.contains(&("duplicate scenario id `a`".into(), 12)),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.contains(&("unknown model alias `huge`".into(), 15)),
+            "{msgs:?}"
+        );
     }
 
     #[test]
     fn bad_override_key_and_message_shape() {
-        let src = OK.replace("    expect:", "    overrides:\n      gemini: {status: 400}\n    expect:");
+        let src = OK.replace(
+            "    expect:",
+            "    overrides:\n      gemini: {status: 400}\n    expect:",
+        );
         let err = load_str(&src).unwrap_err();
         assert!(err[0].message.contains("override `gemini`"));
         let src = OK.replace("- user: hi", "- {user: hi, assistant: yo}");
         let err = load_str(&src).unwrap_err();
-        assert!(err[0].message.contains("a message is either"), "{}", err[0].message);
+        assert!(
+            err[0].message.contains("a message is either"),
+            "{}",
+            err[0].message
+        );
     }
 
     #[test]
     fn bad_regex_and_schema_fail_at_load() {
-        let err = load_str(&OK.replace("finish_reason: stop", "text: {matches: '(unclosed'}")).unwrap_err();
-        assert!(err[0].message.contains("invalid regex"), "{}", err[0].message);
-        let err = load_str(&OK.replace("finish_reason: stop", "json: {schema: {type: 12}}")).unwrap_err();
-        assert!(err[0].message.contains("invalid JSON Schema"), "{}", err[0].message);
+        let err = load_str(&OK.replace("finish_reason: stop", "text: {matches: '(unclosed'}"))
+            .unwrap_err();
+        assert!(
+            err[0].message.contains("invalid regex"),
+            "{}",
+            err[0].message
+        );
+        let err =
+            load_str(&OK.replace("finish_reason: stop", "json: {schema: {type: 12}}")).unwrap_err();
+        assert!(
+            err[0].message.contains("invalid JSON Schema"),
+            "{}",
+            err[0].message
+        );
     }
 }

@@ -66,7 +66,10 @@ impl SpanIndex {
             let pos = (span.start.line() as u32, span.start.col() as u32 + 1);
             let is_node = matches!(
                 event,
-                Event::Scalar(..) | Event::MappingStart(..) | Event::SequenceStart(..) | Event::Alias(_)
+                Event::Scalar(..)
+                    | Event::MappingStart(..)
+                    | Event::SequenceStart(..)
+                    | Event::Alias(_)
             );
             if is_node {
                 // A scalar in key position names the next entry; it is not a node of its own.
@@ -82,7 +85,9 @@ impl SpanIndex {
                     continue;
                 }
                 let node_path = match stack.last_mut() {
-                    Some(Frame::Map { path, key }) => join_key(path, key.take().as_deref().unwrap_or("?")),
+                    Some(Frame::Map { path, key }) => {
+                        join_key(path, key.take().as_deref().unwrap_or("?"))
+                    }
                     Some(Frame::Seq { path, next }) => {
                         let p = format!("{path}[{next}]");
                         *next += 1;
@@ -92,8 +97,14 @@ impl SpanIndex {
                     None => String::new(),
                 };
                 match event {
-                    Event::MappingStart(..) => stack.push(Frame::Map { path: node_path, key: None }),
-                    Event::SequenceStart(..) => stack.push(Frame::Seq { path: node_path, next: 0 }),
+                    Event::MappingStart(..) => stack.push(Frame::Map {
+                        path: node_path,
+                        key: None,
+                    }),
+                    Event::SequenceStart(..) => stack.push(Frame::Seq {
+                        path: node_path,
+                        next: 0,
+                    }),
                     _ => {}
                 }
             } else if matches!(event, Event::MappingEnd | Event::SequenceEnd) {
@@ -108,11 +119,21 @@ impl SpanIndex {
         let mut p = path;
         loop {
             if let Some(&(line, col)) = self.positions.get(p) {
-                return Location { file: self.file.clone(), line, col };
+                return Location {
+                    file: self.file.clone(),
+                    line,
+                    col,
+                };
             }
             match p.rfind(['.', '[']) {
                 Some(i) => p = &p[..i],
-                None => return Location { file: self.file.clone(), line: 1, col: 1 },
+                None => {
+                    return Location {
+                        file: self.file.clone(),
+                        line: 1,
+                        col: 1,
+                    };
+                }
             }
         }
     }
@@ -129,14 +150,21 @@ mod tests {
 
     #[test]
     fn indexes_keys_and_items() {
-        let src = "suite: a\nscenarios:\n  - id: one\n    expect:\n      status: 200\n  - id: two\n";
+        let src =
+            "suite: a\nscenarios:\n  - id: one\n    expect:\n      status: 200\n  - id: two\n";
         let idx = SpanIndex::build("f.yaml".into(), src).unwrap();
         assert_eq!(idx.locate("suite").to_string(), "f.yaml:1:1");
         assert_eq!(idx.locate("scenarios[0]").to_string(), "f.yaml:3:5");
-        assert_eq!(idx.locate("scenarios[0].expect.status").to_string(), "f.yaml:5:7");
+        assert_eq!(
+            idx.locate("scenarios[0].expect.status").to_string(),
+            "f.yaml:5:7"
+        );
         assert_eq!(idx.locate("scenarios[1].id").to_string(), "f.yaml:6:5");
         // Unknown paths fall back to the nearest ancestor.
-        assert_eq!(idx.locate("scenarios[1].request.model").to_string(), "f.yaml:6:5");
+        assert_eq!(
+            idx.locate("scenarios[1].request.model").to_string(),
+            "f.yaml:6:5"
+        );
     }
 
     #[test]

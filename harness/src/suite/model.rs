@@ -26,7 +26,9 @@ pub struct SuiteFile {
 }
 
 /// How much a scenario matters to the audit.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     /// A production outage if broken.
@@ -205,9 +207,16 @@ impl TryFrom<RawMessage> for MessageSpec {
     type Error = String;
 
     fn try_from(m: RawMessage) -> Result<Self, String> {
-        let short = [("user", m.user), ("assistant", m.assistant), ("system", m.system), ("developer", m.developer)];
-        let mut given: Vec<(&str, String)> =
-            short.into_iter().filter_map(|(r, c)| c.map(|c| (r, c))).collect();
+        let short = [
+            ("user", m.user),
+            ("assistant", m.assistant),
+            ("system", m.system),
+            ("developer", m.developer),
+        ];
+        let mut given: Vec<(&str, String)> = short
+            .into_iter()
+            .filter_map(|(r, c)| c.map(|c| (r, c)))
+            .collect();
         match (given.len(), m.role, m.content) {
             (1, None, None) => {
                 let (role, content) = given.remove(0);
@@ -220,9 +229,9 @@ impl TryFrom<RawMessage> for MessageSpec {
     }
 }
 
-/// The output format in suite form.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// The output format in suite form: `text`, `json_object`, or `{json_schema: {name, schema,
+/// strict}}`.
+#[derive(Debug, Clone, PartialEq)]
 pub enum FormatSpec {
     /// Plain text.
     Text,
@@ -235,7 +244,58 @@ pub enum FormatSpec {
         /// The schema.
         schema: Value,
         /// Strict enforcement.
-        #[serde(default)]
         strict: bool,
     },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonSchemaSpec {
+    name: String,
+    schema: Value,
+    #[serde(default)]
+    strict: bool,
+}
+
+impl<'de> Deserialize<'de> for FormatSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = FormatSpec;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("`text`, `json_object` or `{json_schema: {name, schema, strict}}`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<FormatSpec, E> {
+                match v {
+                    "text" => Ok(FormatSpec::Text),
+                    "json_object" => Ok(FormatSpec::JsonObject),
+                    other => Err(E::unknown_variant(
+                        other,
+                        &["text", "json_object", "json_schema"],
+                    )),
+                }
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<FormatSpec, A::Error> {
+                let key: String = map
+                    .next_key()?
+                    .ok_or_else(|| serde::de::Error::custom("empty response_format"))?;
+                if key != "json_schema" {
+                    return Err(serde::de::Error::unknown_field(&key, &["json_schema"]));
+                }
+                let spec: JsonSchemaSpec = map.next_value()?;
+                if let Some(extra) = map.next_key::<String>()? {
+                    return Err(serde::de::Error::unknown_field(&extra, &[]));
+                }
+                Ok(FormatSpec::JsonSchema {
+                    name: spec.name,
+                    schema: spec.schema,
+                    strict: spec.strict,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
