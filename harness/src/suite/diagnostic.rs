@@ -20,11 +20,19 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic at `location`; `source` is the file's text, used for the snippet.
-    pub fn new(message: impl Into<String>, location: Location, source: &str) -> Diagnostic {
-        let source_line = source
-            .lines()
-            .nth(location.line.saturating_sub(1) as usize)
-            .map(str::to_string);
+    pub fn new(message: impl Into<String>, mut location: Location, source: &str) -> Diagnostic {
+        let lines: Vec<&str> = source.lines().collect();
+        // An error at end of input points past the last line; show the last line instead,
+        // with the caret just after its end, so the reader sees where the file stopped.
+        if location.line as usize > lines.len()
+            && let Some(last) = lines.last()
+        {
+            location.line = lines.len() as u32;
+            location.col = last.chars().count() as u32 + 1;
+        }
+        let source_line = lines
+            .get(location.line.saturating_sub(1) as usize)
+            .map(|l| l.to_string());
         Diagnostic {
             message: message.into(),
             location,

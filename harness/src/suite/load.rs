@@ -191,7 +191,7 @@ pub fn load_suite(path: &Path, known: &Known) -> Result<Suite, Vec<Diagnostic>> 
             diags.push(
                 Diagnostic::new(
                     format!("duplicate scenario id `{}`", sc.id),
-                    at(&format!("{base}.id")),
+                    index.locate_value(&format!("{base}.id")),
                     &source,
                 )
                 .with_help(format!("first used at {first_loc}")),
@@ -262,7 +262,7 @@ fn check_shape(
             diags.push(
                 Diagnostic::new(
                     format!("unknown model alias `{}`", req.model),
-                    at(&format!("{path}.model")),
+                    index.locate_value(&format!("{path}.model")),
                     source,
                 )
                 .with_help(format!("targets declare: {}", list.join(", "))),
@@ -301,7 +301,7 @@ fn check_shape(
             if !raw.pointer.is_empty() && !raw.pointer.starts_with('/') {
                 diags.push(Diagnostic::new(
                     format!("JSON pointer `{}` must start with `/`", raw.pointer),
-                    at(&format!("{path}.raw[{j}].pointer")),
+                    index.locate_value(&format!("{path}.raw[{j}].pointer")),
                     source,
                 ));
             }
@@ -436,6 +436,7 @@ mod tests {
             msgs.contains(&("unknown model alias `huge`".into(), 15)),
             "{msgs:?}"
         );
+        assert_eq!(err[0].location.col, 9, "points at the id's value");
     }
 
     #[test]

@@ -34,6 +34,7 @@ impl fmt::Display for Location {
 pub struct SpanIndex {
     file: Arc<str>,
     positions: HashMap<String, (u32, u32)>,
+    values: HashMap<String, (u32, u32)>,
 }
 
 enum Frame {
@@ -54,6 +55,7 @@ impl SpanIndex {
     /// caller normally reports serde_norway's error instead, which says the same.
     pub fn build(file: Arc<str>, source: &str) -> Result<SpanIndex, (String, u32, u32)> {
         let mut positions = HashMap::new();
+        let mut values = HashMap::new();
         let mut stack: Vec<Frame> = Vec::new();
         for item in Parser::new_from_str(source) {
             let (event, span) = item.map_err(|e| {
@@ -96,6 +98,7 @@ impl SpanIndex {
                     }
                     None => String::new(),
                 };
+                values.insert(node_path.clone(), pos);
                 match event {
                     Event::MappingStart(..) => stack.push(Frame::Map {
                         path: node_path,
@@ -111,7 +114,11 @@ impl SpanIndex {
                 stack.pop();
             }
         }
-        Ok(SpanIndex { file, positions })
+        Ok(SpanIndex {
+            file,
+            positions,
+            values,
+        })
     }
 
     /// The location of the node at `path`, or of its nearest indexed ancestor.
@@ -138,6 +145,19 @@ impl SpanIndex {
         }
     }
 
+    /// The location of the value at `path` (where a key's value starts, rather than the key),
+    /// falling back to [`SpanIndex::locate`].
+    pub fn locate_value(&self, path: &str) -> Location {
+        match self.values.get(path) {
+            Some(&(line, col)) => Location {
+                file: self.file.clone(),
+                line,
+                col,
+            },
+            None => self.locate(path),
+        }
+    }
+
     /// True when the document has a node at exactly `path`.
     pub fn has(&self, path: &str) -> bool {
         self.positions.contains_key(path)
@@ -160,6 +180,10 @@ mod tests {
             "f.yaml:5:7"
         );
         assert_eq!(idx.locate("scenarios[1].id").to_string(), "f.yaml:6:5");
+        assert_eq!(
+            idx.locate_value("scenarios[1].id").to_string(),
+            "f.yaml:6:9"
+        );
         // Unknown paths fall back to the nearest ancestor.
         assert_eq!(
             idx.locate("scenarios[1].request.model").to_string(),

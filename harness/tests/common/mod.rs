@@ -1,0 +1,108 @@
+//! Helpers shared by the integration tests: run the real binary from the repository root and
+//! read the JUnit it writes.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use quick_junit::{NonSuccessKind, Report, TestCaseStatus};
+
+/// The repository root (where suites/, fixtures/ and targets.yaml live).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Runs `provcheck` from the repository root with `args`.
+pub fn provcheck(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_provcheck"))
+        .current_dir(root())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("ANTHROPIC_API_KEY")
+        .output()
+        .expect("run provcheck")
+}
+
+/// stdout and stderr as text.
+pub fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// A test case's verdict as read back from JUnit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Case {
+    /// `suite::scenario::target` rebuilt from the JUnit names.
+    pub trial: String,
+    /// pass, fail, error or skip.
+    pub status: &'static str,
+    /// The message (first line of the reason).
+    pub message: String,
+    /// The description (every finding).
+    pub description: String,
+}
+
+/// Parses a JUnit file into cases.
+pub fn junit_cases(path: &Path) -> (Report, Vec<Case>) {
+    let xml =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let report = Report::deserialize_from_str(&xml)
+        .unwrap_or_else(|e| panic!("JUnit does not parse: {e}\n{xml}"));
+    let mut cases = Vec::new();
+    for suite in &report.test_suites {
+        for tc in &suite.test_cases {
+            let (status, message, description) = match &tc.status {
+                TestCaseStatus::Success { .. } => ("pass", None, None),
+                TestCaseStatus::NonSuccess {
+                    kind,
+                    message,
+                    description,
+                    ..
+                } => (
+                    if *kind == NonSuccessKind::Failure {
+                        "fail"
+                    } else {
+                        "error"
+                    },
+                    message.clone(),
+                    description.clone(),
+                ),
+                TestCaseStatus::Skipped {
+                    message,
+                    description,
+                    ..
+                } => ("skip", message.clone(), description.clone()),
+            };
+            cases.push(Case {
+                trial: format!("{}::{}", suite.name.as_str(), tc.name.as_str()),
+                status,
+                message: message.map(|m| m.as_str().to_string()).unwrap_or_default(),
+                description: description
+                    .map(|m| m.as_str().to_string())
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    (report, cases)
+}
+
+/// Copies a directory tree.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_tree(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! The runner behaves as libtest users expect: filters, --exact, --list, --skip, tags,
+//! a filter that matches nothing is an error, and skips are visible.
+
+mod common;
+
+use common::{junit_cases, provcheck, text};
+
+fn listed(args: &[&str]) -> Vec<String> {
+    let mut all = vec!["--list"];
+    all.extend_from_slice(args);
+    let out = provcheck(&all);
+    assert!(out.status.success(), "{:?}", text(&out));
+    text(&out)
+        .0
+        .lines()
+        .filter_map(|l| l.strip_suffix(": test"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn list_names_trials_suite_scenario_target_sorted() {
+    let names = listed(&[]);
+    assert!(
+        names.contains(&"messages::system_message::anthropic".to_string()),
+        "{names:?}"
+    );
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    assert!(
+        names.iter().all(|n| n.split("::").count() == 3),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn filter_exact_skip_and_target() {
+    assert_eq!(
+        listed(&["--exact", "limits::max_tokens_enforced::openai"]),
+        vec!["limits::max_tokens_enforced::openai"]
+    );
+    let openai = listed(&["::system_message::", "--target", "openai"]);
+    assert_eq!(openai, vec!["messages::system_message::openai"]);
+    let skipped = listed(&["::system_message::", "--skip", "ollama"]);
+    assert!(
+        skipped.iter().all(|n| !n.ends_with("::ollama")) && skipped.len() == 2,
+        "{skipped:?}"
+    );
+}
+
+#[test]
+fn tags_select_scenarios() {
+    let smoke = listed(&["--tag", "smoke"]);
+    assert!(!smoke.is_empty());
+    for n in &smoke {
+        assert!(
+            [
+                "system_message",
+                "multi_turn_assistant",
+                "max_tokens_enforced"
+            ]
+            .iter()
+            .any(|s| n.contains(s)),
+            "{n} is not tagged smoke"
+        );
+    }
+    let both = listed(&["--tag", "smoke", "--tag", "timeouts"]);
+    assert_eq!(both.len(), smoke.len() + 3);
+}
+
+#[test]
+fn a_filter_that_matches_nothing_is_an_error() {
+    let out = provcheck(&["no_such_scenario_anywhere", "--no-reports"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains("no trial matches the filter \"no_such_scenario_anywhere\""),
+        "{stderr}"
+    );
+    let out = provcheck(&["--tag", "no-such-tag", "--no-reports"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = provcheck(&["--target", "gemini", "--no-reports"]);
+    assert!(text(&out).1.contains("unknown target `gemini`"));
+}
+
+#[test]
+fn skips_are_reported_with_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("no-fixtures");
+    std::fs::create_dir(&empty).unwrap();
+    let reports = dir.path().join("r");
+    let out = provcheck(&[
+        "::system_message::",
+        "--fixtures",
+        empty.to_str().unwrap(),
+        "--reports",
+        reports.to_str().unwrap(),
+    ]);
+    let (stdout, _) = text(&out);
+    assert!(
+        out.status.success(),
+        "skips alone do not fail a run: {stdout}"
+    );
+    assert!(stdout.contains("ignored, no recording at"), "{stdout}");
+    let (report, cases) = junit_cases(&reports.join("junit.xml"));
+    assert_eq!(report.skipped, 3);
+    assert!(
+        cases
+            .iter()
+            .all(|c| c.status == "skip" && c.message.starts_with("no recording at")),
+        "{cases:?}"
+    );
+    // The capability skip names the capability.
+    let out = provcheck(&[
+        "--exact",
+        "structured-output::json_mode_object::anthropic",
+        "--no-reports",
+    ]);
+    assert!(
+        text(&out)
+            .0
+            .contains("capability `json_mode` not declared by target anthropic")
+    );
+}
+
+#[test]
+fn live_mode_without_keys_skips_and_says_why() {
+    // Only the keyed targets are selected: nothing here may reach the network.
+    let out = provcheck(&[
+        "--mode",
+        "live",
+        "--target",
+        "openai",
+        "--target",
+        "anthropic",
+        "--no-reports",
+        "::system_message::",
+    ]);
+    let (stdout, _) = text(&out);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("no key: OPENAI_API_KEY is not set"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("no key: ANTHROPIC_API_KEY is not set"),
+        "{stdout}"
+    );
+}
