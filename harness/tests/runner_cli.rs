@@ -102,7 +102,7 @@ fn skips_are_reported_with_reasons() {
         out.status.success(),
         "skips alone do not fail a run: {stdout}"
     );
-    assert!(stdout.contains("ignored, no recording at"), "{stdout}");
+    assert!(stdout.contains("ignored (no recording at"), "{stdout}");
     let (report, cases) = junit_cases(&reports.join("junit.xml"));
     assert_eq!(report.skipped, 3);
     assert!(
@@ -146,5 +146,43 @@ fn live_mode_without_keys_skips_and_says_why() {
     assert!(
         stdout.contains("no key: ANTHROPIC_API_KEY is not set"),
         "{stdout}"
+    );
+}
+
+#[test]
+fn ignored_scenarios_skip_with_reason_and_run_under_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("s.yaml");
+    std::fs::write(
+        &suite,
+        "suite: s\ncategory: c\nscenarios:\n  - id: slow\n    title: Slow\n    ignore: takes minutes\n    request: {messages: [{user: hi}]}\n  - id: fast\n    title: Fast\n    request: {messages: [{user: hi}]}\n",
+    )
+    .unwrap();
+    let reports = dir.path().join("r");
+    let base = [
+        "--suite",
+        suite.to_str().unwrap(),
+        "--target",
+        "openai",
+        "--reports",
+        reports.to_str().unwrap(),
+    ];
+    let out = provcheck(&base);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let (_, cases) = junit_cases(&reports.join("junit.xml"));
+    let slow = cases.iter().find(|c| c.trial == "s::slow::openai").unwrap();
+    assert_eq!(
+        (slow.status, slow.message.as_str()),
+        ("skip", "ignored: takes minutes")
+    );
+
+    let mut only_ignored = base.to_vec();
+    only_ignored.push("--ignored");
+    let out = provcheck(&only_ignored);
+    let (stdout, _) = text(&out);
+    assert!(stdout.contains("test s::slow::openai"), "{stdout}");
+    assert!(
+        !stdout.contains("s::fast::openai"),
+        "--ignored runs only ignored trials: {stdout}"
     );
 }

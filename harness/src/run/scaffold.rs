@@ -94,7 +94,10 @@ fn template(dialect: DialectKind, model: &str, id: &str, n: usize) -> RecordedRe
                 "content": [{"type": "text", "text": "TODO", "citations": null}],
                 "stop_reason": "end_turn", "stop_sequence": null, "stop_details": null, "container": null,
                 "usage": {"input_tokens": 10, "output_tokens": 1, "cache_creation_input_tokens": 0,
-                          "cache_read_input_tokens": 0, "service_tier": "standard"}
+                          "cache_read_input_tokens": 0,
+                          "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+                          "inference_geo": null, "output_tokens_details": null, "server_tool_use": null,
+                          "service_tier": "standard"}
             }),
         ),
         DialectKind::Ollama => (

@@ -28,8 +28,11 @@ pub struct RunContext {
     /// Whole-trial deadline when a scenario sets none.
     pub trial_deadline: Duration,
     /// Reads an environment variable (keys in live mode).
-    pub env: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    pub env: EnvLookup,
 }
+
+/// Reads an environment variable; injected so tests never depend on the real environment.
+pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// An outcome with the fields every status shares filled in.
 pub fn blank_outcome(
