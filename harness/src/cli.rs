@@ -100,10 +100,21 @@ struct RunArgs {
     /// Whole-trial deadline when a scenario sets none, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 120_000)]
     trial_deadline_ms: u64,
+    /// Replay speed for recorded stream timing (1 = as recorded, 0 = no waiting, 2 = twice as
+    /// fast). Scripted delays and timeouts are never scaled.
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0, value_parser = parse_speed)]
+    speed: f64,
     #[command(flatten)]
     input: InputArgs,
     #[command(flatten)]
     libtest: libtest_mimic::Arguments,
+}
+
+fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("`{s}` is not a speed factor (a number >= 0)")),
+    }
 }
 
 fn color_stderr() -> bool {
@@ -306,6 +317,7 @@ fn run_suites(args: RunArgs) -> ExitCode {
         request_timeout: Duration::from_millis(args.request_timeout_ms),
         trial_deadline: Duration::from_millis(args.trial_deadline_ms),
         env: Arc::new(|k: &str| std::env::var(k).ok()),
+        speed: args.speed,
     });
     let result = match run::run(&args.libtest, trials, ctx) {
         Ok(r) => r,

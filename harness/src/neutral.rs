@@ -167,6 +167,8 @@ pub struct Reply {
     pub error: Option<ProviderError>,
     /// The provider's request id header, if any.
     pub request_id: Option<String>,
+    /// Response headers, names lowercase.
+    pub headers: Vec<(String, String)>,
     /// Breaches of the dialect's response contract, each naming the field.
     pub violations: Vec<String>,
     /// The body as JSON (Null when it was not JSON).

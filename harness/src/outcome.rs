@@ -9,7 +9,7 @@ use crate::dialect::DialectKind;
 use crate::suite::Priority;
 
 /// Where requests go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// Recordings served by the local mock (default; no keys, no network).
@@ -29,7 +29,9 @@ impl Mode {
 }
 
 /// The four ways a trial can end.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, PartialOrd, Ord,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Every expectation and the dialect contract held.
@@ -54,7 +56,7 @@ impl fmt::Display for Status {
 }
 
 /// One trial's outcome.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Outcome {
     /// `suite::scenario::target`.
     pub trial: String,
@@ -94,4 +96,91 @@ pub struct Outcome {
     pub duration_ms: u64,
     /// Requests sent.
     pub requests: u32,
+    /// SHA-256 of the recording file used, so a run record says exactly what was replayed.
+    pub recording_sha256: Option<String>,
+    /// One entry per request sent, in order.
+    pub exchanges: Vec<ExchangeRecord>,
+}
+
+/// What one request observed, kept for the run record and for drift diffs.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
+pub struct ExchangeRecord {
+    /// Step index (0 for single-request scenarios).
+    pub step: usize,
+    /// Concurrent copy index.
+    pub copy: usize,
+    /// The concrete model requested.
+    pub model: String,
+    /// HTTP status, when a response arrived.
+    pub status: Option<u16>,
+    /// The transport error, when none did.
+    pub transport_error: Option<String>,
+    /// From send to the end of the body.
+    pub elapsed_ms: u64,
+    /// The model the provider says answered.
+    pub reply_model: Option<String>,
+    /// The finish reason as the provider sent it.
+    pub raw_finish_reason: Option<String>,
+    /// Normalized finish reason.
+    pub finish_reason: Option<String>,
+    /// Reported token usage.
+    pub input_tokens: Option<u64>,
+    /// Reported token usage.
+    pub output_tokens: Option<u64>,
+    /// The provider's error type, for error replies.
+    pub error_type: Option<String>,
+    /// Length of the assembled text in characters.
+    pub text_chars: usize,
+    /// Contract violations found in this reply.
+    pub violations: Vec<String>,
+    /// The reply body's shape: every field with its JSON type, values dropped.
+    pub shape: serde_json::Value,
+    /// Names of the response headers that matter for drift (request ids, rate limits, retry).
+    pub headers: Vec<String>,
+}
+
+/// The type skeleton of a JSON value: objects keep their keys, leaves become their type
+/// name, arrays become the merged shape of their elements. Two replies with the same shape
+/// differ only in content.
+pub fn shape(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::Null => Value::String("null".into()),
+        Value::Bool(_) => Value::String("boolean".into()),
+        Value::Number(_) => Value::String("number".into()),
+        Value::String(_) => Value::String("string".into()),
+        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), shape(v))).collect()),
+        Value::Array(items) => {
+            let mut merged: Option<Value> = None;
+            for item in items {
+                let s = shape(item);
+                merged = Some(match (merged, s) {
+                    (Some(Value::Object(mut a)), Value::Object(b)) => {
+                        for (k, v) in b {
+                            a.entry(k).or_insert(v);
+                        }
+                        Value::Object(a)
+                    }
+                    (Some(a), _) => a,
+                    (None, s) => s,
+                });
+            }
+            Value::Array(merged.into_iter().collect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shape;
+    use serde_json::json;
+
+    #[test]
+    fn shape_drops_values_and_merges_array_items() {
+        let v = json!({"id": "x", "n": 3, "choices": [{"a": 1}, {"b": null}], "e": []});
+        assert_eq!(
+            shape(&v),
+            json!({"id": "string", "n": "number", "choices": [{"a": "number", "b": "null"}], "e": []})
+        );
+    }
 }

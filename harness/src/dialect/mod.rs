@@ -54,6 +54,7 @@ impl DialectKind {
     pub fn decode(self, status: u16, headers: &[(String, String)], body: &[u8]) -> Reply {
         let mut reply = Reply {
             status,
+            headers: headers.to_vec(),
             ..Reply::default()
         };
         reply.raw = match serde_json::from_slice::<Value>(body) {

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sha2::Digest;
 
 use crate::suite::diagnostic::Diagnostic;
 use crate::suite::load::parse_yaml;
@@ -134,6 +135,8 @@ pub struct Recording {
     pub provenance: Provenance,
     /// Exchanges prepared for matching and serving.
     pub exchanges: Vec<Prepared>,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
 }
 
 /// An exchange with its match key and response bytes computed once.
@@ -233,10 +236,15 @@ impl Recording {
                 location,
             });
         }
+        let sha256 = sha2::Sha256::digest(source.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         Ok(Recording {
             file,
             provenance: parsed.provenance,
             exchanges,
+            sha256,
         })
     }
 }

@@ -13,7 +13,7 @@ use crate::expect::{Expect, Finding, evaluate};
 use crate::mock::ReplayMock;
 use crate::neutral::{ChatRequest, Message, ResponseFormat, Role};
 use crate::observation::{Observation, Observed, StepObservation};
-use crate::outcome::{Mode, Outcome, Status};
+use crate::outcome::{ExchangeRecord, Mode, Outcome, Status, shape};
 use crate::record::Recording;
 use crate::suite::model::{FormatSpec, RequestSpec};
 
@@ -29,6 +29,8 @@ pub struct RunContext {
     pub trial_deadline: Duration,
     /// Reads an environment variable (keys in live mode).
     pub env: EnvLookup,
+    /// Replay speed for recorded stream timing: 1.0 as recorded, 0 without waiting.
+    pub speed: f64,
 }
 
 /// Reads an environment variable; injected so tests never depend on the real environment.
@@ -61,6 +63,8 @@ pub fn blank_outcome(
         provenance: None,
         duration_ms: 0,
         requests: 0,
+        recording_sha256: None,
+        exchanges: Vec::new(),
     }
 }
 
@@ -157,6 +161,7 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
                 }
             };
             outcome.provenance = Some(rec.provenance.summary());
+            outcome.recording_sha256 = Some(rec.sha256.clone());
             let m = ReplayMock::start(rec).await;
             let base = format!("{}{}", m.uri(), base_path(&target.base_url));
             mock = Some(m);
@@ -221,7 +226,9 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
         )
         .await;
         outcome.requests += sc.concurrency;
-        observation.steps.push(StepObservation { model, copies });
+        let step = StepObservation { model, copies };
+        record_exchanges(outcome, observation.steps.len(), &step);
+        observation.steps.push(step);
     }
     if let Some(m) = &mock {
         let witness = m.witness();
@@ -291,6 +298,52 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
         format!("{path}.{}", first.key)
     };
     outcome.message = Some(format!("{label}: {}", first.message));
+}
+
+/// Headers whose presence (not value) is tracked for drift: ids, rate limits, retry hints.
+fn header_of_interest(name: &str) -> bool {
+    name.contains("ratelimit")
+        || name.contains("request-id")
+        || name.starts_with("retry-after")
+        || name == "x-should-retry"
+        || name == "openai-processing-ms"
+}
+
+fn record_exchanges(outcome: &mut Outcome, step_index: usize, step: &StepObservation) {
+    for (copy, obs) in step.copies.iter().enumerate() {
+        let mut rec = ExchangeRecord {
+            step: step_index,
+            copy,
+            model: step.model.clone(),
+            elapsed_ms: obs.elapsed.as_millis() as u64,
+            ..ExchangeRecord::default()
+        };
+        match &obs.result {
+            Err(e) => rec.transport_error = Some(e.to_string()),
+            Ok(r) => {
+                rec.status = Some(r.status);
+                rec.reply_model = r.model.clone();
+                rec.raw_finish_reason = r.raw_finish_reason.clone();
+                rec.finish_reason = r.finish_reason.map(|f| f.as_str().to_string());
+                rec.input_tokens = r.usage.and_then(|u| u.input_tokens);
+                rec.output_tokens = r.usage.and_then(|u| u.output_tokens);
+                rec.error_type = r.error.as_ref().and_then(|e| e.kind.clone());
+                rec.text_chars = r.text.chars().count();
+                rec.violations = r.violations.clone();
+                rec.shape = shape(&r.raw);
+                let mut names: Vec<String> = r
+                    .headers
+                    .iter()
+                    .map(|(k, _)| k.to_ascii_lowercase())
+                    .filter(|k| header_of_interest(k))
+                    .collect();
+                names.sort();
+                names.dedup();
+                rec.headers = names;
+            }
+        }
+        outcome.exchanges.push(rec);
+    }
 }
 
 fn set_error(outcome: &mut Outcome, message: String) {
