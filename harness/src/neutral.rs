@@ -167,10 +167,44 @@ pub struct Reply {
     pub error: Option<ProviderError>,
     /// The provider's request id header, if any.
     pub request_id: Option<String>,
+    /// Tool calls the model made, in order.
+    pub tool_calls: Vec<ToolCall>,
+    /// Present when the reply was streamed: what the stream looked like.
+    pub stream: Option<StreamInfo>,
     /// Response headers, names lowercase.
     pub headers: Vec<(String, String)>,
     /// Breaches of the dialect's response contract, each naming the field.
     pub violations: Vec<String>,
     /// The body as JSON (Null when it was not JSON).
     pub raw: Value,
+}
+
+/// One tool call, assembled (for streams, from its deltas).
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct ToolCall {
+    /// The call id (`call_…`, `toolu_…`); Ollama may send none.
+    pub id: Option<String>,
+    /// The function name.
+    pub name: String,
+    /// The arguments exactly as sent (OpenAI sends a JSON string; the others an object, kept
+    /// here serialized).
+    pub arguments_raw: String,
+    /// The arguments parsed, or `None` when `arguments_raw` is not valid JSON.
+    pub arguments: Option<Value>,
+}
+
+/// The shape and timing of a streamed reply.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct StreamInfo {
+    /// Events received (SSE events or NDJSON lines), keep-alive comments excluded.
+    pub events: usize,
+    /// Distinct event types in order of first appearance (Anthropic's event names; for OpenAI
+    /// `chunk`, `usage`, `error`, `done`; for Ollama `chunk`, `done`, `error`).
+    pub event_types: Vec<String>,
+    /// From sending the request to the first event that carries content.
+    pub time_to_first_token: Option<std::time::Duration>,
+    /// The longest pause between two consecutive events.
+    pub max_gap: std::time::Duration,
+    /// Whether the dialect's terminal marker arrived (`[DONE]`, `message_stop`, `done: true`).
+    pub terminated: bool,
 }
