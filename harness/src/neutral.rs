@@ -19,6 +19,8 @@ pub struct ChatRequest {
     pub temperature: Option<f64>,
     /// Requested output format.
     pub response_format: Option<ResponseFormat>,
+    /// Ask for a streamed reply.
+    pub stream: bool,
 }
 
 /// One message of a conversation.

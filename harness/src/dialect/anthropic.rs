@@ -52,6 +52,9 @@ pub fn encode(req: &ChatRequest, opts: &WireOptions) -> WireRequest {
         }
         Some(ResponseFormat::Text) | None => {}
     }
+    if req.stream {
+        body.insert("stream".into(), json!(true));
+    }
     WireRequest {
         method: "POST",
         path: "/v1/messages",

@@ -6,8 +6,8 @@ use super::json::Check;
 use super::{WireOptions, WireRequest};
 use crate::neutral::{ChatRequest, FinishReason, ProviderError, Reply, ResponseFormat, Usage};
 
-/// Encodes a request body for `/api/chat`. Ollama streams by default, so `stream: false` is
-/// always sent for the non-streamed path.
+/// Encodes a request body for `/api/chat`. Ollama streams by default, so `stream` is always
+/// sent explicitly.
 pub fn encode(req: &ChatRequest, _opts: &WireOptions) -> WireRequest {
     let mut body = Map::new();
     body.insert("model".into(), json!(req.model));
@@ -17,7 +17,7 @@ pub fn encode(req: &ChatRequest, _opts: &WireOptions) -> WireRequest {
         .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
         .collect();
     body.insert("messages".into(), Value::Array(messages));
-    body.insert("stream".into(), json!(false));
+    body.insert("stream".into(), json!(req.stream));
     let mut options = Map::new();
     if let Some(n) = req.max_tokens {
         options.insert("num_predict".into(), json!(n));
@@ -143,6 +143,7 @@ mod tests {
             max_tokens: Some(8),
             temperature: None,
             response_format: Some(ResponseFormat::JsonObject),
+            stream: false,
         };
         let w = encode(&req, &WireOptions::default());
         assert_eq!(w.body["options"], json!({"num_predict": 8}));

@@ -42,6 +42,11 @@ pub fn encode(req: &ChatRequest, opts: &WireOptions) -> WireRequest {
         };
         body.insert("response_format".into(), v);
     }
+    if req.stream {
+        body.insert("stream".into(), json!(true));
+        // Without this OpenAI sends no usage in a stream; every SDK-based client asks for it.
+        body.insert("stream_options".into(), json!({"include_usage": true}));
+    }
     WireRequest {
         method: "POST",
         path: "/chat/completions",
@@ -187,6 +192,7 @@ mod tests {
             max_tokens: Some(16),
             temperature: Some(0.0),
             response_format: Some(ResponseFormat::JsonObject),
+            stream: false,
         }
     }
 

@@ -1,16 +1,20 @@
-//! Replay of one recording on a wiremock server taken from wiremock's pool.
+//! Replay of one recording. Non-streamed recordings are served by a pooled wiremock server;
+//! recordings with a streamed reply need chunk timing and mid-stream cuts that wiremock's
+//! buffered bodies can't give, so [`super::streaming`] serves those. Both share the matching
+//! and the witness here, so a trial can't tell which one answered.
 //!
-//! A single catch-all responder matches each incoming request against the recording itself,
-//! rather than mounting one wiremock matcher per exchange, so a request that matches nothing
-//! can be explained (closest exchange, differing fields) instead of ending in a bare 404.
+//! A single catch-all responder matches each request against the recording itself, rather
+//! than mounting one wiremock matcher per exchange, so a request that matches nothing can be
+//! explained (closest exchange, differing fields) instead of ending in a bare 404.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+use super::streaming::StreamServer;
 use crate::record::Recording;
 use crate::record::matching::{Incoming, Miss, find};
 
@@ -28,11 +32,85 @@ struct State {
     witness: Witness,
 }
 
-struct Responder {
-    recording: Arc<Recording>,
-    state: Arc<Mutex<State>>,
+/// The recording and what has been served from it.
+pub(crate) struct Replay {
+    pub(crate) recording: Arc<Recording>,
+    state: Mutex<State>,
     started: Instant,
 }
+
+impl Replay {
+    pub(crate) fn new(recording: Arc<Recording>) -> Replay {
+        let used = vec![false; recording.exchanges.len()];
+        Replay {
+            recording,
+            state: Mutex::new(State {
+                used,
+                witness: Witness::default(),
+            }),
+            started: Instant::now(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Chooses the exchange for a request and notes it, or notes the miss.
+    pub(crate) fn pick(&self, incoming: &Incoming<'_>) -> Result<usize, Miss> {
+        let mut state = self.lock();
+        match find(&self.recording, incoming, &state.used) {
+            Ok(i) => {
+                state.used[i] = true;
+                state.witness.served.push((i, self.started.elapsed()));
+                Ok(i)
+            }
+            Err(miss) => {
+                state.witness.misses.push(miss.clone());
+                Err(miss)
+            }
+        }
+    }
+
+    pub(crate) fn witness(&self) -> Witness {
+        self.lock().witness.clone()
+    }
+
+    pub(crate) fn unused(&self) -> Vec<usize> {
+        self.lock()
+            .used
+            .iter()
+            .enumerate()
+            .filter(|(_, u)| !**u)
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
+/// The body the mock answers a request with when no recorded exchange matches.
+pub(crate) fn miss_body(miss: &Miss) -> Value {
+    json!({"error": {"message": format!("provcheck replay: {}", miss.explanation), "type": "provcheck_no_recording"}})
+}
+
+/// The content type of a recorded response.
+pub(crate) fn content_type(
+    headers: &std::collections::BTreeMap<String, String>,
+    json_body: bool,
+) -> String {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| {
+            if json_body {
+                "application/json".into()
+            } else {
+                "text/plain".into()
+            }
+        })
+}
+
+struct Responder(Arc<Replay>);
 
 impl Respond for Responder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
@@ -52,91 +130,76 @@ impl Respond for Responder {
             headers,
             body: serde_json::from_slice::<Value>(&request.body).ok(),
         };
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        match find(&self.recording, &incoming, &state.used) {
+        match self.0.pick(&incoming) {
             Ok(i) => {
-                state.used[i] = true;
-                state.witness.served.push((i, self.started.elapsed()));
-                drop(state);
-                let prepared = &self.recording.exchanges[i];
+                let prepared = &self.0.recording.exchanges[i];
                 let resp = &prepared.exchange.response;
                 let mut t = ResponseTemplate::new(resp.status);
                 for (k, v) in &resp.headers {
                     t = t.insert_header(k.as_str(), v.as_str());
                 }
-                let mime = resp
-                    .headers
-                    .iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-                    .map(|(_, v)| v.as_str())
-                    .unwrap_or(if resp.body.is_some() {
-                        "application/json"
-                    } else {
-                        "text/plain"
-                    });
-                t = t.set_body_raw(prepared.response_body.clone(), mime);
+                t = t.set_body_raw(
+                    prepared.response_body.clone(),
+                    &content_type(&resp.headers, resp.body.is_some()),
+                );
                 if let Some(ms) = resp.delay_ms {
                     t = t.set_delay(Duration::from_millis(ms));
                 }
                 t
             }
-            Err(miss) => {
-                let body = serde_json::json!({"error": {"message": format!("provcheck replay: {}", miss.explanation), "type": "provcheck_no_recording"}});
-                state.witness.misses.push(miss);
-                ResponseTemplate::new(404).set_body_json(body)
-            }
+            Err(miss) => ResponseTemplate::new(404).set_body_json(miss_body(&miss)),
         }
     }
 }
 
+enum Server {
+    Wiremock(MockServer),
+    Streaming(StreamServer),
+}
+
 /// A running replay of one recording.
 pub struct ReplayMock {
-    server: MockServer,
-    state: Arc<Mutex<State>>,
+    server: Server,
+    replay: Arc<Replay>,
 }
 
 impl ReplayMock {
-    /// Takes a server from wiremock's pool and mounts the recording on it.
-    pub async fn start(recording: Arc<Recording>) -> ReplayMock {
-        let server = MockServer::start().await;
-        let state = Arc::new(Mutex::new(State {
-            used: vec![false; recording.exchanges.len()],
-            witness: Witness::default(),
-        }));
-        let responder = Responder {
-            recording,
-            state: state.clone(),
-            started: Instant::now(),
+    /// Serves `recording` on 127.0.0.1: from wiremock's pool, or from the streaming
+    /// responder when any exchange is streamed. `speed` scales recorded stream timing.
+    pub async fn start(recording: Arc<Recording>, speed: f64) -> std::io::Result<ReplayMock> {
+        let streamed = recording
+            .exchanges
+            .iter()
+            .any(|e| e.exchange.response.stream.is_some());
+        let replay = Arc::new(Replay::new(recording));
+        let server = if streamed {
+            Server::Streaming(StreamServer::start(replay.clone(), speed).await?)
+        } else {
+            let server = MockServer::start().await;
+            Mock::given(any())
+                .respond_with(Responder(replay.clone()))
+                .mount(&server)
+                .await;
+            Server::Wiremock(server)
         };
-        Mock::given(any())
-            .respond_with(responder)
-            .mount(&server)
-            .await;
-        ReplayMock { server, state }
+        Ok(ReplayMock { server, replay })
     }
 
     /// `http://127.0.0.1:PORT`.
     pub fn uri(&self) -> String {
-        self.server.uri()
+        match &self.server {
+            Server::Wiremock(s) => s.uri(),
+            Server::Streaming(s) => s.uri(),
+        }
     }
 
     /// What the mock has seen so far.
     pub fn witness(&self) -> Witness {
-        self.state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .witness
-            .clone()
+        self.replay.witness()
     }
 
     /// Indices of exchanges never served.
     pub fn unused(&self) -> Vec<usize> {
-        let s = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        s.used
-            .iter()
-            .enumerate()
-            .filter(|(_, u)| !**u)
-            .map(|(i, _)| i)
-            .collect()
+        self.replay.unused()
     }
 }

@@ -124,6 +124,80 @@ pub struct RecordedResponse {
     /// How long the server took before sending headers, in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delay_ms: Option<u64>,
+    /// A streamed body: every event with its time offset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream: Option<RecordedStream>,
+}
+
+/// A streamed body as it arrived: its framing, each event with its offset, and how it ended.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedStream {
+    /// SSE (`event:`/`data:` blocks) or NDJSON (one JSON object a line).
+    pub format: StreamFormat,
+    /// How the body ended: cleanly, or with the connection cut mid-stream.
+    #[serde(default)]
+    pub end: StreamEndSpec,
+    /// The events in order.
+    pub events: Vec<RecordedEvent>,
+}
+
+/// Stream framing.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamFormat {
+    /// Server-sent events (OpenAI, Anthropic).
+    Sse,
+    /// Newline-delimited JSON (Ollama).
+    Ndjson,
+}
+
+/// How a recorded stream ends.
+#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamEndSpec {
+    /// The body completes normally.
+    #[default]
+    Clean,
+    /// The connection is dropped after the last event, without completing the body.
+    Abort,
+}
+
+/// One streamed event.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedEvent {
+    /// Offset from the start of the response, in milliseconds.
+    pub at_ms: u64,
+    /// The SSE `event:` name, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    /// The `data:` payload (SSE) or the line (NDJSON), exactly as sent.
+    pub data: String,
+}
+
+impl RecordedStream {
+    /// The bytes of one event on the wire.
+    pub fn wire(&self, e: &RecordedEvent) -> Vec<u8> {
+        match self.format {
+            StreamFormat::Ndjson => format!("{}\n", e.data).into_bytes(),
+            StreamFormat::Sse => {
+                let mut s = String::new();
+                if let Some(name) = &e.event {
+                    s.push_str("event: ");
+                    s.push_str(name);
+                    s.push('\n');
+                }
+                for line in e.data.split('\n') {
+                    s.push_str("data: ");
+                    s.push_str(line);
+                    s.push('\n');
+                }
+                s.push('\n');
+                s.into_bytes()
+            }
+        }
+    }
 }
 
 /// A recording loaded for replay.
@@ -212,6 +286,30 @@ impl Recording {
         let mut exchanges = Vec::with_capacity(parsed.exchanges.len());
         for (i, ex) in parsed.exchanges.into_iter().enumerate() {
             let location = index.locate(&format!("exchanges[{i}]"));
+            let bodies = [
+                ex.response.body.is_some(),
+                ex.response.body_text.is_some(),
+                ex.response.stream.is_some(),
+            ];
+            if bodies.iter().filter(|b| **b).count() > 1 {
+                return Err(Diagnostic::new(
+                    "a response has one of `body` (JSON), `body_text` or `stream`",
+                    index.locate(&format!("exchanges[{i}].response")),
+                    &source,
+                ));
+            }
+            if let Some(st) = &ex.response.stream
+                && let Some(j) = st.events.windows(2).position(|w| w[1].at_ms < w[0].at_ms)
+            {
+                return Err(Diagnostic::new(
+                    "stream event offsets (`at_ms`) must not decrease",
+                    index.locate(&format!(
+                        "exchanges[{i}].response.stream.events[{}].at_ms",
+                        j + 1
+                    )),
+                    &source,
+                ));
+            }
             let response_body = match (&ex.response.body, &ex.response.body_text) {
                 (Some(_), Some(_)) => {
                     return Err(Diagnostic::new(

@@ -119,5 +119,6 @@ fn template(dialect: DialectKind, model: &str, id: &str, n: usize) -> RecordedRe
         body: Some(body),
         body_text: None,
         delay_ms: None,
+        stream: None,
     }
 }

@@ -99,6 +99,7 @@ pub fn neutral_request(spec: &RequestSpec, model: &str) -> ChatRequest {
                 strict: *strict,
             },
         }),
+        stream: spec.stream,
     }
 }
 
@@ -162,7 +163,10 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
             };
             outcome.provenance = Some(rec.provenance.summary());
             outcome.recording_sha256 = Some(rec.sha256.clone());
-            let m = ReplayMock::start(rec).await;
+            let m = match ReplayMock::start(rec, ctx.speed).await {
+                Ok(m) => m,
+                Err(e) => return set_error(outcome, format!("cannot start the replay mock: {e}")),
+            };
             let base = format!("{}{}", m.uri(), base_path(&target.base_url));
             mock = Some(m);
             // A placeholder key exercises the auth header without holding a secret.

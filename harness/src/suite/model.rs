@@ -175,6 +175,9 @@ pub struct RequestSpec {
     /// The client's deadline for this request in milliseconds.
     #[serde(default)]
     pub timeout_ms: Option<u64>,
+    /// Ask for a streamed reply (OpenAI also gets `stream_options.include_usage`).
+    #[serde(default)]
+    pub stream: bool,
 }
 
 fn small() -> String {

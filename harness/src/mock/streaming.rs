@@ -1,0 +1,160 @@
+//! A small HTTP/1.1 responder (hyper) for streamed replies: each recorded event is written as
+//! its own chunk at its recorded offset (scaled by the replay speed), so chunk boundaries,
+//! time to first token and the gaps between tokens are real on the wire, and a recorded cut
+//! drops the connection mid-body. It serves non-streamed exchanges of the same recording too.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
+use hyper::body::{Frame, Incoming as HyperBody};
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::replay::{Replay, content_type, miss_body};
+use crate::record::format::StreamEndSpec;
+use crate::record::matching::Incoming;
+
+type Body = BoxBody<Bytes, std::io::Error>;
+
+/// A running streaming responder; stops when dropped.
+pub struct StreamServer {
+    addr: std::net::SocketAddr,
+    accept: JoinHandle<()>,
+}
+
+impl Drop for StreamServer {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+impl StreamServer {
+    /// Binds 127.0.0.1 on a free port and serves `replay` until dropped.
+    pub(crate) async fn start(replay: Arc<Replay>, speed: f64) -> std::io::Result<StreamServer> {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let accept = tokio::spawn(async move {
+            let mut conns = tokio::task::JoinSet::new();
+            while let Ok((tcp, _)) = listener.accept().await {
+                let _ = tcp.set_nodelay(true);
+                let replay = replay.clone();
+                conns.spawn(async move {
+                    let svc = service_fn(move |req| handle(replay.clone(), speed, req));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(tcp), svc)
+                        .await;
+                });
+            }
+        });
+        Ok(StreamServer { addr, accept })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn uri(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|never: Infallible| match never {})
+        .boxed()
+}
+
+async fn handle(
+    replay: Arc<Replay>,
+    speed: f64,
+    req: Request<HyperBody>,
+) -> Result<Response<Body>, Infallible> {
+    let (parts, body) = req.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let incoming = Incoming {
+        method: parts.method.as_str(),
+        path: parts.uri.path(),
+        headers,
+        body: serde_json::from_slice::<Value>(&bytes).ok(),
+    };
+    let i = match replay.pick(&incoming) {
+        Ok(i) => i,
+        Err(miss) => {
+            let mut resp = Response::new(full(miss_body(&miss).to_string()));
+            *resp.status_mut() = hyper::StatusCode::NOT_FOUND;
+            return Ok(resp);
+        }
+    };
+    let prepared = &replay.recording.exchanges[i];
+    let recorded = &prepared.exchange.response;
+    if let Some(ms) = recorded.delay_ms {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    let body = match &recorded.stream {
+        None => full(prepared.response_body.clone()),
+        Some(stream) => {
+            let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(16);
+            let stream = stream.clone();
+            tokio::spawn(async move {
+                let start = tokio::time::Instant::now();
+                for e in &stream.events {
+                    if speed > 0.0 {
+                        let at = Duration::from_secs_f64(e.at_ms as f64 / 1000.0 / speed);
+                        tokio::time::sleep_until(start + at).await;
+                    }
+                    if tx
+                        .send(Ok(Frame::data(Bytes::from(stream.wire(e)))))
+                        .await
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                if stream.end == StreamEndSpec::Abort {
+                    // An error frame makes hyper abandon the body without its final chunk,
+                    // which the client sees as a connection closed mid-stream.
+                    let _ = tx.send(Err(std::io::Error::other("recorded cut"))).await;
+                }
+            });
+            let frames = futures_util::stream::unfold(rx, |mut rx| async move {
+                rx.recv().await.map(|f| (f, rx))
+            });
+            BodyExt::boxed(StreamBody::new(frames))
+        }
+    };
+    let mut resp = Response::new(body);
+    *resp.status_mut() = hyper::StatusCode::from_u16(recorded.status)
+        .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    let ct = content_type(&recorded.headers, recorded.body.is_some());
+    for (k, v) in &recorded.headers {
+        if let (Ok(name), Ok(value)) = (
+            hyper::header::HeaderName::from_bytes(k.as_bytes()),
+            hyper::header::HeaderValue::from_str(v),
+        ) {
+            resp.headers_mut().insert(name, value);
+        }
+    }
+    if let Ok(v) = hyper::header::HeaderValue::from_str(&ct) {
+        resp.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    }
+    Ok(resp)
+}
