@@ -27,8 +27,13 @@ fn finding(key: &'static str, copy: Option<(usize, usize)>, message: String) -> 
     Finding { key, message }
 }
 
-/// Evaluates `expect` against every copy in `step`, then the cross-copy checks.
-pub fn evaluate(expect: &Expect, step: &StepObservation) -> Vec<Finding> {
+/// Evaluates `expect` against every copy in `step`, then the cross-copy checks. `earlier`
+/// holds the steps before this one, for checks that compare across steps.
+pub fn evaluate(
+    expect: &Expect,
+    step: &StepObservation,
+    earlier: &[StepObservation],
+) -> Vec<Finding> {
     let mut out = Vec::new();
     let n = step.copies.len();
     for (i, obs) in step.copies.iter().enumerate() {
@@ -48,6 +53,7 @@ pub fn evaluate(expect: &Expect, step: &StepObservation) -> Vec<Finding> {
             Ok(reply) => {
                 check_reply(expect, reply, copy, &mut out);
                 check_model(expect, reply, &step.model, copy, &mut out);
+                check_stream(expect, reply, earlier, copy, &mut out);
             }
         }
     }
@@ -103,8 +109,10 @@ fn check_reply(
 ) {
     let ok = (200..300).contains(&reply.status);
     if let Some(err) = &expect.error {
+        let in_stream = err.kind == Some(ErrorKind::Stream);
         if let Some(k) = err.kind
             && k != ErrorKind::Http
+            && !in_stream
         {
             out.push(finding(
                 "error",
@@ -113,7 +121,20 @@ fn check_reply(
             ));
             return;
         }
-        if ok {
+        if in_stream && !(ok && reply.error.is_some()) {
+            let got = if ok {
+                format!("HTTP {} and no error event", reply.status)
+            } else {
+                format!("HTTP {}", reply.status)
+            };
+            out.push(finding(
+                "error",
+                copy,
+                format!("expected an error event inside a 2xx stream, got {got}"),
+            ));
+            return;
+        }
+        if ok && !in_stream {
             out.push(finding(
                 "error",
                 copy,
@@ -348,6 +369,99 @@ fn check_reply(
     }
 }
 
+fn check_stream(
+    expect: &Expect,
+    reply: &Reply,
+    earlier: &[StepObservation],
+    copy: Option<(usize, usize)>,
+    out: &mut Vec<Finding>,
+) {
+    let Some(se) = &expect.stream else { return };
+    let Some(info) = &reply.stream else {
+        out.push(finding(
+            "stream",
+            copy,
+            "expected a streamed reply, got a plain body".into(),
+        ));
+        return;
+    };
+    if se.expects_breach() && reply.violations.is_empty() {
+        out.push(finding(
+            "stream",
+            copy,
+            "expected the stream to break its contract, but it is well formed".into(),
+        ));
+    }
+    if let Some(want) = &se.violation
+        && !reply.violations.is_empty()
+        && !reply.violations.iter().any(|v| v.contains(want.as_str()))
+    {
+        out.push(finding(
+            "stream",
+            copy,
+            format!(
+                "no contract breach mentions {want:?}; found: {}",
+                reply.violations.join("; ")
+            ),
+        ));
+    }
+    if let Some(b) = se.events
+        && !b.contains(info.events as u64)
+    {
+        out.push(finding(
+            "stream",
+            copy,
+            format!("{} events, expected {b}", info.events),
+        ));
+    }
+    if let Some(b) = se.time_to_first_token_ms {
+        match info.time_to_first_token {
+            Some(t) if b.contains(t.as_millis() as u64) => {}
+            Some(t) => out.push(finding(
+                "stream",
+                copy,
+                format!("time to first token {} ms, expected {b}", t.as_millis()),
+            )),
+            None => out.push(finding("stream", copy, "no event carried content".into())),
+        }
+    }
+    if let Some(b) = se.max_gap_ms
+        && !b.contains(info.max_gap.as_millis() as u64)
+    {
+        out.push(finding(
+            "stream",
+            copy,
+            format!(
+                "longest gap between events {} ms, expected {b}",
+                info.max_gap.as_millis()
+            ),
+        ));
+    }
+    if let Some(k) = se.same_text_as_step {
+        let other = earlier
+            .get(k)
+            .and_then(|s| s.copies.first())
+            .and_then(|c| c.result.as_ref().ok());
+        match other {
+            None => out.push(finding(
+                "stream",
+                copy,
+                format!("step {k} has no reply to compare with"),
+            )),
+            Some(o) if o.text != reply.text => out.push(finding(
+                "stream",
+                copy,
+                format!(
+                    "assembled text {} differs from step {k}'s {}",
+                    quote(&reply.text),
+                    quote(&o.text)
+                ),
+            )),
+            Some(_) => {}
+        }
+    }
+}
+
 fn check_model(
     expect: &Expect,
     reply: &Reply,
@@ -415,6 +529,11 @@ mod tests {
     use crate::neutral::{FinishReason, ProviderError, Usage};
     use crate::observation::Observed;
     use std::time::Duration;
+
+    /// Most checks look at one step; the cross-step ones are tested with the real signature.
+    fn evaluate(e: &Expect, s: &StepObservation) -> Vec<Finding> {
+        super::evaluate(e, s, &[])
+    }
 
     fn expect(yaml: &str) -> Expect {
         serde_norway::from_str(yaml).unwrap()
@@ -560,6 +679,108 @@ mod tests {
         assert!(
             f[0].message
                 .starts_with("copy 2/2: id \"id1\" was already returned")
+        );
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+    use crate::neutral::{FinishReason, ProviderError, StreamInfo};
+    use crate::observation::Observed;
+    use std::time::Duration;
+
+    fn streamed(text: &str, violations: Vec<String>) -> StepObservation {
+        let reply = Reply {
+            status: 200,
+            text: text.into(),
+            finish_reason: Some(FinishReason::Stop),
+            violations,
+            stream: Some(StreamInfo {
+                events: 5,
+                event_types: vec!["chunk".into()],
+                time_to_first_token: Some(Duration::from_millis(40)),
+                max_gap: Duration::from_millis(300),
+                terminated: true,
+            }),
+            ..Reply::default()
+        };
+        StepObservation {
+            model: "m".into(),
+            copies: vec![Observed {
+                result: Ok(reply),
+                elapsed: Duration::from_millis(400),
+            }],
+        }
+    }
+
+    fn expect(yaml: &str) -> Expect {
+        serde_norway::from_str(yaml).unwrap()
+    }
+
+    #[test]
+    fn bounds_on_events_ttft_and_gap() {
+        let ok = expect(
+            "{stream: {events: {min: 2, max: 10}, time_to_first_token_ms: {max: 100}, max_gap_ms: {min: 250, max: 400}}}",
+        );
+        assert_eq!(evaluate(&ok, &streamed("hi", vec![]), &[]), vec![]);
+        let bad = expect("{stream: {events: {max: 3}, max_gap_ms: {max: 100}}}");
+        let f = evaluate(&bad, &streamed("hi", vec![]), &[]);
+        assert_eq!(f.len(), 2);
+        assert_eq!(
+            f[1].message,
+            "longest gap between events 300 ms, expected <= 100"
+        );
+    }
+
+    #[test]
+    fn expected_breach_must_be_found() {
+        let e = expect("{stream: {violation: terminal marker}}");
+        assert_eq!(
+            evaluate(
+                &e,
+                &streamed("hi", vec!["missing terminal marker".into()]),
+                &[]
+            ),
+            vec![]
+        );
+        let f = evaluate(&e, &streamed("hi", vec![]), &[]);
+        assert!(f[0].message.contains("well formed"), "{f:?}");
+        let f = evaluate(&e, &streamed("hi", vec!["chunk id changed".into()]), &[]);
+        assert!(
+            f[0].message.contains("no contract breach mentions"),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn text_consistent_with_earlier_step() {
+        let e = expect("{stream: {same_text_as_step: 0}}");
+        let plain = streamed("Hello", vec![]);
+        assert_eq!(
+            evaluate(&e, &streamed("Hello", vec![]), std::slice::from_ref(&plain)),
+            vec![]
+        );
+        let f = evaluate(&e, &streamed("Help", vec![]), &[plain]);
+        assert!(f[0].message.contains("differs from step 0"), "{f:?}");
+    }
+
+    #[test]
+    fn mid_stream_error_expectation() {
+        let e = expect("{error: {kind: stream, type: overloaded_error}}");
+        let mut s = streamed("Hel", vec!["mid-stream error".into()]);
+        if let Ok(r) = &mut s.copies[0].result {
+            r.error = Some(ProviderError {
+                kind: Some("overloaded_error".into()),
+                message: "Overloaded".into(),
+                ..Default::default()
+            });
+        }
+        assert_eq!(evaluate(&e, &s, &[]), vec![]);
+        let f = evaluate(&e, &streamed("Hello", vec![]), &[]);
+        assert_eq!(
+            f[0].message,
+            "expected an error event inside a 2xx stream, got HTTP 200 and no error event"
         );
     }
 }

@@ -38,6 +38,35 @@ pub struct Expect {
     pub concurrent: Option<ConcurrentExpect>,
     /// Checks on the model the provider says answered.
     pub model: Option<ModelExpect>,
+    /// Checks on a streamed reply.
+    pub stream: Option<StreamExpect>,
+}
+
+/// Checks on a streamed reply's shape and timing.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamExpect {
+    /// The stream keeps its dialect's contract (true), or must break it (false: contract
+    /// breaches are then what the scenario looks for, not failures).
+    pub well_formed: Option<bool>,
+    /// A contract breach whose text contains this must be found (implies `well_formed: false`).
+    pub violation: Option<String>,
+    /// Bounds on the number of events.
+    pub events: Option<Bounds>,
+    /// Bounds on the time from sending the request to the first content event, in ms.
+    pub time_to_first_token_ms: Option<Bounds>,
+    /// Bounds on the longest pause between two events, in ms.
+    pub max_gap_ms: Option<Bounds>,
+    /// The assembled text equals the text of this earlier step (0-based), e.g. the same
+    /// prompt sent without streaming.
+    pub same_text_as_step: Option<usize>,
+}
+
+impl StreamExpect {
+    /// True when contract breaches are expected rather than failures.
+    pub fn expects_breach(&self) -> bool {
+        self.well_formed == Some(false) || self.violation.is_some()
+    }
 }
 
 /// Checks on the reply's `model` field.
@@ -195,6 +224,8 @@ pub enum ErrorKind {
     Timeout,
     /// The connection failed or was cut.
     Connection,
+    /// A stream that started with 200 carried an error event.
+    Stream,
 }
 
 impl ErrorKind {
@@ -204,6 +235,7 @@ impl ErrorKind {
             ErrorKind::Http => "http",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Connection => "connection",
+            ErrorKind::Stream => "stream",
         }
     }
 }
@@ -251,7 +283,7 @@ impl Expect {
     /// their line).
     pub fn keys(&self) -> BTreeSet<&'static str> {
         let mut k = BTreeSet::new();
-        let pairs: [(&'static str, bool); 10] = [
+        let pairs: [(&'static str, bool); 11] = [
             ("status", self.status.is_some()),
             ("finish_reason", self.finish_reason.is_some()),
             ("text", self.text.is_some()),
@@ -262,6 +294,7 @@ impl Expect {
             ("elapsed_ms", self.elapsed_ms.is_some()),
             ("concurrent", self.concurrent.is_some()),
             ("model", self.model.is_some()),
+            ("stream", self.stream.is_some()),
         ];
         for (name, set) in pairs {
             if set {

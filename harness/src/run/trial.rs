@@ -241,7 +241,9 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
         }
     }
     let mut findings: Vec<(String, Finding)> = Vec::new();
-    for ((_, base_expect, overrides, prefix), step) in steps.iter().zip(&observation.steps) {
+    for (step_index, ((_, base_expect, overrides, prefix), step)) in
+        steps.iter().zip(&observation.steps).enumerate()
+    {
         let override_key = [target.name.as_str(), target.dialect.as_str()]
             .into_iter()
             .find(|k| overrides.contains_key(*k));
@@ -251,7 +253,11 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
         };
         for (i, copy) in step.copies.iter().enumerate() {
             if let Ok(reply) = &copy.result {
-                for v in &reply.violations {
+                for v in reply
+                    .violations
+                    .iter()
+                    .filter(|v| !breach_expected(expect, v))
+                {
                     let who = if step.copies.len() > 1 {
                         format!("copy {}/{}: ", i + 1, step.copies.len())
                     } else {
@@ -267,7 +273,7 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
                 }
             }
         }
-        for f in evaluate(expect, step) {
+        for f in evaluate(expect, step, &observation.steps[..step_index]) {
             findings.push((expect_path.clone(), f));
         }
     }
@@ -302,6 +308,17 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
         format!("{path}.{}", first.key)
     };
     outcome.message = Some(format!("{label}: {}", first.message));
+}
+
+/// Contract breaches a scenario is looking for are its subject, not failures: all of them when
+/// it expects a broken stream, and the mid-stream error event when it expects one.
+fn breach_expected(expect: &Expect, violation: &str) -> bool {
+    let stream_breach = expect.stream.as_ref().is_some_and(|s| s.expects_breach());
+    let stream_error = expect
+        .error
+        .as_ref()
+        .is_some_and(|e| e.kind == Some(crate::expect::spec::ErrorKind::Stream));
+    stream_breach || (stream_error && violation.starts_with("mid-stream error"))
 }
 
 /// Headers whose presence (not value) is tracked for drift: ids, rate limits, retry hints.
