@@ -1,5 +1,6 @@
 //! The command line: `provcheck [OPTIONS] [FILTER]` runs suites (libtest's flags included);
-//! `provcheck lint [PATHS]` only checks inputs.
+//! `provcheck lint [PATHS]` only checks inputs; `audit`, `diff` and `merge` work on run
+//! records (`reports/run.json`) without running anything.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -10,15 +11,21 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::client::Transport;
-use crate::outcome::Mode;
+use crate::outcome::{Mode, Outcome, Status};
 use crate::record::Recording;
-use crate::report;
+use crate::report::run_record::{RunRecord, Selection, SuiteInfo, TargetInfo, Totals};
+use crate::report::{self, run_record};
+use crate::run::plan::{Partition, SkipKind};
 use crate::run::{self, PlanInput, RunContext};
 use crate::suite::{self, Diagnostic, Known, Suite};
 use crate::target::{self, Target};
 
-/// Exit code for bad input (suites, targets, recordings, arguments).
+/// Exit code for bad input (suites, targets, recordings, run records, arguments).
 pub const EXIT_INPUT: u8 = 2;
+/// Exit code of a run with a failed or errored trial (libtest's), or a required target skipped.
+pub const EXIT_FAILED: u8 = 101;
+/// Exit code of `diff` when shape drift was found.
+pub const EXIT_DRIFT: u8 = 1;
 
 #[derive(Parser)]
 #[command(
@@ -40,6 +47,45 @@ enum Command {
     Lint(LintArgs),
     /// Write an authored-recording skeleton for every trial that has no recording.
     Scaffold(ScaffoldArgs),
+    /// Render the coverage audit (COVERAGE_AUDIT.md) from a run record.
+    Audit(AuditArgs),
+    /// Compare two run records for provider drift; exit 1 when the reply shapes drifted.
+    Diff(DiffArgs),
+    /// Join run records (CI shards) and write run.json, junit.xml and COVERAGE_AUDIT.md.
+    Merge(MergeArgs),
+}
+
+#[derive(Args)]
+struct AuditArgs {
+    /// The run record (reports/run.json).
+    record: PathBuf,
+    /// An earlier run record: the audit then says what changed since.
+    #[arg(long, value_name = "OLD.json")]
+    previous: Option<PathBuf>,
+    /// Where to write (default: COVERAGE_AUDIT.md beside the record; `-` for stdout).
+    #[arg(long, value_name = "PATH")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct DiffArgs {
+    /// The baseline run record (e.g. a replay of the committed recordings).
+    old: PathBuf,
+    /// The run record to check (e.g. a live run).
+    new: PathBuf,
+    /// Write the Markdown here instead of stdout.
+    #[arg(long, value_name = "PATH")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct MergeArgs {
+    /// The directory to write run.json, junit.xml and COVERAGE_AUDIT.md into.
+    #[arg(long, value_name = "DIR")]
+    output: PathBuf,
+    /// The run records to join.
+    #[arg(required = true, value_name = "RUN.json")]
+    records: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -77,8 +123,9 @@ struct LintArgs {
 #[derive(Args)]
 struct RunArgs {
     /// replay: recordings on a local mock (no keys, no network); live: the real APIs.
-    #[arg(long, value_enum, default_value = "replay")]
-    mode: Mode,
+    /// [default: replay; with --rerun-failed, the record's mode]
+    #[arg(long, value_enum)]
+    mode: Option<Mode>,
     /// A suite file or directory (repeatable; default: suites/).
     #[arg(long = "suite", value_name = "PATH")]
     suites: Vec<PathBuf>,
@@ -88,6 +135,16 @@ struct RunArgs {
     /// Run only scenarios carrying this tag (repeatable).
     #[arg(long = "tag", value_name = "TAG")]
     tags: Vec<String>,
+    /// A target that must be exercised: a skip there for want of a key or a recording fails
+    /// the run (repeatable).
+    #[arg(long = "require", value_name = "NAME")]
+    require: Vec<String>,
+    /// Run only shard K of N: the planned trials, sorted by name, dealt round-robin.
+    #[arg(long, value_name = "K/N")]
+    partition: Option<Partition>,
+    /// Rerun only the trials that failed or errored in this run record.
+    #[arg(long, value_name = "RUN.json")]
+    rerun_failed: Option<PathBuf>,
     /// Where reports are written.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     reports: PathBuf,
@@ -146,6 +203,9 @@ pub fn main() -> ExitCode {
     match cli.command {
         Some(Command::Lint(args)) => lint(args),
         Some(Command::Scaffold(args)) => scaffold(args),
+        Some(Command::Audit(args)) => audit(args),
+        Some(Command::Diff(args)) => diff(args),
+        Some(Command::Merge(args)) => merge(args),
         None => run_suites(cli.run),
     }
 }
@@ -290,68 +350,296 @@ fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// The trials that failed or errored in a record.
+fn failed_in(record: &RunRecord) -> std::collections::BTreeSet<String> {
+    record
+        .outcomes
+        .iter()
+        .filter(|o| matches!(o.status, Status::Fail | Status::Error))
+        .map(|o| o.trial.clone())
+        .collect()
+}
+
 fn run_suites(args: RunArgs) -> ExitCode {
+    let rerun = match &args.rerun_failed {
+        None => None,
+        Some(path) => match RunRecord::load(path) {
+            Ok(r) => Some((path, failed_in(&r), r.mode)),
+            Err(e) => return fail(e),
+        },
+    };
+    if let Some((path, names, _)) = &rerun
+        && names.is_empty()
+    {
+        println!(
+            "no trial failed or errored in {}; nothing to rerun",
+            path.display()
+        );
+        return ExitCode::SUCCESS;
+    }
+    let mode = args
+        .mode
+        .or(rerun.as_ref().map(|(_, _, m)| *m))
+        .unwrap_or(Mode::Replay);
     let inputs = match load_inputs(&args.input.targets, &args.suites, &args.only_targets) {
         Ok(i) => i,
         Err(code) => return code,
     };
+    for name in &args.require {
+        if !inputs.targets.iter().any(|t| &t.name == name) {
+            return fail(format!(
+                "--require {name}: `{name}` is not a target of this run (known and selected: {})",
+                inputs
+                    .targets
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
     let env = |k: &str| std::env::var(k).ok();
-    let trials = run::plan(&PlanInput {
+    let mut trials = run::plan(&PlanInput {
         suites: &inputs.suites,
         targets: &inputs.targets,
-        mode: args.mode,
+        mode,
         fixtures: &args.input.fixtures,
         tags: &args.tags,
         env: &env,
     });
+    if let Some((path, names, _)) = &rerun {
+        let planned: std::collections::BTreeSet<&str> =
+            trials.iter().map(|t| t.name.as_str()).collect();
+        let gone: Vec<&str> = names
+            .iter()
+            .map(String::as_str)
+            .filter(|n| !planned.contains(n))
+            .collect();
+        if !gone.is_empty() {
+            eprintln!(
+                "warning: {} trial(s) that failed in {} are not in this plan (suites, --target or --tag changed): {}",
+                gone.len(),
+                path.display(),
+                gone.join(", ")
+            );
+        }
+        trials.retain(|t| names.contains(&t.name));
+        if trials.is_empty() {
+            return fail(format!(
+                "none of the {} trial(s) that failed in {} is in this plan",
+                names.len(),
+                path.display()
+            ));
+        }
+        eprintln!(
+            "note: rerunning the {} trial(s) that failed or errored in {}",
+            trials.len(),
+            path.display()
+        );
+    }
     if trials.is_empty() {
         return fail("the suites and targets selected give no trial (check --tag and --target)");
     }
+    let planned = trials.len();
     let transport = {
         let _guard = run::runtime().enter();
         Transport::new()
     };
     let ctx = Arc::new(RunContext {
-        mode: args.mode,
+        mode,
         transport,
         request_timeout: Duration::from_millis(args.request_timeout_ms),
         trial_deadline: Duration::from_millis(args.trial_deadline_ms),
         env: Arc::new(|k: &str| std::env::var(k).ok()),
         speed: args.speed,
     });
-    let result = match run::run(&args.libtest, trials, ctx) {
+    let started_at = run_record::now();
+    let result = match run::run(&args.libtest, trials, ctx, args.partition) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
     if args.libtest.list {
         return ExitCode::SUCCESS;
     }
+    if let Some(p) = args.partition
+        && result.outcomes.is_empty()
+    {
+        // An empty shard is normal when there are more shards than trials; its empty record
+        // still merges, so CI jobs need no special case.
+        eprintln!(
+            "note: partition {p} holds no selected trial (the plan has {planned}); nothing ran"
+        );
+    }
+    let record = RunRecord {
+        format: run_record::FORMAT.into(),
+        format_version: run_record::FORMAT_VERSION,
+        provcheck_version: env!("CARGO_PKG_VERSION").into(),
+        started_at,
+        finished_at: run_record::now(),
+        mode,
+        selection: Selection {
+            filter: args.libtest.filter.clone(),
+            skip: args.libtest.skip.clone(),
+            tags: args.tags.clone(),
+            partition: args.partition.map(|p| p.to_string()),
+            rerun_failed_from: args.rerun_failed.as_ref().map(|p| p.display().to_string()),
+            merged_from: Vec::new(),
+        },
+        targets: inputs
+            .targets
+            .iter()
+            .map(|t| TargetInfo::from_target(t, args.require.contains(&t.name)))
+            .collect(),
+        suites: inputs.suites.iter().map(SuiteInfo::from_suite).collect(),
+        totals: Totals::of(&result.outcomes),
+        outcomes: result.outcomes,
+    };
     let mut written = Vec::new();
     if !args.no_reports {
-        let junit = match report::junit::render(&result.outcomes) {
-            Ok(x) => x,
-            Err(e) => return fail(format!("cannot render JUnit: {e}")),
-        };
-        let path = args.reports.join("junit.xml");
-        if let Err(e) = report::write_atomic(&path, junit.as_bytes()) {
-            return fail(format!("cannot write {}: {e}", path.display()));
+        match report::write_all(&args.reports, &record) {
+            Ok(paths) => written.extend(paths.iter().map(|p| p.display().to_string())),
+            Err(e) => return fail(e),
         }
-        written.push(path.display().to_string());
     }
     let color = match args.libtest.color {
         Some(libtest_mimic::ColorSetting::Always) => true,
         Some(libtest_mimic::ColorSetting::Never) => false,
         _ => std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
     };
-    if !args.libtest.quiet || result.conclusion.has_failed() {
+    let unavailable = required_skips(&record.outcomes, &args.require);
+    if !args.libtest.quiet || result.conclusion.has_failed() || !unavailable.is_empty() {
         print!(
             "{}",
-            report::console::summary(&result.outcomes, &written, color)
+            report::console::summary(&record.outcomes, &written, color)
         );
     }
-    if result.conclusion.has_failed() {
-        ExitCode::from(101)
+    for (target, (n, reason)) in &unavailable {
+        eprintln!(
+            "error: required target {target} was not exercised: {n} trial(s) skipped ({reason})"
+        );
+    }
+    if result.conclusion.has_failed() || !unavailable.is_empty() {
+        ExitCode::from(EXIT_FAILED)
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Per required target: how many trials were skipped for want of a key or recording, and the
+/// first reason.
+fn required_skips(
+    outcomes: &[Outcome],
+    required: &[String],
+) -> std::collections::BTreeMap<String, (usize, String)> {
+    let mut out = std::collections::BTreeMap::new();
+    for o in outcomes {
+        let unavailable = o.status == Status::Skip
+            && SkipKind::of(o.message.as_deref().unwrap_or("")).target_unavailable();
+        if unavailable && required.contains(&o.target) {
+            let e = out
+                .entry(o.target.clone())
+                .or_insert((0, o.message.clone().unwrap_or_default()));
+            e.0 += 1;
+        }
+    }
+    out
+}
+
+fn audit(args: AuditArgs) -> ExitCode {
+    let record = match RunRecord::load(&args.record) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let previous = match &args.previous {
+        Some(p) => match RunRecord::load(p) {
+            Ok(r) => Some(r),
+            Err(e) => return fail(e),
+        },
+        None => None,
+    };
+    let md = report::audit::render(&record, previous.as_ref());
+    let path = args.output.unwrap_or_else(|| {
+        args.record
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(report::AUDIT_MD)
+    });
+    emit(&path, &md)
+}
+
+/// Writes `text` to `path` atomically and says so, or prints it when `path` is `-`.
+fn emit(path: &Path, text: &str) -> ExitCode {
+    if path == Path::new("-") {
+        print!("{text}");
+        return ExitCode::SUCCESS;
+    }
+    if let Err(e) = report::write_atomic(path, text.as_bytes()) {
+        return fail(format!("cannot write {}: {e}", path.display()));
+    }
+    println!("wrote {}", path.display());
+    ExitCode::SUCCESS
+}
+
+fn diff(args: DiffArgs) -> ExitCode {
+    let load = |p: &Path| RunRecord::load(p).map_err(fail);
+    let (old, new) = match (load(&args.old), load(&args.new)) {
+        (Ok(o), Ok(n)) => (o, n),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let drift = report::diff::diff(&old, &new);
+    let md = report::diff::render(
+        &drift,
+        &args.old.display().to_string(),
+        &args.new.display().to_string(),
+        &old,
+        &new,
+    );
+    let code = emit(args.output.as_deref().unwrap_or(Path::new("-")), &md);
+    if code != ExitCode::SUCCESS {
+        return code;
+    }
+    if drift.has_shape_drift() {
+        eprintln!(
+            "shape drift: {} change(s) between {} and {}",
+            drift.shape.len(),
+            args.old.display(),
+            args.new.display()
+        );
+        ExitCode::from(EXIT_DRIFT)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn merge(args: MergeArgs) -> ExitCode {
+    let mut records = Vec::with_capacity(args.records.len());
+    for p in &args.records {
+        match RunRecord::load(p) {
+            Ok(r) => records.push((p.display().to_string(), r)),
+            Err(e) => return fail(e),
+        }
+    }
+    let merged = match report::merge::merge(&records) {
+        Ok(m) => m,
+        Err(e) => return fail(e),
+    };
+    match report::write_all(&args.output, &merged) {
+        Ok(paths) => {
+            let t = &merged.totals;
+            println!(
+                "merged {} records: {} trials, {} passed, {} failed, {} errored, {} skipped",
+                records.len(),
+                t.trials,
+                t.pass,
+                t.fail,
+                t.error,
+                t.skip
+            );
+            for p in paths {
+                println!("wrote {}", p.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
     }
 }

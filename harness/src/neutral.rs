@@ -23,6 +23,32 @@ pub struct ChatRequest {
     pub stream: bool,
 }
 
+/// A provider-neutral request: a chat, or a model-management call (Ollama's `/api/*`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
+    /// A chat completion.
+    Chat(ChatRequest),
+    /// Download a model, with streamed progress.
+    Pull {
+        /// Model name.
+        model: String,
+    },
+    /// List the models loaded in memory.
+    ListRunning,
+    /// List the models available locally.
+    ListLocal,
+    /// Describe one model.
+    Show {
+        /// Model name.
+        model: String,
+    },
+    /// Unload a model from memory now.
+    Unload {
+        /// Model name.
+        model: String,
+    },
+}
+
 /// One message of a conversation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {

@@ -18,6 +18,8 @@ pub struct Observation {
 pub struct StepObservation {
     /// The model the step asked for.
     pub model: String,
+    /// The target's model aliases, for expectations written in aliases.
+    pub aliases: std::collections::BTreeMap<String, String>,
     /// One entry per copy.
     pub copies: Vec<Observed>,
 }

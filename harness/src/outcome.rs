@@ -137,6 +137,23 @@ pub struct ExchangeRecord {
     pub shape: serde_json::Value,
     /// Names of the response headers that matter for drift (request ids, rate limits, retry).
     pub headers: Vec<String>,
+    /// For a streamed reply: the distinct event types in order of first appearance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_event_types: Option<Vec<String>>,
+    /// For a streamed reply: events received, time to first token and the longest gap (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_timing: Option<StreamTiming>,
+}
+
+/// The timing of a streamed reply, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize, PartialEq)]
+pub struct StreamTiming {
+    /// Events received.
+    pub events: usize,
+    /// From sending the request to the first content event.
+    pub time_to_first_token_ms: Option<u64>,
+    /// The longest pause between two events.
+    pub max_gap_ms: u64,
 }
 
 /// The type skeleton of a JSON value: objects keep their keys, leaves become their type

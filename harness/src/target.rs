@@ -78,6 +78,8 @@ pub fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
                 ("small", "llama3.2"),
                 ("second", "qwen2.5:0.5b"),
                 ("tools", "llama3.2"),
+                // A model no registry has, for the documented "not found" answers.
+                ("absent", "provcheck-absent-model"),
             ]),
             capabilities: [
                 Streaming,

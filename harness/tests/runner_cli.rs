@@ -58,7 +58,8 @@ fn tags_select_scenarios() {
             [
                 "system_message",
                 "multi_turn_assistant",
-                "max_tokens_enforced"
+                "max_tokens_enforced",
+                "basic_stream"
             ]
             .iter()
             .any(|s| n.contains(s)),

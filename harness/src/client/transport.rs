@@ -2,17 +2,22 @@
 
 use std::time::{Duration, Instant};
 
-use crate::dialect::WireRequest;
+use futures_util::StreamExt;
+
+use crate::dialect::stream::{StreamEnd, TimedFrame, read_frames};
+use crate::dialect::{DialectKind, WireRequest};
 
 /// A response read in full.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct RawResponse {
     /// HTTP status.
     pub status: u16,
     /// Headers, names lowercase.
     pub headers: Vec<(String, String)>,
-    /// The body.
+    /// The body (empty when it was read as a stream).
     pub body: Vec<u8>,
+    /// A 2xx streamed body, framed as it arrived, with how it ended.
+    pub stream: Option<(Vec<TimedFrame>, StreamEnd)>,
     /// From send to the last body byte.
     pub elapsed: Duration,
 }
@@ -46,13 +51,17 @@ impl Transport {
     }
 
     /// Sends `wire` to `base_url` (plus the dialect's path) with an optional auth header, and
-    /// reads the whole body before `timeout` expires.
+    /// reads the whole body before `timeout` expires. With `stream` set, a 2xx body is read
+    /// frame by frame in that dialect's framing, each frame timed as it arrives; a cut
+    /// connection mid-stream is kept as the stream's end, not turned into an error, so the
+    /// dialect can judge what arrived.
     pub async fn send(
         &self,
         base_url: &str,
         wire: &WireRequest,
         auth: Option<(&str, &str)>,
         timeout: Duration,
+        stream: Option<DialectKind>,
     ) -> Result<RawResponse, TransportError> {
         let started = Instant::now();
         let url = format!("{}{}", base_url.trim_end_matches('/'), wire.path);
@@ -65,8 +74,9 @@ impl Transport {
         if let Some((k, v)) = auth {
             rb = rb.header(k, v);
         }
-        let body = serde_json::to_vec(&wire.body).unwrap_or_default();
-        let rb = rb.body(body);
+        if !wire.body.is_null() {
+            rb = rb.body(serde_json::to_vec(&wire.body).unwrap_or_default());
+        }
         let fut = async {
             let resp = rb
                 .send()
@@ -83,6 +93,19 @@ impl Transport {
                     )
                 })
                 .collect();
+            if let Some(dialect) = stream
+                && (200..300).contains(&status)
+            {
+                let body = resp.bytes_stream().map(|r| r.map_err(|e| error_chain(&e)));
+                let framed = read_frames(dialect, Box::pin(body), started).await;
+                return Ok(RawResponse {
+                    status,
+                    headers,
+                    body: Vec::new(),
+                    stream: Some(framed),
+                    elapsed: started.elapsed(),
+                });
+            }
             let body = resp
                 .bytes()
                 .await
@@ -91,6 +114,7 @@ impl Transport {
                 status,
                 headers,
                 body: body.to_vec(),
+                stream: None,
                 elapsed: started.elapsed(),
             })
         };

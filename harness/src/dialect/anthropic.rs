@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::json::{Check, opt_str};
-use super::{WireOptions, WireRequest, header};
+use super::{WireOp, WireOptions, WireRequest, header};
 use crate::neutral::{ChatRequest, FinishReason, ProviderError, Reply, ResponseFormat, Usage};
 
 /// Encodes a request body per `CreateMessageParams`. The Messages API has no system role, so
@@ -63,6 +63,7 @@ pub fn encode(req: &ChatRequest, opts: &WireOptions) -> WireRequest {
             ("anthropic-version", opts.anthropic_version.clone()),
         ],
         body: Value::Object(body),
+        op: WireOp::Chat,
     }
 }
 

@@ -5,12 +5,14 @@
 pub mod anthropic;
 mod json;
 pub mod ollama;
+pub mod ollama_api;
 pub mod openai;
+pub mod stream;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::neutral::{ChatRequest, Reply};
+use crate::neutral::{ChatRequest, Reply, Request};
 
 /// Which wire protocol a target speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
@@ -47,6 +49,32 @@ impl DialectKind {
             DialectKind::Openai => openai::encode(req, opts),
             DialectKind::Anthropic => anthropic::encode(req, opts),
             DialectKind::Ollama => ollama::encode(req, opts),
+        }
+    }
+
+    /// Encodes any neutral request; only Ollama has the model-management endpoints.
+    pub fn encode_request(self, req: &Request, opts: &WireOptions) -> Result<WireRequest, String> {
+        match (self, req) {
+            (_, Request::Chat(c)) => Ok(self.encode(c, opts)),
+            (DialectKind::Ollama, other) => Ok(ollama_api::encode(other)),
+            (d, _) => Err(format!(
+                "the {} dialect has no model-management endpoints",
+                d.as_str()
+            )),
+        }
+    }
+
+    /// Decodes a non-streamed reply to `op` and checks the contract for it.
+    pub fn decode_op(
+        self,
+        op: WireOp,
+        status: u16,
+        headers: &[(String, String)],
+        body: &[u8],
+    ) -> Reply {
+        match op {
+            WireOp::Chat => self.decode(status, headers, body),
+            other => ollama_api::decode(other, status, headers, body),
         }
     }
 
@@ -124,8 +152,27 @@ pub struct WireRequest {
     pub path: &'static str,
     /// Headers other than auth.
     pub headers: Vec<(&'static str, String)>,
-    /// The JSON body.
+    /// The JSON body (`Null` for a GET).
     pub body: Value,
+    /// What the request calls, so the reply is decoded by the right rules.
+    pub op: WireOp,
+}
+
+/// The endpoint a wire request calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WireOp {
+    /// Chat completion.
+    Chat,
+    /// Ollama model pull (streamed progress).
+    Pull,
+    /// Ollama running models.
+    ListRunning,
+    /// Ollama local models.
+    ListLocal,
+    /// Ollama model details.
+    Show,
+    /// Ollama unload (a chat with no messages and keep_alive 0).
+    Unload,
 }
 
 /// Finds a header (case-insensitive).

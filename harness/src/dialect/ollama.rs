@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::json::Check;
-use super::{WireOptions, WireRequest};
+use super::{WireOp, WireOptions, WireRequest};
 use crate::neutral::{ChatRequest, FinishReason, ProviderError, Reply, ResponseFormat, Usage};
 
 /// Encodes a request body for `/api/chat`. Ollama streams by default, so `stream` is always
@@ -42,6 +42,7 @@ pub fn encode(req: &ChatRequest, _opts: &WireOptions) -> WireRequest {
         path: "/api/chat",
         headers: vec![("content-type", "application/json".into())],
         body: Value::Object(body),
+        op: WireOp::Chat,
     }
 }
 
@@ -109,7 +110,13 @@ pub fn decode(reply: &mut Reply, _headers: &[(String, String)]) {
                 reply.raw_finish_reason = Some(dr.to_string());
             }
             let input = check.opt_uint(&raw, "", "prompt_eval_count");
-            let output = check.uint(&raw, "", "eval_count");
+            // A load or unload (no messages) generates nothing and reports no counts.
+            let generated = !matches!(reply.raw_finish_reason.as_deref(), Some("load" | "unload"));
+            let output = if generated {
+                check.uint(&raw, "", "eval_count")
+            } else {
+                check.opt_uint(&raw, "", "eval_count")
+            };
             for f in ["total_duration", "load_duration", "eval_duration"] {
                 check.opt_uint(&raw, "", f);
             }

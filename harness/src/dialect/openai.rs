@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::json::{Check, opt_str};
-use super::{TokenParam, WireOptions, WireRequest, header};
+use super::{TokenParam, WireOp, WireOptions, WireRequest, header};
 use crate::neutral::{ChatRequest, FinishReason, ProviderError, Reply, ResponseFormat, Usage};
 
 /// Encodes a request body per `CreateChatCompletionRequest`.
@@ -52,6 +52,7 @@ pub fn encode(req: &ChatRequest, opts: &WireOptions) -> WireRequest {
         path: "/chat/completions",
         headers: vec![("content-type", "application/json".into())],
         body: Value::Object(body),
+        op: WireOp::Chat,
     }
 }
 

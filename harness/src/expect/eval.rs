@@ -54,6 +54,7 @@ pub fn evaluate(
                 check_reply(expect, reply, copy, &mut out);
                 check_model(expect, reply, &step.model, copy, &mut out);
                 check_stream(expect, reply, earlier, copy, &mut out);
+                check_models(expect, reply, step, copy, &mut out);
             }
         }
     }
@@ -462,6 +463,62 @@ fn check_stream(
     }
 }
 
+/// A suffix that only pins a version of the same model: a dated or numbered release
+/// (`-2024-07-18`, `-20251001`), an Ollama tag (`:latest`, `:0.5b`) or a version (`@001`).
+/// `-mini` is another model, not a version.
+fn is_version_suffix(rest: &str) -> bool {
+    let mut chars = rest.chars();
+    match chars.next() {
+        Some('-') => chars.next().is_some_and(|c| c.is_ascii_digit()),
+        Some(':' | '@') => chars.next().is_some(),
+        _ => false,
+    }
+}
+
+fn check_models(
+    expect: &Expect,
+    reply: &Reply,
+    step: &StepObservation,
+    copy: Option<(usize, usize)>,
+    out: &mut Vec<Finding>,
+) {
+    let Some(m) = &expect.models else { return };
+    let listed: Vec<&str> = reply
+        .raw
+        .get("models")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.get("name").or(x.get("model")).and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default();
+    let present = |model: &str| {
+        listed
+            .iter()
+            .any(|l| *l == model || l.strip_suffix(":latest") == Some(model))
+    };
+    for (alias, want) in m
+        .includes
+        .iter()
+        .map(|a| (a, true))
+        .chain(m.excludes.iter().map(|a| (a, false)))
+    {
+        let model = step.aliases.get(alias).map(String::as_str).unwrap_or(alias);
+        if present(model) != want {
+            out.push(finding(
+                "models",
+                copy,
+                format!(
+                    "{model} ({alias}) is {}listed; listed: [{}]",
+                    if want { "not " } else { "" },
+                    listed.join(", ")
+                ),
+            ));
+        }
+    }
+}
+
 fn check_model(
     expect: &Expect,
     reply: &Reply,
@@ -473,9 +530,7 @@ fn check_model(
     let got = reply.model.as_deref();
     if m.matches_request {
         let ok = got.is_some_and(|g| {
-            g == requested
-                || g.strip_prefix(requested)
-                    .is_some_and(|rest| rest.starts_with(['-', ':', '@', '.']))
+            g == requested || g.strip_prefix(requested).is_some_and(is_version_suffix)
         });
         if !ok {
             out.push(finding(
@@ -542,6 +597,11 @@ mod tests {
     fn step(replies: Vec<Result<Reply, TransportError>>) -> StepObservation {
         StepObservation {
             model: "m".into(),
+            aliases: [
+                ("small".to_string(), "m".to_string()),
+                ("second".to_string(), "qwen".to_string()),
+            ]
+            .into(),
             copies: replies
                 .into_iter()
                 .map(|result| Observed {
@@ -652,17 +712,32 @@ mod tests {
     }
 
     #[test]
+    fn models_listing_by_alias() {
+        let e = expect("{models: {includes: [small], excludes: [second]}}");
+        let mut r = reply("", FinishReason::Stop, 1);
+        r.raw = serde_json::json!({"models": [{"name": "m:latest"}]});
+        assert_eq!(evaluate(&e, &step(vec![Ok(r.clone())])), vec![]);
+        r.raw = serde_json::json!({"models": [{"name": "qwen"}]});
+        let f = evaluate(&e, &step(vec![Ok(r)]));
+        assert_eq!(f.len(), 2);
+        assert_eq!(f[0].message, "m (small) is not listed; listed: [qwen]");
+        assert_eq!(f[1].message, "qwen (second) is listed; listed: [qwen]");
+    }
+
+    #[test]
     fn model_must_match_request() {
         let e = expect("{model: {matches_request: true}}");
         let mut r = reply("x", FinishReason::Stop, 1);
         r.model = Some("m-2024-07-18".into());
         assert_eq!(evaluate(&e, &step(vec![Ok(r.clone())])), vec![]);
-        r.model = Some("mini".into());
+        r.model = Some("m-mini".into());
         let f = evaluate(&e, &step(vec![Ok(r)]));
         assert_eq!(
             f[0].message,
-            "reply names model Some(\"mini\"), but \"m\" was requested"
+            "reply names model Some(\"m-mini\"), but \"m\" was requested"
         );
+        assert!(is_version_suffix(":latest") && is_version_suffix("-20251001"));
+        assert!(!is_version_suffix("-mini") && !is_version_suffix(""));
     }
 
     #[test]
@@ -707,6 +782,11 @@ mod stream_tests {
         };
         StepObservation {
             model: "m".into(),
+            aliases: [
+                ("small".to_string(), "m".to_string()),
+                ("second".to_string(), "qwen".to_string()),
+            ]
+            .into(),
             copies: vec![Observed {
                 result: Ok(reply),
                 elapsed: Duration::from_millis(400),

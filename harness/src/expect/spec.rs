@@ -40,6 +40,21 @@ pub struct Expect {
     pub model: Option<ModelExpect>,
     /// Checks on a streamed reply.
     pub stream: Option<StreamExpect>,
+    /// Checks on a model listing (Ollama `/api/ps`, `/api/tags`), by alias.
+    pub models: Option<ModelsExpect>,
+}
+
+/// Which models a listing must and must not contain, named by alias (resolved per target).
+/// A listed `llama3.2:latest` counts as `llama3.2`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelsExpect {
+    /// Aliases whose models must be listed.
+    #[serde(default)]
+    pub includes: Vec<String>,
+    /// Aliases whose models must not be listed.
+    #[serde(default)]
+    pub excludes: Vec<String>,
 }
 
 /// Checks on a streamed reply's shape and timing.
@@ -49,7 +64,9 @@ pub struct StreamExpect {
     /// The stream keeps its dialect's contract (true), or must break it (false: contract
     /// breaches are then what the scenario looks for, not failures).
     pub well_formed: Option<bool>,
-    /// A contract breach whose text contains this must be found (implies `well_formed: false`).
+    /// A contract breach whose text contains this must be found. That breach is then the
+    /// scenario's subject rather than a failure; any other breach still fails the trial
+    /// unless `well_formed: false` is also given.
     pub violation: Option<String>,
     /// Bounds on the number of events.
     pub events: Option<Bounds>,
@@ -81,14 +98,32 @@ pub struct ModelExpect {
     pub equals: Option<String>,
 }
 
+/// Distinguishes a key written as `null` from a missing key.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
 /// One value or a list of accepted values.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum OneOrMany<T> {
     /// Exactly this value.
     One(T),
     /// Any of these values.
     Many(Vec<T>),
+}
+
+// Not `#[serde(untagged)]`: its error ("did not match any variant") hides the real one, such as
+// the list of valid finish reasons.
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for OneOrMany<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        let r = if v.is_array() {
+            serde_json::from_value(v).map(OneOrMany::Many)
+        } else {
+            serde_json::from_value(v).map(OneOrMany::One)
+        };
+        r.map_err(serde::de::Error::custom)
+    }
 }
 
 impl<T: PartialEq> OneOrMany<T> {
@@ -244,7 +279,7 @@ impl ErrorKind {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorExpect {
-    /// What kind of failure (default: http when a status or type is given).
+    /// What kind of failure (default: http).
     pub kind: Option<ErrorKind>,
     /// The HTTP status.
     pub status: Option<u16>,
@@ -263,7 +298,8 @@ pub struct ErrorExpect {
 pub struct RawExpect {
     /// RFC 6901 pointer, e.g. `/choices/0/message/role`.
     pub pointer: String,
-    /// The value there must equal this.
+    /// The value there must equal this (`null` included).
+    #[serde(default, deserialize_with = "present")]
     pub equals: Option<Value>,
     /// The pointer must (true) or must not (false) resolve.
     pub exists: Option<bool>,
@@ -283,7 +319,7 @@ impl Expect {
     /// their line).
     pub fn keys(&self) -> BTreeSet<&'static str> {
         let mut k = BTreeSet::new();
-        let pairs: [(&'static str, bool); 11] = [
+        let pairs: [(&'static str, bool); 12] = [
             ("status", self.status.is_some()),
             ("finish_reason", self.finish_reason.is_some()),
             ("text", self.text.is_some()),
@@ -295,6 +331,7 @@ impl Expect {
             ("concurrent", self.concurrent.is_some()),
             ("model", self.model.is_some()),
             ("stream", self.stream.is_some()),
+            ("models", self.models.is_some()),
         ];
         for (name, set) in pairs {
             if set {

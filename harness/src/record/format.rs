@@ -226,16 +226,65 @@ pub struct Prepared {
     pub location: Location,
 }
 
-/// Removes the `ignore` pointers from a body and serializes it with sorted keys.
+/// Removes the `ignore` pointers from a body and serializes it canonically: keys sorted, and
+/// numbers compared by value, so a recorded `temperature: 0` matches a sent `0.0`.
 pub fn canonical(body: &Value, ignore: &[String]) -> String {
+    let mut out = String::new();
     if ignore.is_empty() {
-        return body.to_string();
+        write_canonical(body, &mut out);
+    } else {
+        let mut b = body.clone();
+        for p in ignore {
+            remove_pointer(&mut b, p);
+        }
+        write_canonical(&b, &mut out);
     }
-    let mut b = body.clone();
-    for p in ignore {
-        remove_pointer(&mut b, p);
+    out
+}
+
+fn write_canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Number(n) => match n.as_f64() {
+            // Integral floats print as integers; 2^53 keeps the conversion exact.
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
+                out.push_str(&(f as i64).to_string())
+            }
+            _ => out.push_str(&n.to_string()),
+        },
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                write_canonical(&map[k], out);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
     }
-    b.to_string()
+}
+
+/// True when two JSON values are equal, numbers compared by value.
+pub fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
 }
 
 fn remove_pointer(v: &mut Value, pointer: &str) {
@@ -311,14 +360,7 @@ impl Recording {
                 ));
             }
             let response_body = match (&ex.response.body, &ex.response.body_text) {
-                (Some(_), Some(_)) => {
-                    return Err(Diagnostic::new(
-                        "a response has `body` (JSON) or `body_text`, not both",
-                        index.locate(&format!("exchanges[{i}].response.body_text")),
-                        &source,
-                    ));
-                }
-                (Some(v), None) => serde_json::to_vec(v).unwrap_or_default(),
+                (Some(v), _) => serde_json::to_vec(v).unwrap_or_default(),
                 (None, Some(t)) => t.clone().into_bytes(),
                 (None, None) => Vec::new(),
             };
@@ -351,6 +393,18 @@ impl Recording {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn canonical_compares_numbers_by_value_and_sorts_keys() {
+        assert_eq!(
+            canonical(&json!({"t": 0.0, "a": [1.5, 2]}), &[]),
+            canonical(&json!({"a": [1.5, 2.0], "t": 0}), &[])
+        );
+        assert_ne!(
+            canonical(&json!({"t": 0.5}), &[]),
+            canonical(&json!({"t": 0}), &[])
+        );
+    }
 
     #[test]
     fn canonical_drops_ignored_pointers() {

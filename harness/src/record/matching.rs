@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
-use super::format::{REDACTED, Recording, canonical};
+use super::format::{REDACTED, Recording, canonical, same_value};
 
 /// A request as the mock saw it.
 #[derive(Debug, Clone)]
@@ -148,7 +148,7 @@ pub fn json_diff(a: &Value, b: &Value, path: &str, ignore: &[String], out: &mut 
                 json_diff(va, vb, &format!("{path}/{i}"), ignore, out);
             }
         }
-        _ if a != b => {
+        _ if !same_value(a, b) => {
             let p = if path.is_empty() { "/" } else { path };
             out.push(format!(
                 "body {p}: recorded {}, sent {}",

@@ -1,14 +1,62 @@
-//! Reporters. Each reads only the collected [`Outcome`]s and writes one artifact; files are
-//! written atomically (temp file, then rename) so a crash never leaves half a report.
+//! Reporters. Each reads only the collected [`Outcome`]s (wrapped in a [`RunRecord`] with the
+//! run's inputs) and writes one artifact; files are written atomically (temp file, then
+//! rename) so a crash never leaves half a report.
+//!
+//! [`Outcome`]: crate::outcome::Outcome
+//! [`RunRecord`]: run_record::RunRecord
 
+pub mod audit;
 pub mod console;
+pub mod coverage;
+pub mod diff;
 pub mod junit;
+pub mod markdown;
+pub mod merge;
+pub mod run_record;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use run_record::RunRecord;
+
+/// The run record's file name in a reports directory.
+pub const RUN_JSON: &str = "run.json";
+/// The JUnit report's file name.
+pub const JUNIT_XML: &str = "junit.xml";
+/// The coverage audit's file name.
+pub const AUDIT_MD: &str = "COVERAGE_AUDIT.md";
+
+/// Writes run.json, junit.xml and COVERAGE_AUDIT.md for `record` into `dir`, each atomically,
+/// and returns their paths. Runs and `merge` share it, so a merged directory looks exactly
+/// like a run's.
+pub fn write_all(dir: &Path, record: &RunRecord) -> Result<Vec<PathBuf>, String> {
+    let cannot = |path: &Path, e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    // The record is the biggest file by far (every reply's shape): streamed to disk rather
+    // than built as one string, so a large run does not hold it twice in memory.
+    let run_json = dir.join(RUN_JSON);
+    write_atomic_with(&run_json, |w| record.write_json(w)).map_err(|e| cannot(&run_json, e))?;
+    let mut written = vec![run_json];
+    let junit = junit::render(&record.outcomes).map_err(|e| format!("cannot render JUnit: {e}"))?;
+    for (name, text) in [(JUNIT_XML, junit), (AUDIT_MD, audit::render(record, None))] {
+        let path = dir.join(name);
+        write_atomic(&path, text.as_bytes()).map_err(|e| cannot(&path, e))?;
+        written.push(path);
+    }
+    Ok(written)
+}
 
 /// Writes `bytes` to `path` via a temporary file in the same directory and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// Like [`write_atomic`], with the content produced by `fill` into a buffered writer.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -20,9 +68,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .unwrap_or("report");
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        fill(&mut w)?;
+        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {

@@ -87,27 +87,32 @@ fn plan_one(
         .filter_map(|a| target.models.get(*a).cloned())
         .collect();
     let mut skip = None;
-    if let Some(c) = sc
+    // Model-management operations imply their capability even when `requires` omits it.
+    let ops: Vec<crate::suite::model::Op> = match &sc.request {
+        Some(r) => vec![r.op],
+        None => sc.steps.iter().map(|s| s.request.op).collect(),
+    };
+    let required: Vec<crate::suite::Capability> = sc
         .requires
         .iter()
-        .find(|c| !target.capabilities.contains(c))
-    {
+        .copied()
+        .chain(ops.iter().filter_map(|o| o.capability()))
+        .collect();
+    if let Some(c) = required.iter().find(|c| !target.capabilities.contains(c)) {
         skip = Some(format!(
-            "capability `{c}` not declared by target {}",
+            "{}{c}` not declared by target {}",
+            SkipKind::CAPABILITY,
             target.name
         ));
     } else if let Some(a) = aliases.iter().find(|a| !target.models.contains_key(**a)) {
-        skip = Some(format!(
-            "target {} has no model for alias `{a}`",
-            target.name
-        ));
+        skip = Some(format!("target {}{}{a}`", target.name, SkipKind::ALIAS));
     }
     let mut recording = None;
     match input.mode {
         Mode::Replay => {
             let p = record::path_for(input.fixtures, &target.name, suite, &sc.id);
             if skip.is_none() && !p.is_file() {
-                skip = Some(format!("no recording at {}", p.display()));
+                skip = Some(format!("{}{}", SkipKind::NO_RECORDING, p.display()));
             }
             recording = Some(p);
         }
@@ -116,7 +121,7 @@ fn plan_one(
                 && skip.is_none()
                 && (input.env)(var).is_none_or(|v| v.trim().is_empty())
             {
-                skip = Some(format!("no key: {var} is not set"));
+                skip = Some(format!("{}{var} is not set", SkipKind::NO_KEY));
             }
         }
     }
@@ -129,5 +134,203 @@ fn plan_one(
         models,
         recording,
         skip,
+    }
+}
+
+/// Why a trial was skipped, recovered from its reason. The plan writes the reasons with the
+/// prefixes below and reports read them back through [`SkipKind::of`], so the two cannot
+/// drift apart without a test noticing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum SkipKind {
+    /// Live mode and the target's key variable is unset.
+    NoKey,
+    /// Replay mode and no recording exists for the trial.
+    NotRecorded,
+    /// The target does not declare a capability the scenario requires.
+    CapabilityNotDeclared,
+    /// The target has no model for an alias the scenario uses.
+    NoModelAlias,
+    /// The scenario is marked `ignore`.
+    Ignored,
+    /// Any other reason.
+    Other,
+}
+
+impl SkipKind {
+    /// Prefix of a missing-key skip.
+    pub const NO_KEY: &'static str = "no key: ";
+    /// Prefix of a missing-recording skip.
+    pub const NO_RECORDING: &'static str = "no recording at ";
+    /// Prefix of an undeclared-capability skip (the capability follows, then a backquote).
+    pub const CAPABILITY: &'static str = "capability `";
+    /// Infix of a missing-alias skip (`target NAME` comes before it).
+    pub const ALIAS: &'static str = " has no model for alias `";
+    /// Prefix of an ignored scenario's skip.
+    pub const IGNORED: &'static str = "ignored: ";
+
+    /// Classifies a skip reason.
+    pub fn of(reason: &str) -> SkipKind {
+        if reason.starts_with(Self::NO_KEY) {
+            SkipKind::NoKey
+        } else if reason.starts_with(Self::NO_RECORDING) {
+            SkipKind::NotRecorded
+        } else if reason.starts_with(Self::CAPABILITY) && reason.contains("` not declared by") {
+            SkipKind::CapabilityNotDeclared
+        } else if reason.starts_with("target ") && reason.contains(Self::ALIAS) {
+            SkipKind::NoModelAlias
+        } else if reason.starts_with(Self::IGNORED) {
+            SkipKind::Ignored
+        } else {
+            SkipKind::Other
+        }
+    }
+
+    /// True when the target itself says the scenario is not for it (a capability or model
+    /// alias it does not declare): such a trial is not applicable, not a missing check.
+    pub fn not_declared(self) -> bool {
+        matches!(
+            self,
+            SkipKind::CapabilityNotDeclared | SkipKind::NoModelAlias
+        )
+    }
+
+    /// True when the target could not be exercised at all (no key, no recording): on a
+    /// target the run requires, such a skip fails the run.
+    pub fn target_unavailable(self) -> bool {
+        matches!(self, SkipKind::NoKey | SkipKind::NotRecorded)
+    }
+}
+
+/// One CI shard: trial number `i` (0-based, in sorted order) belongs to shard `i % count + 1`.
+/// Round-robin over sorted names, like nextest's `count:` partitions, keeps shards within one
+/// trial of each other in size and stable when unrelated trials are added far away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Partition {
+    /// This shard, 1-based.
+    pub index: usize,
+    /// The number of shards.
+    pub count: usize,
+}
+
+impl Partition {
+    /// Whether the trial at `position` (0-based, in sorted order) belongs to this shard.
+    pub fn contains(self, position: usize) -> bool {
+        position % self.count == self.index - 1
+    }
+}
+
+impl std::str::FromStr for Partition {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not a partition: expected K/N with 1 <= K <= N, e.g. 2/3");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let index: usize = k.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if index == 0 || count == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Partition { index, count })
+    }
+}
+
+impl std::fmt::Display for Partition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target;
+
+    fn suite(yaml: &str) -> Vec<Suite> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.yaml");
+        std::fs::write(&p, yaml).unwrap();
+        let targets = target::builtins(None);
+        let known = crate::suite::Known {
+            aliases: targets
+                .iter()
+                .flat_map(|t| t.models.keys().cloned())
+                .collect(),
+            targets: targets.iter().map(|t| t.name.clone()).collect(),
+        };
+        crate::suite::load_suites(&[p], &known).unwrap()
+    }
+
+    #[test]
+    fn every_skip_the_plan_writes_is_classified() {
+        let suites = suite(
+            "suite: s\ncategory: c\nscenarios:\n  - id: j\n    title: J\n    requires: [json_mode]\n    request: {messages: [{user: hi}]}\n  - id: x\n    title: X\n    request: {model: second, messages: [{user: hi}]}\n",
+        );
+        let mut t = target::builtins(None).remove(1);
+        t.models.remove("second");
+        let targets = [Arc::new(t)];
+        let dir = tempfile::tempdir().unwrap();
+        let kinds = |mode, env: &dyn Fn(&str) -> Option<String>| -> Vec<SkipKind> {
+            plan(&PlanInput {
+                suites: &suites,
+                targets: &targets,
+                mode,
+                fixtures: dir.path(),
+                tags: &[],
+                env,
+            })
+            .iter()
+            .map(|t| SkipKind::of(t.skip.as_deref().unwrap()))
+            .collect()
+        };
+        assert_eq!(
+            kinds(Mode::Replay, &|_| None),
+            [SkipKind::CapabilityNotDeclared, SkipKind::NoModelAlias]
+        );
+        let suites_ok = suite(
+            "suite: s\ncategory: c\nscenarios:\n  - id: a\n    title: A\n    request: {messages: [{user: hi}]}\n",
+        );
+        let p = plan(&PlanInput {
+            suites: &suites_ok,
+            targets: &targets,
+            mode: Mode::Replay,
+            fixtures: dir.path(),
+            tags: &[],
+            env: &|_| None,
+        });
+        assert_eq!(
+            SkipKind::of(p[0].skip.as_deref().unwrap()),
+            SkipKind::NotRecorded
+        );
+        let p = plan(&PlanInput {
+            suites: &suites_ok,
+            targets: &targets,
+            mode: Mode::Live,
+            fixtures: dir.path(),
+            tags: &[],
+            env: &|_| None,
+        });
+        assert_eq!(SkipKind::of(p[0].skip.as_deref().unwrap()), SkipKind::NoKey);
+        assert_eq!(SkipKind::of("ignored: slow"), SkipKind::Ignored);
+        assert_eq!(SkipKind::of("something else"), SkipKind::Other);
+    }
+
+    #[test]
+    fn partitions_are_round_robin_disjoint_and_complete() {
+        let parts: Vec<Partition> = (1..=3).map(|k| format!("{k}/3").parse().unwrap()).collect();
+        let mut seen = vec![0; 10];
+        for p in &parts {
+            for (i, n) in seen.iter_mut().enumerate() {
+                if p.contains(i) {
+                    *n += 1;
+                }
+            }
+        }
+        assert!(seen.iter().all(|n| *n == 1), "{seen:?}");
+        assert!(parts[0].contains(0) && parts[1].contains(1) && parts[2].contains(2));
+        assert!(parts[0].contains(3));
+        assert_eq!(parts[1].to_string(), "2/3");
+        for bad in ["0/3", "4/3", "1/0", "a/b", "3", ""] {
+            assert!(bad.parse::<Partition>().is_err(), "{bad}");
+        }
     }
 }

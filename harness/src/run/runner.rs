@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use libtest_mimic::{Arguments, Completion, Conclusion, Failed, Trial};
 use tokio::runtime::Runtime;
 
-use super::plan::PlannedTrial;
+use super::plan::{Partition, PlannedTrial, SkipKind};
 use super::trial::{RunContext, blank_outcome, execute};
 use crate::outcome::{Outcome, Status};
 
@@ -44,16 +44,21 @@ pub enum RunError {
     NothingMatched(String),
 }
 
-/// Runs the planned trials through libtest-mimic.
+/// Runs the planned trials through libtest-mimic. With a partition, only this shard's share
+/// of the plan (round-robin over the sorted trial names) reaches libtest, and libtest's name
+/// filters apply within the shard.
 pub fn run(
     args: &Arguments,
     plan: Vec<PlannedTrial>,
     ctx: Arc<RunContext>,
+    partition: Option<Partition>,
 ) -> Result<RunResult, RunError> {
     let collected: Arc<Mutex<Vec<Outcome>>> = Arc::new(Mutex::new(Vec::with_capacity(plan.len())));
     let mut trials = Vec::with_capacity(plan.len());
-    let mut selected = 0usize;
-    for planned in plan {
+    // Counted over the whole plan, not the shard: a filter that matches only other shards'
+    // trials is not a typo, and its shard is simply empty.
+    let mut matched = 0usize;
+    for (position, planned) in plan.into_iter().enumerate() {
         let ignored_reason = planned.scenario.ignore.clone();
         let name = planned.name.clone();
         let mut probe = Trial::test(name.clone(), || Ok(()));
@@ -63,10 +68,17 @@ pub fn run(
         if args.is_filtered_out(&probe) {
             continue;
         }
-        selected += 1;
+        matched += 1;
+        if partition.is_some_and(|p| !p.contains(position)) {
+            continue;
+        }
         if args.is_ignored(&probe) && !args.list {
             // libtest never calls an ignored trial; record its skip here so it is not silent.
-            let reason = format!("ignored: {}", ignored_reason.as_deref().unwrap_or(""));
+            let reason = format!(
+                "{}{}",
+                SkipKind::IGNORED,
+                ignored_reason.as_deref().unwrap_or("")
+            );
             let o = blank_outcome(&planned, ctx.mode, Status::Skip, Some(reason));
             collected.lock().unwrap_or_else(|p| p.into_inner()).push(o);
         }
@@ -87,7 +99,7 @@ pub fn run(
         .with_ignored_flag(ignored_reason.is_some());
         trials.push(trial);
     }
-    if selected == 0
+    if matched == 0
         && let Some(f) = &args.filter
     {
         return Err(RunError::NothingMatched(f.clone()));

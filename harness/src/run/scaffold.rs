@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use super::plan::PlannedTrial;
-use super::trial::{base_path, neutral_request};
+use super::trial::{base_path, neutral};
 use crate::dialect::DialectKind;
 use crate::record::format::{
     Exchange, Provenance, REDACTED, RecordedRequest, RecordedResponse, RecordingFile, Source,
@@ -24,9 +24,12 @@ pub fn skeleton(t: &PlannedTrial, date: &str) -> RecordingFile {
     let mut n = 0;
     for spec in specs {
         let model = target.models.get(&spec.model).cloned().unwrap_or_default();
-        let wire = target
+        let Ok(wire) = target
             .dialect
-            .encode(&neutral_request(spec, &model), &target.wire);
+            .encode_request(&neutral(spec, &model), &target.wire)
+        else {
+            continue;
+        };
         for _ in 0..sc.concurrency {
             n += 1;
             let mut headers: std::collections::BTreeMap<String, String> = wire
@@ -42,7 +45,7 @@ pub fn skeleton(t: &PlannedTrial, date: &str) -> RecordingFile {
                 method: wire.method.to_string(),
                 path: format!("{prefix}{}", wire.path),
                 headers,
-                body: Some(wire.body.clone()),
+                body: (!wire.body.is_null()).then(|| wire.body.clone()),
                 ignore: Vec::new(),
             };
             exchanges.push(Exchange {

@@ -8,14 +8,16 @@ use tokio::task::JoinSet;
 
 use super::plan::PlannedTrial;
 use crate::client::Transport;
-use crate::dialect::WireRequest;
+use crate::dialect::ollama_api::decode_pull;
+use crate::dialect::stream::{StreamOptions, decode_stream};
+use crate::dialect::{WireOp, WireRequest};
 use crate::expect::{Expect, Finding, evaluate};
 use crate::mock::ReplayMock;
-use crate::neutral::{ChatRequest, Message, ResponseFormat, Role};
+use crate::neutral::{ChatRequest, Message, Request, ResponseFormat, Role};
 use crate::observation::{Observation, Observed, StepObservation};
-use crate::outcome::{ExchangeRecord, Mode, Outcome, Status, shape};
+use crate::outcome::{ExchangeRecord, Mode, Outcome, Status, StreamTiming, shape};
 use crate::record::Recording;
-use crate::suite::model::{FormatSpec, RequestSpec};
+use crate::suite::model::{FormatSpec, Op, RequestSpec};
 
 /// What every trial shares.
 pub struct RunContext {
@@ -100,6 +102,24 @@ pub fn neutral_request(spec: &RequestSpec, model: &str) -> ChatRequest {
             },
         }),
         stream: spec.stream,
+    }
+}
+
+/// Converts a suite request of any operation into the neutral form for one target.
+pub fn neutral(spec: &RequestSpec, model: &str) -> Request {
+    match spec.op {
+        Op::Chat => Request::Chat(neutral_request(spec, model)),
+        Op::Pull => Request::Pull {
+            model: model.to_string(),
+        },
+        Op::Ps => Request::ListRunning,
+        Op::Tags => Request::ListLocal,
+        Op::Show => Request::Show {
+            model: model.to_string(),
+        },
+        Op::Unload => Request::Unload {
+            model: model.to_string(),
+        },
     }
 }
 
@@ -212,9 +232,13 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
     let mut observation = Observation::default();
     for (spec, _, _, _) in &steps {
         let model = target.models.get(&spec.model).cloned().unwrap_or_default();
-        let wire = target
+        let wire = match target
             .dialect
-            .encode(&neutral_request(spec, &model), &target.wire);
+            .encode_request(&neutral(spec, &model), &target.wire)
+        {
+            Ok(w) => w,
+            Err(e) => return set_error(outcome, e),
+        };
         let timeout = spec
             .timeout_ms
             .map(Duration::from_millis)
@@ -230,7 +254,11 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
         )
         .await;
         outcome.requests += sc.concurrency;
-        let step = StepObservation { model, copies };
+        let step = StepObservation {
+            model,
+            aliases: target.models.clone(),
+            copies,
+        };
         record_exchanges(outcome, observation.steps.len(), &step);
         observation.steps.push(step);
     }
@@ -310,15 +338,20 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
     outcome.message = Some(format!("{label}: {}", first.message));
 }
 
-/// Contract breaches a scenario is looking for are its subject, not failures: all of them when
-/// it expects a broken stream, and the mid-stream error event when it expects one.
+/// Contract breaches a scenario is looking for are its subject, not failures: every breach
+/// when it expects a broken stream (`well_formed: false`), the one it names (`violation`), and
+/// the mid-stream error event when it expects one.
 fn breach_expected(expect: &Expect, violation: &str) -> bool {
-    let stream_breach = expect.stream.as_ref().is_some_and(|s| s.expects_breach());
+    let stream = expect.stream.as_ref();
+    let all = stream.is_some_and(|s| s.well_formed == Some(false));
+    let named = stream
+        .and_then(|s| s.violation.as_deref())
+        .is_some_and(|v| violation.contains(v));
     let stream_error = expect
         .error
         .as_ref()
         .is_some_and(|e| e.kind == Some(crate::expect::spec::ErrorKind::Stream));
-    stream_breach || (stream_error && violation.starts_with("mid-stream error"))
+    all || named || (stream_error && violation.starts_with("mid-stream error"))
 }
 
 /// Headers whose presence (not value) is tracked for drift: ids, rate limits, retry hints.
@@ -361,6 +394,16 @@ fn record_exchanges(outcome: &mut Outcome, step_index: usize, step: &StepObserva
                 names.sort();
                 names.dedup();
                 rec.headers = names;
+                if let Some(st) = &r.stream {
+                    rec.stream_event_types = Some(st.event_types.clone());
+                    rec.stream_timing = Some(StreamTiming {
+                        events: st.events,
+                        time_to_first_token_ms: st
+                            .time_to_first_token
+                            .map(|d| d.as_millis() as u64),
+                        max_gap_ms: st.max_gap.as_millis() as u64,
+                    });
+                }
             }
         }
         outcome.exchanges.push(rec);
@@ -387,15 +430,29 @@ async fn send_copies(
                wire: WireRequest,
                auth: Option<(&'static str, String)>| async move {
         let started = Instant::now();
+        let streamed = wire.body.get("stream") == Some(&serde_json::Value::Bool(true));
         let result = transport
             .send(
                 &base,
                 &wire,
                 auth.as_ref().map(|(k, v)| (*k, v.as_str())),
                 timeout,
+                streamed.then_some(dialect),
             )
             .await
-            .map(|raw| dialect.decode(raw.status, &raw.headers, &raw.body));
+            .map(|raw| match &raw.stream {
+                Some((frames, end)) if wire.op == WireOp::Pull => {
+                    decode_pull(raw.status, &raw.headers, frames, end)
+                }
+                Some((frames, end)) => {
+                    let opts = StreamOptions {
+                        usage_requested: wire.body.pointer("/stream_options/include_usage")
+                            == Some(&serde_json::Value::Bool(true)),
+                    };
+                    decode_stream(dialect, raw.status, &raw.headers, frames, end, &opts)
+                }
+                None => dialect.decode_op(wire.op, raw.status, &raw.headers, &raw.body),
+            });
         Observed {
             result,
             elapsed: started.elapsed(),

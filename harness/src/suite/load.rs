@@ -172,6 +172,13 @@ pub fn load_suite(path: &Path, known: &Known) -> Result<Suite, Vec<Diagnostic>> 
             &source,
         ));
     }
+    if parsed.scenarios.is_empty() {
+        diags.push(Diagnostic::new(
+            "the suite has no scenarios",
+            at("scenarios"),
+            &source,
+        ));
+    }
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut scenarios = Vec::with_capacity(parsed.scenarios.len());
     for (i, mut sc) in parsed.scenarios.into_iter().enumerate() {
@@ -268,7 +275,7 @@ fn check_shape(
                 .with_help(format!("targets declare: {}", list.join(", "))),
             );
         }
-        if req.messages.is_empty() {
+        if req.op == crate::suite::model::Op::Chat && req.messages.is_empty() {
             diags.push(Diagnostic::new(
                 "`messages` is empty",
                 at(&format!("{path}.messages")),
@@ -297,6 +304,37 @@ fn check_shape(
         }
     }
     for (path, expects) in all_expects(sc, base) {
+        // `steps[N].…` → N; the scenario-level expect is step 0 of one.
+        let step_index = path
+            .strip_prefix(&format!("{base}.steps["))
+            .and_then(|r| r.split(']').next())
+            .and_then(|n| n.parse::<usize>().ok())
+            .unwrap_or(0);
+        if let Some(k) = expects.stream.as_ref().and_then(|s| s.same_text_as_step)
+            && k >= step_index
+        {
+            diags.push(Diagnostic::new(
+                format!(
+                    "`same_text_as_step: {k}` must name an earlier step (this is step {step_index})"
+                ),
+                index.locate_value(&format!("{path}.stream.same_text_as_step")),
+                source,
+            ));
+        }
+        if let Some(m) = &expects.models {
+            let lists = [("includes", &m.includes), ("excludes", &m.excludes)];
+            for (key, aliases) in lists {
+                for (j, alias) in aliases.iter().enumerate() {
+                    if !known.aliases.contains(alias) {
+                        diags.push(Diagnostic::new(
+                            format!("unknown model alias `{alias}`"),
+                            index.locate_value(&format!("{path}.models.{key}[{j}]")),
+                            source,
+                        ));
+                    }
+                }
+            }
+        }
         for (j, raw) in expects.raw.iter().enumerate() {
             if !raw.pointer.is_empty() && !raw.pointer.starts_with('/') {
                 diags.push(Diagnostic::new(
@@ -472,5 +510,21 @@ mod tests {
             "{}",
             err[0].message
         );
+    }
+
+    #[test]
+    fn cross_step_references_and_empty_suites_are_checked() {
+        let src = "suite: s\ncategory: c\nscenarios:\n  - id: a\n    title: A\n    steps:\n      - request: {messages: [{user: x}]}\n        expect: {stream: {same_text_as_step: 0}, models: {includes: [nope]}}\n";
+        let err = load_str(src).unwrap_err();
+        let msgs: Vec<&str> = err.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            msgs,
+            vec![
+                "`same_text_as_step: 0` must name an earlier step (this is step 0)",
+                "unknown model alias `nope`"
+            ]
+        );
+        let err = load_str("suite: s\ncategory: c\nscenarios: []\n").unwrap_err();
+        assert_eq!(err[0].message, "the suite has no scenarios");
     }
 }

@@ -161,7 +161,11 @@ pub struct RequestSpec {
     /// A system prompt, placed before the messages.
     #[serde(default)]
     pub system: Option<String>,
-    /// The conversation.
+    /// What to call: a chat (default) or one of Ollama's model-management endpoints.
+    #[serde(default)]
+    pub op: Op,
+    /// The conversation (required for `chat`).
+    #[serde(default)]
     pub messages: Vec<MessageSpec>,
     /// Upper bound on generated tokens.
     #[serde(default)]
@@ -182,6 +186,36 @@ pub struct RequestSpec {
 
 fn small() -> String {
     "small".to_string()
+}
+
+/// The endpoint a request calls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    /// A chat completion in the target's dialect.
+    #[default]
+    Chat,
+    /// Ollama `POST /api/pull` with streamed progress (needs `model_pull`).
+    Pull,
+    /// Ollama `GET /api/ps`: the running models (needs `model_management`).
+    Ps,
+    /// Ollama `GET /api/tags`: the local models (needs `model_management`).
+    Tags,
+    /// Ollama `POST /api/show`: one model's details (needs `model_management`).
+    Show,
+    /// Ollama `POST /api/chat` with no messages and `keep_alive: 0` (needs `model_management`).
+    Unload,
+}
+
+impl Op {
+    /// The capability a target must declare for this operation.
+    pub fn capability(self) -> Option<Capability> {
+        match self {
+            Op::Chat => None,
+            Op::Pull => Some(Capability::ModelPull),
+            Op::Ps | Op::Tags | Op::Show | Op::Unload => Some(Capability::ModelManagement),
+        }
+    }
 }
 
 /// A message: `{user: text}` shorthand, or `{role: r, content: text}` for any role, including

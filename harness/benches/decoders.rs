@@ -1,0 +1,198 @@
+//! Throughput of the streaming decoders: `read_frames` + `decode_stream` over a ~20 MB stream
+//! per dialect, fed as 16 KiB reads (a socket's worth) and as one chunk per event (what the
+//! replay mock writes). Run with `cargo bench --bench decoders`.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use provcheck::dialect::DialectKind;
+use provcheck::dialect::stream::{StreamOptions, decode_stream, read_frames};
+use serde_json::json;
+
+const TARGET: usize = 20 * 1024 * 1024;
+const WORDS: [&str; 8] = [
+    "The",
+    " quick",
+    " brown",
+    " fox",
+    " jumps",
+    " over",
+    " the",
+    " lazy dög 🦊.",
+];
+
+/// A realistic stream body of about `TARGET` bytes, with each event's end offset.
+fn body(dialect: DialectKind) -> (Vec<u8>, Vec<usize>) {
+    let mut out = String::with_capacity(TARGET + 4096);
+    let mut ends = Vec::new();
+    let mut push = |out: &mut String, s: String| {
+        out.push_str(&s);
+        ends.push(out.len());
+    };
+    let mut i = 0;
+    match dialect {
+        DialectKind::Openai => {
+            let chunk = |delta: serde_json::Value, finish: serde_json::Value| {
+                let c = json!({"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion.chunk",
+                    "created":1741570283,"model":"gpt-4o-2024-08-06","service_tier":"default",
+                    "system_fingerprint":"fp_eb9dce56a8","choices":[{"index":0,"delta":delta,"logprobs":null,"finish_reason":finish}]});
+                format!("data: {c}\n\n")
+            };
+            push(
+                &mut out,
+                chunk(
+                    json!({"role":"assistant","content":"","refusal":null}),
+                    json!(null),
+                ),
+            );
+            while out.len() < TARGET {
+                push(
+                    &mut out,
+                    chunk(json!({"content": WORDS[i % WORDS.len()]}), json!(null)),
+                );
+                i += 1;
+            }
+            push(&mut out, chunk(json!({}), json!("stop")));
+            let u = json!({"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion.chunk",
+                "created":1741570283,"model":"gpt-4o-2024-08-06","choices":[],
+                "usage":{"prompt_tokens":19,"completion_tokens":i,"total_tokens":i + 19}});
+            push(&mut out, format!("data: {u}\n\n"));
+            push(&mut out, "data: [DONE]\n\n".into());
+        }
+        DialectKind::Anthropic => {
+            let ev = |v: serde_json::Value| {
+                format!("event: {}\ndata: {v}\n\n", v["type"].as_str().unwrap_or(""))
+            };
+            push(
+                &mut out,
+                ev(
+                    json!({"type":"message_start","message":{"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message",
+                    "role":"assistant","content":[],"model":"claude-sonnet-4-5","stop_reason":null,"stop_sequence":null,
+                    "usage":{"input_tokens":25,"output_tokens":1}}}),
+                ),
+            );
+            push(
+                &mut out,
+                ev(
+                    json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}),
+                ),
+            );
+            while out.len() < TARGET {
+                push(
+                    &mut out,
+                    ev(json!({"type":"content_block_delta","index":0,
+                        "delta":{"type":"text_delta","text":WORDS[i % WORDS.len()]}})),
+                );
+                i += 1;
+                if i % 500 == 0 {
+                    push(&mut out, ev(json!({"type": "ping"})));
+                }
+            }
+            push(&mut out, ev(json!({"type":"content_block_stop","index":0})));
+            push(
+                &mut out,
+                ev(
+                    json!({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},
+                    "usage":{"output_tokens":i}}),
+                ),
+            );
+            push(&mut out, ev(json!({"type":"message_stop"})));
+        }
+        DialectKind::Ollama => {
+            while out.len() < TARGET {
+                let l = json!({"model":"llama3.2","created_at":"2024-08-04T08:52:19.385406455-07:00",
+                    "message":{"role":"assistant","content":WORDS[i % WORDS.len()]},"done":false});
+                push(&mut out, format!("{l}\n"));
+                i += 1;
+            }
+            let l = json!({"model":"llama3.2","created_at":"2024-08-04T19:22:45.499127Z",
+                "message":{"role":"assistant","content":""},"done":true,"done_reason":"stop",
+                "total_duration":4883583458u64,"load_duration":1334875,"prompt_eval_count":26,
+                "prompt_eval_duration":342546000,"eval_count":i,"eval_duration":4535599000u64});
+            push(&mut out, format!("{l}\n"));
+        }
+    }
+    (out.into_bytes(), ends)
+}
+
+/// Times framing and decoding `chunks`; returns both durations and the event count.
+fn run(
+    rt: &tokio::runtime::Runtime,
+    dialect: DialectKind,
+    chunks: Vec<Bytes>,
+) -> (Duration, Duration, usize) {
+    let t0 = Instant::now();
+    let (frames, end) = rt.block_on(read_frames(
+        dialect,
+        futures_util::stream::iter(chunks.into_iter().map(Ok::<_, std::io::Error>)),
+        Instant::now(),
+    ));
+    let framed = t0.elapsed();
+    let t1 = Instant::now();
+    let reply = decode_stream(
+        dialect,
+        200,
+        &[],
+        &frames,
+        &end,
+        &StreamOptions {
+            usage_requested: true,
+        },
+    );
+    let decoded = t1.elapsed();
+    assert!(
+        reply.violations.is_empty(),
+        "{}: {:?}",
+        dialect.as_str(),
+        reply.violations
+    );
+    assert!(reply.text.len() > TARGET / 100);
+    (framed, decoded, reply.stream.map_or(0, |s| s.events))
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("tokio runtime");
+    println!(
+        "{:<10} {:<16} {:>8} {:>8} {:>10} {:>10} {:>8}",
+        "dialect", "chunks", "MB", "events", "frame ms", "decode ms", "MB/s"
+    );
+    for dialect in DialectKind::ALL {
+        let (bytes, ends) = body(dialect);
+        let whole = Bytes::from(bytes);
+        let mb = whole.len() as f64 / 1e6;
+        let reads: Vec<Bytes> = (0..whole.len())
+            .step_by(16 * 1024)
+            .map(|s| whole.slice(s..(s + 16 * 1024).min(whole.len())))
+            .collect();
+        let mut start = 0;
+        let per_event: Vec<Bytes> = ends
+            .iter()
+            .map(|&e| {
+                let b = whole.slice(start..e);
+                start = e;
+                b
+            })
+            .collect();
+        for (label, chunks) in [("16 KiB reads", reads), ("one per event", per_event)] {
+            // Best of three, so a busy machine skews the figure less.
+            let best = (0..3)
+                .map(|_| run(&rt, dialect, chunks.clone()))
+                .min_by_key(|(f, d, _)| *f + *d)
+                .expect("three runs");
+            let (framed, decoded, events) = best;
+            let total = (framed + decoded).as_secs_f64();
+            println!(
+                "{:<10} {:<16} {:>8.1} {:>8} {:>10.0} {:>10.0} {:>8.0}",
+                dialect.as_str(),
+                label,
+                mb,
+                events,
+                framed.as_secs_f64() * 1e3,
+                decoded.as_secs_f64() * 1e3,
+                mb / total
+            );
+        }
+    }
+}

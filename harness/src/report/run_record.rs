@@ -1,0 +1,384 @@
+//! `reports/run.json`: the whole run as data. The outcomes themselves plus what is needed to
+//! read them without the run: when, in which mode, against which targets (never a key), and
+//! which suites and scenarios existed, so the audit can tell "not applicable" and "not in this
+//! run" apart from a skip. `audit`, `diff`, `merge` and `--rerun-failed` all start from here.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::dialect::DialectKind;
+use crate::outcome::{Mode, Outcome, Status};
+use crate::suite::{Capability, Priority, Suite};
+use crate::target::Target;
+
+/// The value of [`RunRecord::format`]; a JSON file without it is not a run record.
+pub const FORMAT: &str = "provcheck-run";
+/// The newest record layout this build reads and the one it writes. Bump it when a field
+/// changes meaning or disappears; added optional fields keep the version.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A whole run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// The record layout, [`FORMAT_VERSION`] when written by this build.
+    pub format_version: u32,
+    /// The provcheck that ran.
+    pub provcheck_version: String,
+    /// When the first trial started, RFC 3339 in UTC.
+    pub started_at: String,
+    /// When the last trial finished, RFC 3339 in UTC.
+    pub finished_at: String,
+    /// Replay or live.
+    pub mode: Mode,
+    /// How the trials were chosen.
+    pub selection: Selection,
+    /// The targets the run used.
+    pub targets: Vec<TargetInfo>,
+    /// The suites loaded, with every scenario whether or not it ran.
+    pub suites: Vec<SuiteInfo>,
+    /// Counts by status.
+    pub totals: Totals,
+    /// One per trial, sorted by trial name.
+    pub outcomes: Vec<Outcome>,
+}
+
+/// How a run chose its trials, so a reader knows what "not in this run" means.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Selection {
+    /// libtest's name filter, if any.
+    #[serde(default)]
+    pub filter: Option<String>,
+    /// libtest's `--skip` filters.
+    #[serde(default)]
+    pub skip: Vec<String>,
+    /// `--tag` values.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// `--partition K/N`, if any.
+    #[serde(default)]
+    pub partition: Option<String>,
+    /// The record whose failures this run reran (`--rerun-failed`).
+    #[serde(default)]
+    pub rerun_failed_from: Option<String>,
+    /// The records this one was merged from (`provcheck merge`).
+    #[serde(default)]
+    pub merged_from: Vec<String>,
+}
+
+/// A target as the run used it. The key's variable name is kept, its value never is.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TargetInfo {
+    /// Target name.
+    pub name: String,
+    /// Wire protocol.
+    pub dialect: DialectKind,
+    /// Base URL, with any user info and query removed.
+    pub base_url: String,
+    /// The environment variable the key is read from.
+    pub key_env: Option<String>,
+    /// Alias -> concrete model.
+    pub models: BTreeMap<String, String>,
+    /// Declared capabilities.
+    pub capabilities: Vec<Capability>,
+    /// `--require`d: a skip for want of a key or recording fails the run.
+    #[serde(default)]
+    pub required: bool,
+}
+
+impl TargetInfo {
+    /// Describes a target for the record.
+    pub fn from_target(t: &Target, required: bool) -> TargetInfo {
+        TargetInfo {
+            name: t.name.clone(),
+            dialect: t.dialect,
+            base_url: redact_url(&t.base_url),
+            key_env: t.key_env.clone(),
+            models: t.models.clone(),
+            capabilities: t.capabilities.iter().copied().collect(),
+            required,
+        }
+    }
+}
+
+/// A suite file as loaded.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SuiteInfo {
+    /// Suite name.
+    pub name: String,
+    /// The file it came from.
+    pub file: String,
+    /// Default category.
+    pub category: String,
+    /// What it covers.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Its scenarios, in file order.
+    pub scenarios: Vec<ScenarioInfo>,
+}
+
+impl SuiteInfo {
+    /// Describes a loaded suite for the record.
+    pub fn from_suite(s: &Suite) -> SuiteInfo {
+        SuiteInfo {
+            name: s.name.clone(),
+            file: s.file.to_string(),
+            category: s.category.clone(),
+            description: s.description.clone(),
+            scenarios: s
+                .scenarios
+                .iter()
+                .map(|sc| ScenarioInfo {
+                    id: sc.id.clone(),
+                    title: sc.title.clone(),
+                    category: sc.category.clone().unwrap_or_else(|| s.category.clone()),
+                    priority: sc.priority,
+                    requires: sc.requires.clone(),
+                    dialects: sc.dialects.clone(),
+                    tags: sc.tags.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A scenario as the audit needs it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScenarioInfo {
+    /// Scenario id.
+    pub id: String,
+    /// One-line title.
+    pub title: String,
+    /// Its category (its own or the suite's).
+    pub category: String,
+    /// Its priority.
+    pub priority: Priority,
+    /// Capabilities it requires.
+    #[serde(default)]
+    pub requires: Vec<Capability>,
+    /// The dialects it is limited to (none: every dialect).
+    #[serde(default)]
+    pub dialects: Option<Vec<DialectKind>>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// Counts by status.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Totals {
+    /// All trials in the record.
+    pub trials: usize,
+    /// Passed.
+    pub pass: usize,
+    /// Failed.
+    pub fail: usize,
+    /// Errored.
+    pub error: usize,
+    /// Skipped.
+    pub skip: usize,
+}
+
+impl Totals {
+    /// Counts outcomes.
+    pub fn of(outcomes: &[Outcome]) -> Totals {
+        let mut t = Totals {
+            trials: outcomes.len(),
+            ..Totals::default()
+        };
+        for o in outcomes {
+            match o.status {
+                Status::Pass => t.pass += 1,
+                Status::Fail => t.fail += 1,
+                Status::Error => t.error += 1,
+                Status::Skip => t.skip += 1,
+            }
+        }
+        t
+    }
+}
+
+/// Why a file could not be read as a run record. Every message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not JSON, or not a run record.
+    #[error("{path}: not a provcheck run record: {why}")]
+    NotARecord {
+        /// The file.
+        path: String,
+        /// What was wrong.
+        why: String,
+    },
+    /// A record from a newer provcheck.
+    #[error(
+        "{path}: run record format_version {found} is newer than this provcheck reads ({FORMAT_VERSION}); upgrade provcheck"
+    )]
+    TooNew {
+        /// The file.
+        path: String,
+        /// The version found.
+        found: u64,
+    },
+}
+
+impl RunRecord {
+    /// Loads and checks a record.
+    pub fn load(path: &Path) -> Result<RunRecord, LoadError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|e| match e {
+            LoadError::NotARecord { why, .. } => LoadError::NotARecord { path: shown, why },
+            LoadError::TooNew { found, .. } => LoadError::TooNew { path: shown, found },
+            other => other,
+        })
+    }
+
+    /// Parses a record from text. Errors carry an empty path; [`RunRecord::load`] fills it.
+    pub fn parse(text: &str) -> Result<RunRecord, LoadError> {
+        let not = |why: String| LoadError::NotARecord {
+            path: String::new(),
+            why,
+        };
+        // The header is checked on an untyped value first, so a JUnit file or someone else's
+        // JSON is named for what it is rather than for the first field serde misses.
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            not(format!(
+                "invalid JSON at line {} column {}: {e}",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+            return Err(not(format!("expected \"format\": \"{FORMAT}\"")));
+        }
+        let version = value
+            .get("format_version")
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| not("no numeric format_version".into()))?;
+        if version > u64::from(FORMAT_VERSION) {
+            return Err(LoadError::TooNew {
+                path: String::new(),
+                found: version,
+            });
+        }
+        serde_json::from_str(text)
+            .map_err(|e| not(format!("line {} column {}: {e}", e.line(), e.column())))
+    }
+
+    /// Writes the record as compact JSON and a newline. Compact because a large run's record
+    /// is mostly reply shapes and tools read it; `jq . run.json` is there for people.
+    pub fn write_json(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer(&mut *w, self)?;
+        w.write_all(b"\n")
+    }
+
+    /// The record as [`RunRecord::write_json`] writes it.
+    pub fn to_json(&self) -> String {
+        let mut buf = Vec::new();
+        // Writing plain data (strings, numbers, maps with string keys) to memory cannot fail.
+        let _ = self.write_json(&mut buf);
+        String::from_utf8(buf).unwrap_or_default()
+    }
+
+    /// Targets by name.
+    pub fn target(&self, name: &str) -> Option<&TargetInfo> {
+        self.targets.iter().find(|t| t.name == name)
+    }
+}
+
+/// Removes user info and query from a URL: a base URL is configuration, but someone may have
+/// put a token in it.
+pub fn redact_url(url: &str) -> String {
+    let no_query = url.split(['?', '#']).next().unwrap_or(url);
+    match no_query.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = match rest.find('/') {
+                Some(i) => rest.split_at(i),
+                None => (rest, ""),
+            };
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            format!("{scheme}://{host}{path}")
+        }
+        None => no_query.to_string(),
+    }
+}
+
+/// The current time as the record writes it.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::test_support;
+
+    #[test]
+    fn round_trips_and_rejects_what_is_not_a_record() {
+        let r = test_support::record(vec![test_support::outcome(
+            "s::a::openai",
+            Priority::High,
+            Status::Pass,
+            None,
+        )]);
+        assert_eq!(
+            RunRecord::parse(&r.to_json()).unwrap().to_json(),
+            r.to_json()
+        );
+        let e = RunRecord::parse("<testsuites/>").unwrap_err().to_string();
+        assert!(e.contains("invalid JSON"), "{e}");
+        let e = RunRecord::parse("{}").unwrap_err().to_string();
+        assert!(e.contains("expected \"format\": \"provcheck-run\""), "{e}");
+        let newer = r.to_json().replace(
+            &format!("\"format_version\":{FORMAT_VERSION}"),
+            "\"format_version\":99",
+        );
+        assert!(matches!(
+            RunRecord::parse(&newer),
+            Err(LoadError::TooNew { found: 99, .. })
+        ));
+        let broken = r
+            .to_json()
+            .replace("\"mode\":\"replay\"", "\"mode\":\"sideways\"");
+        let e = RunRecord::parse(&broken).unwrap_err().to_string();
+        assert!(e.contains("line ") && e.contains("sideways"), "{e}");
+    }
+
+    #[test]
+    fn load_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("junit.xml");
+        std::fs::write(&p, "<testsuites/>").unwrap();
+        let e = RunRecord::load(&p).unwrap_err().to_string();
+        assert!(e.starts_with(&p.display().to_string()), "{e}");
+        let missing = dir.path().join("none.json");
+        let e = RunRecord::load(&missing).unwrap_err().to_string();
+        assert!(e.contains(&missing.display().to_string()), "{e}");
+    }
+
+    #[test]
+    fn urls_lose_credentials() {
+        assert_eq!(
+            redact_url("https://user:sk-secret@gw.example/v1?api_key=sk-2"),
+            "https://gw.example/v1"
+        );
+        assert_eq!(
+            redact_url("http://127.0.0.1:11434"),
+            "http://127.0.0.1:11434"
+        );
+    }
+}
