@@ -106,3 +106,46 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Runs `provcheck` from the repository root with `args` and extra environment variables.
+pub fn provcheck_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_provcheck"));
+    cmd.current_dir(root())
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("ANTHROPIC_API_KEY");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run provcheck")
+}
+
+/// Edits a recording in place: parse the YAML, apply `edit` to it as JSON, write it back.
+pub fn edit_recording(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut v: serde_json::Value = serde_norway::from_str(&text).unwrap();
+    edit(&mut v);
+    std::fs::write(path, serde_norway::to_string(&v).unwrap()).unwrap();
+}
+
+/// A copy of the shipped fixtures in `dir`, returned as its path.
+pub fn fixtures_copy(dir: &Path) -> PathBuf {
+    let to = dir.join("fixtures");
+    copy_tree(&root().join("fixtures"), &to);
+    to
+}
+
+/// Loads a run record written by a run, panicking with the path if it does not load.
+pub fn run_record(path: &Path) -> provcheck::report::run_record::RunRecord {
+    provcheck::report::run_record::RunRecord::load(path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// (trial, status, message) of every outcome: what a run concluded, without timings.
+pub fn verdicts(path: &Path) -> std::collections::BTreeSet<(String, String, String)> {
+    run_record(path)
+        .outcomes
+        .into_iter()
+        .map(|o| (o.trial, o.status.to_string(), o.message.unwrap_or_default()))
+        .collect()
+}
