@@ -81,7 +81,7 @@ impl Transport {
             let resp = rb
                 .send()
                 .await
-                .map_err(|e| TransportError::Connection(error_chain(&e)))?;
+                .map_err(|e| TransportError::Connection(error_chain(&e.without_url())))?;
             let status = resp.status().as_u16();
             let headers = resp
                 .headers()
@@ -96,7 +96,7 @@ impl Transport {
             if let Some(dialect) = stream
                 && (200..300).contains(&status)
             {
-                let body = resp.bytes_stream().map(|r| r.map_err(|e| error_chain(&e)));
+                let body = resp.bytes_stream().map(|r| r.map_err(|e| error_chain(&e.without_url())));
                 let framed = read_frames(dialect, Box::pin(body), started).await;
                 return Ok(RawResponse {
                     status,
@@ -109,7 +109,7 @@ impl Transport {
             let body = resp
                 .bytes()
                 .await
-                .map_err(|e| TransportError::Connection(error_chain(&e)))?;
+                .map_err(|e| TransportError::Connection(error_chain(&e.without_url())))?;
             Ok(RawResponse {
                 status,
                 headers,
@@ -131,7 +131,8 @@ impl Default for Transport {
     }
 }
 
-/// reqwest's Display stops at the outermost error; the cause is what helps.
+/// reqwest's Display stops at the outermost error; the cause is what helps. URLs are stripped
+/// first (`without_url`): a base URL may carry a secret in its query string.
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
