@@ -360,7 +360,21 @@ fn failed_in(record: &RunRecord) -> std::collections::BTreeSet<String> {
         .collect()
 }
 
-fn run_suites(args: RunArgs) -> ExitCode {
+/// Trials spend their time waiting on sockets and scripted delays, not on the CPU, so the
+/// default is more threads than cores; `--test-threads` and RUST_TEST_THREADS still decide.
+const DEFAULT_TEST_THREADS: usize = 8;
+
+fn run_suites(mut args: RunArgs) -> ExitCode {
+    if args.libtest.test_threads.is_none() {
+        let from_env = std::env::var("RUST_TEST_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|n| *n > 0);
+        let cores = std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1);
+        args.libtest.test_threads = Some(from_env.unwrap_or(cores.max(DEFAULT_TEST_THREADS)));
+    }
     let rerun = match &args.rerun_failed {
         None => None,
         Some(path) => match RunRecord::load(path) {

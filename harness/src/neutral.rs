@@ -21,6 +21,50 @@ pub struct ChatRequest {
     pub response_format: Option<ResponseFormat>,
     /// Ask for a streamed reply.
     pub stream: bool,
+    /// Tools the model may call (none: a plain chat).
+    pub tools: Vec<Tool>,
+    /// Whether and which tool the model must call; `None` leaves the provider's default.
+    pub tool_choice: Option<ToolChoice>,
+    /// Allow (true) or forbid (false) several tool calls in one reply; `None` leaves the
+    /// provider's default.
+    pub parallel_tool_calls: Option<bool>,
+}
+
+/// A tool (function) offered to the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tool {
+    /// The name the model calls it by.
+    pub name: String,
+    /// What it does, for the model.
+    pub description: Option<String>,
+    /// JSON Schema of its arguments (an object schema).
+    pub parameters: Value,
+    /// Ask the provider to enforce `parameters` strictly; `None` sends nothing.
+    pub strict: Option<bool>,
+}
+
+/// Whether and which tool the model must call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolChoice {
+    /// The model decides.
+    Auto,
+    /// The model must not call a tool.
+    None,
+    /// The model must call some tool (OpenAI `required`, Anthropic `any`).
+    Required,
+    /// The model must call this tool.
+    Named(String),
+}
+
+/// What a tool-result turn answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolResult {
+    /// The id of the call it answers.
+    pub call_id: String,
+    /// The called tool's name (Ollama matches results by name).
+    pub name: String,
+    /// The tool failed; `content` says how (Anthropic `is_error`).
+    pub is_error: bool,
 }
 
 /// A provider-neutral request: a chat, or a model-management call (Ollama's `/api/*`).
@@ -56,6 +100,22 @@ pub struct Message {
     pub role: Role,
     /// The text content.
     pub content: String,
+    /// The calls an assistant turn made (empty for every other turn).
+    pub tool_calls: Vec<ToolCall>,
+    /// Set on a tool-result turn ([`Role::Tool`]): the call it answers.
+    pub tool_result: Option<ToolResult>,
+}
+
+impl Message {
+    /// A plain text message.
+    pub fn new(role: Role, content: impl Into<String>) -> Message {
+        Message {
+            role,
+            content: content.into(),
+            tool_calls: Vec::new(),
+            tool_result: None,
+        }
+    }
 }
 
 /// A message role. `Other` carries a role no dialect defines, for malformed-role scenarios.
@@ -69,6 +129,8 @@ pub enum Role {
     User,
     /// The model's turn.
     Assistant,
+    /// A tool's result (OpenAI and Ollama `tool`; Anthropic sends it as a `user` turn).
+    Tool,
     /// A role that is not part of any dialect, sent verbatim.
     Other(String),
 }
@@ -81,6 +143,7 @@ impl Role {
             Role::Developer => "developer",
             Role::User => "user",
             Role::Assistant => "assistant",
+            Role::Tool => "tool",
             Role::Other(s) => s,
         }
     }
@@ -92,6 +155,7 @@ impl Role {
             "developer" => Role::Developer,
             "user" => Role::User,
             "assistant" => Role::Assistant,
+            "tool" => Role::Tool,
             other => Role::Other(other.to_string()),
         }
     }

@@ -22,6 +22,11 @@ pub struct StepObservation {
     pub aliases: std::collections::BTreeMap<String, String>,
     /// One entry per copy.
     pub copies: Vec<Observed>,
+    /// Requests the mock received during this step: arrival (from the mock's start) and what
+    /// it did. Empty when no mock ran (live mode).
+    pub mock_hits: Vec<(Duration, String)>,
+    /// What the client did during this step: attempts, waits, circuit changes, fail-fasts.
+    pub client_events: Vec<crate::client::ClientEvent>,
 }
 
 /// One request's result.

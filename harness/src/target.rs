@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use crate::client::PolicySpec;
 use crate::dialect::{DialectKind, TokenParam, WireOptions};
 use crate::suite::diagnostic::Diagnostic;
 use crate::suite::load::{parse_yaml, yaml_error};
@@ -31,6 +32,9 @@ pub struct Target {
     pub capabilities: BTreeSet<Capability>,
     /// Encoding choices.
     pub wire: WireOptions,
+    /// The client's resilience settings against this target, over the official SDKs'
+    /// defaults. They are the subject's configuration, so they win over a scenario's `client:`.
+    pub resilience: PolicySpec,
 }
 
 /// The built-in targets, with `OLLAMA_HOST` applied.
@@ -55,6 +59,7 @@ pub fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
             ]),
             capabilities: [Streaming, JsonMode, JsonSchema, Tools, ParallelTools].into(),
             wire: WireOptions::default(),
+            resilience: PolicySpec::default(),
         },
         Target {
             name: "anthropic".into(),
@@ -68,6 +73,7 @@ pub fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
             ]),
             capabilities: [Streaming, JsonSchema, Tools, ParallelTools].into(),
             wire: WireOptions::default(),
+            resilience: PolicySpec::default(),
         },
         Target {
             name: "ollama".into(),
@@ -86,11 +92,15 @@ pub fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
                 JsonMode,
                 JsonSchema,
                 Tools,
+                // Several `message.tool_calls` in one reply (docs.ollama.com, "Parallel tool
+                // calling"); there is no switch to turn it off.
+                ParallelTools,
                 ModelPull,
                 ModelManagement,
             ]
             .into(),
             wire: WireOptions::default(),
+            resilience: PolicySpec::default(),
         },
     ]
 }
@@ -136,6 +146,7 @@ struct TargetEntry {
     token_param: Option<TokenParam>,
     anthropic_version: Option<String>,
     default_max_tokens: Option<u32>,
+    resilience: Option<PolicySpec>,
 }
 
 /// The targets a run can use: the built-ins, then `targets.yaml` (if it exists) on top.
@@ -183,6 +194,7 @@ pub fn load(path: &Path, ollama_host: Option<&str>) -> Result<Vec<Arc<Target>>, 
                         models: BTreeMap::new(),
                         capabilities: BTreeSet::new(),
                         wire: WireOptions::default(),
+                        resilience: PolicySpec::default(),
                     };
                     // Compatible servers mostly still expect the older field.
                     if dialect == DialectKind::Openai {
@@ -222,6 +234,9 @@ fn apply(t: &mut Target, e: TargetEntry) {
     }
     if let Some(n) = e.default_max_tokens {
         t.wire.default_max_tokens = n;
+    }
+    if let Some(r) = e.resilience {
+        t.resilience = r;
     }
 }
 

@@ -21,8 +21,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use provcheck::expect::spec::{
-    Bounds, ConcurrentExpect, ErrorExpect, ErrorKind, Expect, JsonExpect, ModelExpect,
-    ModelsExpect, RawExpect, StreamExpect, TextExpect, UsageExpect,
+    ArgumentExpect, Bounds, ConcurrentExpect, ErrorExpect, ErrorKind, Expect, JsonExpect,
+    ModelExpect, ModelsExpect, RawExpect, StreamExpect, TextExpect, ToolCallsExpect, UsageExpect,
 };
 use provcheck::record::Recording;
 use provcheck::record::format::{
@@ -34,6 +34,7 @@ use provcheck::suite::load::{Known, load_suite};
 use provcheck::suite::model::{
     Capability, FormatSpec, MessageSpec, Op, Priority, RequestSpec, Scenario, Step, SuiteFile,
 };
+use provcheck::suite::tools::{ToolCallSpec, ToolResultSpec, ToolSpec};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -367,6 +368,14 @@ fn accepted_keys() -> BTreeMap<&'static str, Vec<String>> {
         ("step", accepted::<Step>(key)),
         ("request", accepted::<RequestSpec>(key)),
         ("message", accepted::<MessageSpec>(key)),
+        ("request.tools[]", accepted::<ToolSpec>(key)),
+        ("message.tool_calls[]", accepted::<ToolCallSpec>(key)),
+        ("message.tool_result", accepted::<ToolResultSpec>(key)),
+        ("expect.tool_calls", accepted::<ToolCallsExpect>(key)),
+        (
+            "expect.tool_calls.arguments[]",
+            accepted::<ArgumentExpect>(key),
+        ),
         (
             "response_format.json_schema",
             accepted::<FormatSpec>("json_schema: {zzz_probe: 1}"),
@@ -422,6 +431,15 @@ fn walk_request(used: &mut Used, r: &Value) {
     note_keys(used, "request", r);
     for m in items(r.get("messages")) {
         note_keys(used, "message", m);
+        for c in items(m.get("tool_calls")) {
+            note_keys(used, "message.tool_calls[]", c);
+        }
+        if let Some(t) = m.get("tool_result") {
+            note_keys(used, "message.tool_result", t);
+        }
+    }
+    for t in items(r.get("tools")) {
+        note_keys(used, "request.tools[]", t);
     }
     if let Some(s) = r.get("response_format").and_then(|f| f.get("json_schema")) {
         note_keys(used, "response_format.json_schema", s);
@@ -439,6 +457,7 @@ fn walk_expect(used: &mut Used, e: &Value) {
         ("model", "expect.model"),
         ("stream", "expect.stream"),
         ("models", "expect.models"),
+        ("tool_calls", "expect.tool_calls"),
     ];
     for (k, part) in parts {
         if let Some(v) = e.get(k) {
@@ -452,12 +471,16 @@ fn walk_expect(used: &mut Used, e: &Value) {
         e.pointer("/stream/events"),
         e.pointer("/stream/time_to_first_token_ms"),
         e.pointer("/stream/max_gap_ms"),
+        e.pointer("/tool_calls/count"),
     ];
     for b in bounds.into_iter().flatten() {
         note_keys(used, "bounds ({min, max})", b);
     }
     for r in items(e.get("raw")) {
         note_keys(used, "expect.raw[]", r);
+    }
+    for a in items(e.pointer("/tool_calls/arguments")) {
+        note_keys(used, "expect.tool_calls.arguments[]", a);
     }
 }
 

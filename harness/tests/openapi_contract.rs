@@ -17,7 +17,9 @@ use std::sync::OnceLock;
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{Draft, ValidationError, Validator};
 use provcheck::dialect::{DialectKind, TokenParam, WireOptions};
-use provcheck::neutral::{ChatRequest, Message, ResponseFormat, Role};
+use provcheck::neutral::{
+    ChatRequest, Message, ResponseFormat, Role, Tool, ToolCall, ToolChoice, ToolResult,
+};
 use provcheck::record::format::{RecordingFile, Source};
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 use serde_json::{Value, json};
@@ -284,10 +286,7 @@ fn truncate(s: &str, max: usize) -> String {
 // ---------------------------------------------------------------------------------------------
 
 fn msg(role: Role, content: &str) -> Message {
-    Message {
-        role,
-        content: content.to_string(),
-    }
+    Message::new(role, content)
 }
 
 fn nested_schema() -> Value {
@@ -448,6 +447,123 @@ fn corpus(model: &str) -> Vec<(&'static str, ChatRequest)> {
                 schema: json!({"type": "object", "properties": {"city": {"type": "string"}}}),
                 strict: false,
             }),
+        ),
+    ]
+    .into_iter()
+    .chain(tool_corpus(model))
+    .collect()
+}
+
+/// Tools offered in every shape the neutral model has, every tool choice, the parallel flag
+/// both ways, and tool-result conversations: one call and its result, an assistant turn that
+/// says something before calling, parallel calls answered by consecutive results (one of
+/// them an error), then the user speaking again.
+fn tool_corpus(model: &str) -> Vec<(&'static str, ChatRequest)> {
+    use Role::{Assistant, System, User};
+    let weather = Tool {
+        name: "get_weather".into(),
+        description: Some("Current weather for a city.".into()),
+        parameters: json!({
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}},
+            "required": ["city", "unit"],
+            "additionalProperties": false
+        }),
+        strict: Some(true),
+    };
+    let time = Tool {
+        name: "get-time_2".into(),
+        description: None,
+        parameters: Value::Null,
+        strict: None,
+    };
+    let call = |id: &str, city: &str| {
+        let args = json!({"city": city, "unit": "celsius"});
+        ToolCall {
+            id: Some(id.into()),
+            name: "get_weather".into(),
+            arguments_raw: args.to_string(),
+            arguments: Some(args),
+        }
+    };
+    let result = |id: &str, content: &str, is_error: bool| Message {
+        tool_result: Some(ToolResult {
+            call_id: id.into(),
+            name: "get_weather".into(),
+            is_error,
+        }),
+        ..msg(Role::Tool, content)
+    };
+    let with =
+        |messages: Vec<Message>, choice: Option<ToolChoice>, parallel: Option<bool>| ChatRequest {
+            model: model.to_string(),
+            messages,
+            max_tokens: Some(200),
+            tools: vec![weather.clone(), time.clone()],
+            tool_choice: choice,
+            parallel_tool_calls: parallel,
+            ..ChatRequest::default()
+        };
+    let ask = || vec![msg(User, "Weather in Paris and Tokyo?")];
+    vec![
+        ("tools, default choice", with(ask(), None, None)),
+        (
+            "tool_choice auto",
+            with(ask(), Some(ToolChoice::Auto), None),
+        ),
+        (
+            "tool_choice none",
+            with(ask(), Some(ToolChoice::None), None),
+        ),
+        (
+            "tool_choice required",
+            with(ask(), Some(ToolChoice::Required), Some(false)),
+        ),
+        (
+            "tool_choice named",
+            with(
+                ask(),
+                Some(ToolChoice::Named("get-time_2".into())),
+                Some(true),
+            ),
+        ),
+        ("parallel calls off", with(ask(), None, Some(false))),
+        (
+            "parallel calls on, choice none",
+            with(ask(), Some(ToolChoice::None), Some(true)),
+        ),
+        (
+            "tool result round trip",
+            with(
+                vec![
+                    msg(System, "Use the tools."),
+                    msg(User, "Weather in Paris?"),
+                    Message {
+                        tool_calls: vec![call("call_1", "Paris")],
+                        ..msg(Assistant, "")
+                    },
+                    result("call_1", "{\"temperature\":18}", false),
+                ],
+                None,
+                None,
+            ),
+        ),
+        (
+            "parallel calls, results, an error, then the user again",
+            with(
+                vec![
+                    msg(User, "Weather in Paris and Tokyo?"),
+                    Message {
+                        tool_calls: vec![call("call_1", "Paris"), call("toolu_2", "Tokyo")],
+                        ..msg(Assistant, "Let me check both.")
+                    },
+                    result("call_1", "18 C, light rain", false),
+                    result("toolu_2", "upstream timeout", true),
+                    msg(User, "And tomorrow?"),
+                ],
+                Some(ToolChoice::Auto),
+                Some(true),
+            ),
         ),
     ]
 }
@@ -701,6 +817,68 @@ fn anthropic_request_validator_is_not_vacuous() {
         |b| b["messages"][0]["role"] = json!("narrator"),
         "/messages/0/role",
         "narrator",
+    );
+}
+
+/// The validators reach into the tool fields: a wrong tool type, an unknown tool choice, a
+/// tool message without its call id, a stray key in a tool choice and a malformed
+/// `tool_result` are each rejected where they are.
+#[test]
+fn tool_fields_are_validated() {
+    let find = |dialect: DialectKind, model: &str, label: &str| {
+        let (_, req) = tool_corpus(model)
+            .into_iter()
+            .find(|(l, _)| *l == label)
+            .unwrap();
+        dialect.encode(&req, &WireOptions::default()).body
+    };
+    let openai = find(DialectKind::Openai, "gpt-4o-mini", "tool result round trip");
+    assert_eq!(openai["messages"][3]["role"], "tool");
+    assert_rejected(
+        &OPENAI_REQUEST,
+        &openai,
+        |b| b["tools"][0]["type"] = json!("fn"),
+        "/tools/0",
+        "\"fn\" is not one of \"function\"",
+    );
+    assert_rejected(
+        &OPENAI_REQUEST,
+        &openai,
+        |b| b["tool_choice"] = json!("sometimes"),
+        "/tool_choice",
+        "sometimes",
+    );
+    assert_rejected(
+        &OPENAI_REQUEST,
+        &openai,
+        |b| {
+            b["messages"][3]
+                .as_object_mut()
+                .unwrap()
+                .remove("tool_call_id");
+        },
+        "/messages/3",
+        "\"tool_call_id\" is a required property",
+    );
+    let anthropic = find(
+        DialectKind::Anthropic,
+        "claude-haiku-4-5",
+        "parallel calls, results, an error, then the user again",
+    );
+    assert_eq!(anthropic["messages"][2]["content"][1]["is_error"], true);
+    assert_rejected(
+        &ANTHROPIC_REQUEST,
+        &anthropic,
+        |b| b["tool_choice"]["name"] = json!("get_weather"),
+        "/tool_choice",
+        "name",
+    );
+    assert_rejected(
+        &ANTHROPIC_REQUEST,
+        &anthropic,
+        |b| b["messages"][2]["content"][0]["is_error"] = json!("no"),
+        "/messages/2/content",
+        "\"no\" is not of type \"boolean\"",
     );
 }
 

@@ -31,6 +31,9 @@ pub enum TransportError {
     /// Connecting failed, or the connection broke before the response was read.
     #[error("connection failed: {0}")]
     Connection(String),
+    /// The client's circuit breaker was open: the request never left the client.
+    #[error("circuit open: failed fast without sending")]
+    CircuitOpen,
 }
 
 /// The client: one reqwest client shared by every trial (connection pool included).
@@ -96,7 +99,9 @@ impl Transport {
             if let Some(dialect) = stream
                 && (200..300).contains(&status)
             {
-                let body = resp.bytes_stream().map(|r| r.map_err(|e| error_chain(&e.without_url())));
+                let body = resp
+                    .bytes_stream()
+                    .map(|r| r.map_err(|e| error_chain(&e.without_url())));
                 let framed = read_frames(dialect, Box::pin(body), started).await;
                 return Ok(RawResponse {
                     status,

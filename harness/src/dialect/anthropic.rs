@@ -18,13 +18,10 @@ pub fn encode(req: &ChatRequest, opts: &WireOptions) -> WireRequest {
         .filter(|m| m.role.is_instruction())
         .map(|m| m.content.as_str())
         .collect();
-    let messages: Vec<Value> = req
-        .messages
-        .iter()
-        .filter(|m| !m.role.is_instruction())
-        .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
-        .collect();
+    let messages =
+        super::tools::anthropic_messages(req.messages.iter().filter(|m| !m.role.is_instruction()));
     body.insert("messages".into(), Value::Array(messages));
+    super::tools::encode_anthropic(req, &mut body);
     body.insert(
         "max_tokens".into(),
         json!(req.max_tokens.unwrap_or(opts.default_max_tokens)),
@@ -116,9 +113,8 @@ pub fn decode(reply: &mut Reply, headers: &[(String, String)]) {
             match check.string(block, &path, "type") {
                 Some("text") => text.push_str(check.string(block, &path, "text").unwrap_or("")),
                 Some("tool_use") => {
-                    check.string(block, &path, "id");
-                    check.string(block, &path, "name");
-                    check.object(block, &path, "input");
+                    let call = super::tools::decode_anthropic(block, &path, &mut check);
+                    reply.tool_calls.push(call);
                 }
                 _ => {}
             }
@@ -180,10 +176,7 @@ mod tests {
     use crate::neutral::{Message, Role};
 
     fn m(role: Role, c: &str) -> Message {
-        Message {
-            role,
-            content: c.into(),
-        }
+        Message::new(role, c)
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod ollama;
 pub mod ollama_api;
 pub mod openai;
 pub mod stream;
+mod tools;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -101,6 +102,84 @@ impl DialectKind {
             DialectKind::Ollama => ollama::decode(&mut reply, headers),
         }
         reply
+    }
+
+    /// The error body this dialect documents for `status` (provider-wire.md A5, B5, C4), so
+    /// a fault script's 503 looks like the provider's own.
+    pub fn error_body(self, status: u16) -> Value {
+        match self {
+            DialectKind::Openai => {
+                let (kind, code, message) = match status {
+                    401 => (
+                        "invalid_request_error",
+                        Some("invalid_api_key"),
+                        "Incorrect API key provided.",
+                    ),
+                    403 => (
+                        "invalid_request_error",
+                        Some("unsupported_country_region_territory"),
+                        "Country, region, or territory not supported",
+                    ),
+                    404 => (
+                        "invalid_request_error",
+                        Some("model_not_found"),
+                        "The model does not exist or you do not have access to it.",
+                    ),
+                    429 => (
+                        "requests",
+                        Some("rate_limit_exceeded"),
+                        "Rate limit reached for requests. Please try again later.",
+                    ),
+                    503 => (
+                        "server_error",
+                        None,
+                        "The engine is currently overloaded, please try again later.",
+                    ),
+                    s if s >= 500 => (
+                        "server_error",
+                        None,
+                        "The server had an error while processing your request. Sorry about that!",
+                    ),
+                    _ => ("invalid_request_error", None, "Invalid request."),
+                };
+                serde_json::json!({"error": {"message": message, "type": kind, "param": null, "code": code}})
+            }
+            DialectKind::Anthropic => {
+                let (kind, message) = match status {
+                    401 => ("authentication_error", "invalid x-api-key"),
+                    403 => (
+                        "permission_error",
+                        "Your API key does not have permission to use the specified resource.",
+                    ),
+                    404 => (
+                        "not_found_error",
+                        "The requested resource could not be found.",
+                    ),
+                    413 => (
+                        "request_too_large",
+                        "Request exceeds the maximum allowed number of bytes.",
+                    ),
+                    429 => (
+                        "rate_limit_error",
+                        "Number of request tokens has exceeded your per-minute rate limit.",
+                    ),
+                    529 => ("overloaded_error", "Overloaded"),
+                    s if s >= 500 => ("api_error", "Internal server error"),
+                    _ => ("invalid_request_error", "Invalid request."),
+                };
+                serde_json::json!({"type": "error", "error": {"type": kind, "message": message}, "request_id": "req_provcheck_fault"})
+            }
+            DialectKind::Ollama => {
+                let message = match status {
+                    404 => "model not found, try pulling it first",
+                    429 => "rate limit exceeded",
+                    503 => "server busy, please try again.  maximum pending requests exceeded",
+                    s if s >= 500 => "an error was encountered while running the model",
+                    _ => "invalid request",
+                };
+                serde_json::json!({"error": message})
+            }
+        }
     }
 
     /// The header that carries the key, and its value for `key`.

@@ -14,9 +14,10 @@ pub fn encode(req: &ChatRequest, _opts: &WireOptions) -> WireRequest {
     let messages: Vec<Value> = req
         .messages
         .iter()
-        .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
+        .map(super::tools::ollama_message)
         .collect();
     body.insert("messages".into(), Value::Array(messages));
+    super::tools::encode_ollama(req, &mut body);
     body.insert("stream".into(), json!(req.stream));
     let mut options = Map::new();
     if let Some(n) = req.max_tokens {
@@ -102,6 +103,7 @@ pub fn decode(reply: &mut Reply, _headers: &[(String, String)]) {
             .get("tool_calls")
             .and_then(Value::as_array)
             .is_some_and(|a| !a.is_empty());
+        reply.tool_calls = super::tools::decode_ollama(msg, &mut check);
     }
     match check.boolean(&raw, "", "done") {
         Some(true) => {
@@ -143,14 +145,12 @@ mod tests {
     fn encodes_num_predict_and_format() {
         let req = ChatRequest {
             model: "llama3.2".into(),
-            messages: vec![Message {
-                role: Role::User,
-                content: "Hi".into(),
-            }],
+            messages: vec![Message::new(Role::User, "Hi")],
             max_tokens: Some(8),
             temperature: None,
             response_format: Some(ResponseFormat::JsonObject),
             stream: false,
+            ..ChatRequest::default()
         };
         let w = encode(&req, &WireOptions::default());
         assert_eq!(w.body["options"], json!({"num_predict": 8}));

@@ -14,9 +14,10 @@ pub fn encode(req: &ChatRequest, opts: &WireOptions) -> WireRequest {
     let messages: Vec<Value> = req
         .messages
         .iter()
-        .map(|m| json!({"role": m.role.as_str(), "content": m.content}))
+        .map(super::tools::openai_message)
         .collect();
     body.insert("messages".into(), Value::Array(messages));
+    super::tools::encode_openai(req, &mut body);
     if let Some(n) = req.max_tokens {
         let field = match opts.token_param {
             TokenParam::MaxCompletionTokens => "max_completion_tokens",
@@ -122,12 +123,14 @@ pub fn decode(reply: &mut Reply, headers: &[(String, String)]) {
                     .string_or_null(msg, &mpath, "content")
                     .unwrap_or("")
                     .to_string();
+                reply.tool_calls = super::tools::decode_openai(msg, &mpath, &mut check);
                 let refused = msg.get("refusal").and_then(Value::as_str).is_some();
+                let has_calls = !reply.tool_calls.is_empty();
                 reply.finish_reason = fr.map(|r| {
                     if refused {
                         FinishReason::Refusal
                     } else {
-                        finish_reason(r)
+                        super::tools::openai_finish(r, has_calls)
                     }
                 });
             }
@@ -181,19 +184,14 @@ mod tests {
         ChatRequest {
             model: "gpt-4o-mini".into(),
             messages: vec![
-                Message {
-                    role: Role::System,
-                    content: "Be brief.".into(),
-                },
-                Message {
-                    role: Role::User,
-                    content: "Hi".into(),
-                },
+                Message::new(Role::System, "Be brief."),
+                Message::new(Role::User, "Hi"),
             ],
             max_tokens: Some(16),
             temperature: Some(0.0),
             response_format: Some(ResponseFormat::JsonObject),
             stream: false,
+            ..ChatRequest::default()
         }
     }
 

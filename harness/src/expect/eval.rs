@@ -19,7 +19,7 @@ pub struct Finding {
     pub message: String,
 }
 
-fn finding(key: &'static str, copy: Option<(usize, usize)>, message: String) -> Finding {
+pub(super) fn finding(key: &'static str, copy: Option<(usize, usize)>, message: String) -> Finding {
     let message = match copy {
         Some((i, n)) if n > 1 => format!("copy {}/{n}: {message}", i + 1),
         _ => message,
@@ -55,9 +55,11 @@ pub fn evaluate(
                 check_model(expect, reply, &step.model, copy, &mut out);
                 check_stream(expect, reply, earlier, copy, &mut out);
                 check_models(expect, reply, step, copy, &mut out);
+                super::tools::check(expect, reply, copy, &mut out);
             }
         }
     }
+    super::faults::check(expect, step, &mut out);
     if let Some(c) = &expect.concurrent
         && c.distinct_ids
     {
@@ -90,6 +92,7 @@ fn check_transport_error(
     let got = match e {
         TransportError::Timeout(_) => ErrorKind::Timeout,
         TransportError::Connection(_) => ErrorKind::Connection,
+        TransportError::CircuitOpen => ErrorKind::CircuitOpen,
     };
     match expect.error.as_ref().and_then(|x| x.kind) {
         Some(k) if k == got => {}
@@ -596,6 +599,8 @@ mod tests {
 
     fn step(replies: Vec<Result<Reply, TransportError>>) -> StepObservation {
         StepObservation {
+            mock_hits: Vec::new(),
+            client_events: Vec::new(),
             model: "m".into(),
             aliases: [
                 ("small".to_string(), "m".to_string()),
@@ -781,6 +786,8 @@ mod stream_tests {
             ..Reply::default()
         };
         StepObservation {
+            mock_hits: Vec::new(),
+            client_events: Vec::new(),
             model: "m".into(),
             aliases: [
                 ("small".to_string(), "m".to_string()),

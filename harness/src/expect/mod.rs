@@ -2,7 +2,9 @@
 //! against them ([`eval`]).
 
 pub mod eval;
+pub mod faults;
 pub mod spec;
+pub mod tools;
 
 pub use eval::{Finding, evaluate};
 pub use spec::Expect;

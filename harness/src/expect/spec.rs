@@ -38,10 +38,100 @@ pub struct Expect {
     pub concurrent: Option<ConcurrentExpect>,
     /// Checks on the model the provider says answered.
     pub model: Option<ModelExpect>,
+    /// How many requests reached the mock during this step (fault scenarios).
+    pub attempts: Option<Bounds>,
+    /// The pauses between consecutive requests the mock saw, in ms.
+    pub waits_ms: Option<WaitsExpect>,
+    /// What the client's circuit breaker did during this step.
+    pub circuit: Option<CircuitExpect>,
     /// Checks on a streamed reply.
     pub stream: Option<StreamExpect>,
     /// Checks on a model listing (Ollama `/api/ps`, `/api/tags`), by alias.
     pub models: Option<ModelsExpect>,
+    /// Checks on the tool calls the reply made.
+    pub tool_calls: Option<ToolCallsExpect>,
+    /// The tools the step's request offered, attached by the loader: a call to any other tool
+    /// fails the step, and arguments are validated against the offered schemas.
+    #[serde(skip)]
+    pub offered_tools: Option<super::tools::OfferedTools>,
+}
+
+/// Checks on the tool calls of a reply (evaluated in `expect/tools.rs`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolCallsExpect {
+    /// How many calls: a number, or `{min, max}`.
+    pub count: Option<Bounds>,
+    /// The called tools' names: a list (in this order, one per call) or `{any_order: [...]}`
+    /// (the set of names called).
+    pub names: Option<NamesExpect>,
+    /// Every call's arguments parse and satisfy their schemas (true, the default), or some
+    /// call's do not (false).
+    pub arguments_valid: Option<bool>,
+    /// A JSON Schema every call's parsed arguments must satisfy, besides its tool's own.
+    pub schema: Option<Schema>,
+    /// JSON-pointer checks on the parsed arguments; each must hold for at least one of the
+    /// calls it selects.
+    #[serde(default)]
+    pub arguments: Vec<ArgumentExpect>,
+}
+
+/// Which tools were called.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NamesExpect {
+    /// One name per call, in order.
+    InOrder(Vec<String>),
+    /// The set of names called, whatever the order and repetitions.
+    AnyOrder(Vec<String>),
+}
+
+// By hand rather than `untagged`, whose error hides what was wrong.
+impl<'de> Deserialize<'de> for NamesExpect {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct AnyOrder {
+            any_order: Vec<String>,
+        }
+        let v = Value::deserialize(d)?;
+        let r = if v.is_array() {
+            serde_json::from_value(v).map(NamesExpect::InOrder)
+        } else {
+            serde_json::from_value::<AnyOrder>(v).map(|a| NamesExpect::AnyOrder(a.any_order))
+        };
+        r.map_err(|e| {
+            serde::de::Error::custom(format!(
+                "`names` is a list of names (in order) or `{{any_order: [names]}}`: {e}"
+            ))
+        })
+    }
+}
+
+impl NamesExpect {
+    /// The names, whichever form.
+    pub fn names(&self) -> &[String] {
+        match self {
+            NamesExpect::InOrder(n) | NamesExpect::AnyOrder(n) => n,
+        }
+    }
+}
+
+/// A JSON-pointer check on the parsed arguments of the selected calls (all of them, or those
+/// `call` and `tool` pick).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArgumentExpect {
+    /// Only the call at this position (0-based).
+    pub call: Option<usize>,
+    /// Only calls to this tool.
+    pub tool: Option<String>,
+    /// RFC 6901 pointer into the arguments, e.g. `/city`.
+    pub pointer: String,
+    /// The value there must equal this (`null` included).
+    #[serde(default, deserialize_with = "present")]
+    pub equals: Option<Value>,
+    /// The pointer must (true) or must not (false) resolve.
+    pub exists: Option<bool>,
 }
 
 /// Which models a listing must and must not contain, named by alias (resolved per target).
@@ -55,6 +145,31 @@ pub struct ModelsExpect {
     /// Aliases whose models must not be listed.
     #[serde(default)]
     pub excludes: Vec<String>,
+}
+
+/// The pauses between the attempts the mock saw: one bound per pause, in order, and/or a
+/// bound every pause must meet, and whether they must grow (exponential backoff).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitsExpect {
+    /// Bounds for the 1st, 2nd, ... pause.
+    #[serde(default)]
+    pub each: Vec<Bounds>,
+    /// A bound for every pause.
+    pub all: Option<Bounds>,
+    /// Each pause is longer than the one before.
+    #[serde(default)]
+    pub growing: bool,
+}
+
+/// What the circuit breaker did during a step.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CircuitExpect {
+    /// The states it moved to, in order (`open`, `half_open`, `closed`).
+    pub states: Option<Vec<crate::client::CircuitState>>,
+    /// Requests that failed fast without reaching the mock.
+    pub failed_fast: Option<Bounds>,
 }
 
 /// Checks on a streamed reply's shape and timing.
@@ -136,14 +251,61 @@ impl<T: PartialEq> OneOrMany<T> {
     }
 }
 
-/// Inclusive numeric bounds; either side may be open.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Inclusive numeric bounds; either side may be open. A bare number means exactly that.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Bounds {
     /// Lower bound, inclusive.
     pub min: Option<u64>,
     /// Upper bound, inclusive.
     pub max: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BoundsMap {
+    min: Option<u64>,
+    max: Option<u64>,
+}
+
+impl<'de> Deserialize<'de> for Bounds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Bounds;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a non-negative number or `{min, max}`")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Bounds, E> {
+                Ok(Bounds {
+                    min: Some(v),
+                    max: Some(v),
+                })
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Bounds, E> {
+                u64::try_from(v)
+                    .map(|v| Bounds {
+                        min: Some(v),
+                        max: Some(v),
+                    })
+                    .map_err(|_| E::custom("bounds must not be negative"))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Bounds, A::Error> {
+                let m = BoundsMap::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                if let (Some(a), Some(b)) = (m.min, m.max)
+                    && a > b
+                {
+                    return Err(serde::de::Error::custom(format!(
+                        "min ({a}) is greater than max ({b})"
+                    )));
+                }
+                Ok(Bounds {
+                    min: m.min,
+                    max: m.max,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl Bounds {
@@ -261,6 +423,8 @@ pub enum ErrorKind {
     Connection,
     /// A stream that started with 200 carried an error event.
     Stream,
+    /// The client's circuit breaker refused to send.
+    CircuitOpen,
 }
 
 impl ErrorKind {
@@ -270,6 +434,7 @@ impl ErrorKind {
             ErrorKind::Http => "http",
             ErrorKind::Timeout => "timeout",
             ErrorKind::Connection => "connection",
+            ErrorKind::CircuitOpen => "circuit_open",
             ErrorKind::Stream => "stream",
         }
     }
@@ -319,7 +484,7 @@ impl Expect {
     /// their line).
     pub fn keys(&self) -> BTreeSet<&'static str> {
         let mut k = BTreeSet::new();
-        let pairs: [(&'static str, bool); 12] = [
+        let pairs: [(&'static str, bool); 15] = [
             ("status", self.status.is_some()),
             ("finish_reason", self.finish_reason.is_some()),
             ("text", self.text.is_some()),
@@ -332,11 +497,17 @@ impl Expect {
             ("model", self.model.is_some()),
             ("stream", self.stream.is_some()),
             ("models", self.models.is_some()),
+            ("attempts", self.attempts.is_some()),
+            ("waits_ms", self.waits_ms.is_some()),
+            ("circuit", self.circuit.is_some()),
         ];
         for (name, set) in pairs {
             if set {
                 k.insert(name);
             }
+        }
+        if self.tool_calls.is_some() {
+            k.insert("tool_calls");
         }
         k
     }

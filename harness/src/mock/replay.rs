@@ -15,12 +15,16 @@ use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use super::streaming::StreamServer;
+use crate::dialect::DialectKind;
 use crate::record::Recording;
 use crate::record::matching::{Incoming, Miss, find};
+use crate::suite::model::MockStep;
 
 /// What the mock saw during one trial.
 #[derive(Debug, Default, Clone)]
 pub struct Witness {
+    /// Every request that reached the mock: when (from the mock's start) and what it did.
+    pub hits: Vec<(Duration, String)>,
     /// Exchange index served for each request, in arrival order, with arrival time.
     pub served: Vec<(usize, Duration)>,
     /// Requests that matched nothing.
@@ -37,11 +41,32 @@ pub(crate) struct Replay {
     pub(crate) recording: Arc<Recording>,
     state: Mutex<State>,
     started: Instant,
+    script: Option<Mutex<(Vec<MockStep>, usize)>>,
+    pub(crate) dialect: DialectKind,
+}
+
+/// What the mock does with one request.
+pub(crate) enum Action {
+    /// Serve a recorded exchange, optionally reshaped by the script.
+    Recorded(Option<MockStep>),
+    /// Answer with a scripted status.
+    Status(MockStep),
+    /// Close the connection without answering.
+    Drop(MockStep),
 }
 
 impl Replay {
-    pub(crate) fn new(recording: Arc<Recording>) -> Replay {
+    pub(crate) fn new(
+        recording: Arc<Recording>,
+        script: &[MockStep],
+        dialect: DialectKind,
+    ) -> Replay {
         let used = vec![false; recording.exchanges.len()];
+        // `times: 3` is three entries; the last entry repeats once the script runs out.
+        let expanded: Vec<MockStep> = script
+            .iter()
+            .flat_map(|m| std::iter::repeat_n(m.clone(), m.times as usize))
+            .collect();
         Replay {
             recording,
             state: Mutex::new(State {
@@ -49,7 +74,37 @@ impl Replay {
                 witness: Witness::default(),
             }),
             started: Instant::now(),
+            script: (!expanded.is_empty()).then(|| Mutex::new((expanded, 0))),
+            dialect,
         }
+    }
+
+    /// Decides what to do with the next request and notes its arrival.
+    pub(crate) fn next_action(&self) -> Action {
+        let action = match &self.script {
+            None => Action::Recorded(None),
+            Some(script) => {
+                let mut s = script.lock().unwrap_or_else(|p| p.into_inner());
+                let (steps, next) = &mut *s;
+                let step = steps[(*next).min(steps.len() - 1)].clone();
+                *next += 1;
+                if step.drop {
+                    Action::Drop(step)
+                } else if step.recorded {
+                    Action::Recorded(Some(step))
+                } else {
+                    Action::Status(step)
+                }
+            }
+        };
+        let label = match &action {
+            Action::Recorded(_) => "recorded".to_string(),
+            Action::Status(m) => m.status.unwrap_or(0).to_string(),
+            Action::Drop(_) => "drop".to_string(),
+        };
+        let at = self.started.elapsed();
+        self.lock().witness.hits.push((at, label));
+        action
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -114,6 +169,8 @@ struct Responder(Arc<Replay>);
 
 impl Respond for Responder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        // No script reaches wiremock, so every request is served from the recording.
+        let _ = self.0.next_action();
         let headers: Vec<(String, String)> = request
             .headers
             .iter()
@@ -166,13 +223,19 @@ pub struct ReplayMock {
 impl ReplayMock {
     /// Serves `recording` on 127.0.0.1: from wiremock's pool, or from the streaming
     /// responder when any exchange is streamed. `speed` scales recorded stream timing.
-    pub async fn start(recording: Arc<Recording>, speed: f64) -> std::io::Result<ReplayMock> {
+    pub async fn start(
+        recording: Arc<Recording>,
+        script: &[MockStep],
+        dialect: DialectKind,
+        speed: f64,
+    ) -> std::io::Result<ReplayMock> {
         let streamed = recording
             .exchanges
             .iter()
             .any(|e| e.exchange.response.stream.is_some());
-        let replay = Arc::new(Replay::new(recording));
-        let server = if streamed {
+        let replay = Arc::new(Replay::new(recording, script, dialect));
+        // wiremock can't drop a connection or cut a body: scripts and streams use our server.
+        let server = if streamed || !script.is_empty() {
             Server::Streaming(StreamServer::start(replay.clone(), speed).await?)
         } else {
             let server = MockServer::start().await;

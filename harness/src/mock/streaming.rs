@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::replay::{Replay, content_type, miss_body};
+use super::replay::{Action, Replay, content_type, miss_body};
 use crate::record::format::StreamEndSpec;
 use crate::record::matching::Incoming;
 
@@ -69,17 +69,85 @@ fn full(bytes: impl Into<Bytes>) -> Body {
         .boxed()
 }
 
+fn with_headers(
+    mut resp: Response<Body>,
+    headers: &std::collections::BTreeMap<String, String>,
+    ct: &str,
+) -> Response<Body> {
+    for (k, v) in headers {
+        if let (Ok(name), Ok(value)) = (
+            hyper::header::HeaderName::from_bytes(k.as_bytes()),
+            hyper::header::HeaderValue::from_str(v),
+        ) {
+            resp.headers_mut().insert(name, value);
+        }
+    }
+    if let Ok(v) = hyper::header::HeaderValue::from_str(ct) {
+        resp.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    }
+    resp
+}
+
+/// Expands `{{http_date+Ns}}` in a scripted header to the HTTP date N seconds from now, so a
+/// script can send a Retry-After date that is always in the future.
+fn render(value: &str) -> String {
+    let Some(start) = value.find("{{http_date+") else {
+        return value.to_string();
+    };
+    let rest = &value[start + "{{http_date+".len()..];
+    let Some(end) = rest.find("s}}") else {
+        return value.to_string();
+    };
+    let Ok(secs) = rest[..end].parse::<u64>() else {
+        return value.to_string();
+    };
+    let date = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(secs));
+    format!("{}{date}{}", &value[..start], &rest[end + 3..])
+}
+
+fn status(code: u16) -> hyper::StatusCode {
+    hyper::StatusCode::from_u16(code).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR)
+}
+
 async fn handle(
     replay: Arc<Replay>,
     speed: f64,
     req: Request<HyperBody>,
-) -> Result<Response<Body>, Infallible> {
+) -> Result<Response<Body>, std::io::Error> {
     let (parts, body) = req.into_parts();
     let bytes = body
         .collect()
         .await
         .map(|b| b.to_bytes())
         .unwrap_or_default();
+    let step = match replay.next_action() {
+        // Returning an error makes hyper close the connection without a response.
+        Action::Drop(m) => {
+            if let Some(ms) = m.delay_ms {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            return Err(std::io::Error::other("scripted drop"));
+        }
+        Action::Status(m) => {
+            if let Some(ms) = m.delay_ms {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            let code = m.status.unwrap_or(500);
+            let body = m
+                .body
+                .clone()
+                .unwrap_or_else(|| replay.dialect.error_body(code));
+            let mut resp = Response::new(full(body.to_string()));
+            *resp.status_mut() = status(code);
+            let headers = m
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), render(v)))
+                .collect();
+            return Ok(with_headers(resp, &headers, "application/json"));
+        }
+        Action::Recorded(step) => step,
+    };
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
@@ -106,7 +174,8 @@ async fn handle(
     };
     let prepared = &replay.recording.exchanges[i];
     let recorded = &prepared.exchange.response;
-    if let Some(ms) = recorded.delay_ms {
+    let delay = step.as_ref().and_then(|m| m.delay_ms).or(recorded.delay_ms);
+    if let Some(ms) = delay {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
     let body = match &recorded.stream {
@@ -114,11 +183,23 @@ async fn handle(
         Some(stream) => {
             let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(16);
             let stream = stream.clone();
+            let cut_after = step.as_ref().and_then(|m| m.cut_after);
+            let gap = step.as_ref().and_then(|m| m.event_gap_ms);
             tokio::spawn(async move {
                 let start = tokio::time::Instant::now();
-                for e in &stream.events {
-                    if speed > 0.0 {
-                        let at = Duration::from_secs_f64(e.at_ms as f64 / 1000.0 / speed);
+                for (n, e) in stream.events.iter().enumerate() {
+                    if cut_after.is_some_and(|c| n >= c) {
+                        break;
+                    }
+                    // A scripted gap is a fault and is never scaled; recorded timing is.
+                    let at = match gap {
+                        Some(g) => Some(Duration::from_millis(g * n as u64)),
+                        None if speed > 0.0 => {
+                            Some(Duration::from_secs_f64(e.at_ms as f64 / 1000.0 / speed))
+                        }
+                        None => None,
+                    };
+                    if let Some(at) = at {
                         tokio::time::sleep_until(start + at).await;
                     }
                     if tx
@@ -129,7 +210,9 @@ async fn handle(
                         return;
                     }
                 }
-                if stream.end == StreamEndSpec::Abort {
+                if stream.end == StreamEndSpec::Abort
+                    || cut_after.is_some_and(|c| c < stream.events.len())
+                {
                     // An error frame makes hyper abandon the body without its final chunk,
                     // which the client sees as a connection closed mid-stream.
                     let _ = tx.send(Err(std::io::Error::other("recorded cut"))).await;
@@ -142,19 +225,7 @@ async fn handle(
         }
     };
     let mut resp = Response::new(body);
-    *resp.status_mut() = hyper::StatusCode::from_u16(recorded.status)
-        .unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.status_mut() = status(recorded.status);
     let ct = content_type(&recorded.headers, recorded.body.is_some());
-    for (k, v) in &recorded.headers {
-        if let (Ok(name), Ok(value)) = (
-            hyper::header::HeaderName::from_bytes(k.as_bytes()),
-            hyper::header::HeaderValue::from_str(v),
-        ) {
-            resp.headers_mut().insert(name, value);
-        }
-    }
-    if let Ok(v) = hyper::header::HeaderValue::from_str(&ct) {
-        resp.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
-    }
-    Ok(resp)
+    Ok(with_headers(resp, &recorded.headers, &ct))
 }

@@ -308,6 +308,22 @@ fn remove_pointer(v: &mut Value, pointer: &str) {
 }
 
 impl Recording {
+    /// A recording with no exchanges, for a fault script that never serves one.
+    pub fn empty() -> Recording {
+        Recording {
+            file: "(none)".into(),
+            provenance: Provenance {
+                source: Source::Authored,
+                date: String::new(),
+                model: None,
+                reference: None,
+                note: Some("fault script only".into()),
+            },
+            exchanges: Vec::new(),
+            sha256: String::new(),
+        }
+    }
+
     /// Reads and prepares a recording; problems come back located.
     pub fn load(path: &Path) -> Result<Recording, Diagnostic> {
         let file: Arc<str> = path.display().to_string().into();

@@ -31,6 +31,14 @@ pub struct Miss {
 /// one was served already, the last matching one again (a recording of one reply can answer
 /// a retried request).
 pub fn find(rec: &Recording, req: &Incoming<'_>, used: &[bool]) -> Result<usize, Miss> {
+    if rec.exchanges.is_empty() {
+        return Err(Miss {
+            explanation: format!(
+                "no recorded exchange for {} {}: {} has none",
+                req.method, req.path, rec.file
+            ),
+        });
+    }
     let mut last_match = None;
     let mut best: Option<(usize, Vec<String>)> = None;
     for (i, p) in rec.exchanges.iter().enumerate() {

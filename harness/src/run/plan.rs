@@ -108,22 +108,28 @@ fn plan_one(
         skip = Some(format!("target {}{}{a}`", target.name, SkipKind::ALIAS));
     }
     let mut recording = None;
-    match input.mode {
-        Mode::Replay => {
-            let p = record::path_for(input.fixtures, &target.name, suite, &sc.id);
-            if skip.is_none() && !p.is_file() {
-                skip = Some(format!("{}{}", SkipKind::NO_RECORDING, p.display()));
-            }
-            recording = Some(p);
-        }
-        Mode::Live => {
-            if let Some(var) = &target.key_env
-                && skip.is_none()
-                && (input.env)(var).is_none_or(|v| v.trim().is_empty())
-            {
-                skip = Some(format!("{}{var} is not set", SkipKind::NO_KEY));
-            }
-        }
+    // A fault script runs on the mock in every mode and needs a recording only when it serves
+    // one; anything else needs a recording in replay and a key in live mode.
+    let scripted = !sc.mock.is_empty();
+    let needs_recording = if scripted {
+        sc.mock.iter().any(|m| m.recorded)
+    } else {
+        input.mode == Mode::Replay
+    };
+    let p = record::path_for(input.fixtures, &target.name, suite, &sc.id);
+    if needs_recording && skip.is_none() && !p.is_file() {
+        skip = Some(format!("{}{}", SkipKind::NO_RECORDING, p.display()));
+    }
+    if input.mode == Mode::Replay || scripted {
+        recording = Some(p);
+    }
+    if input.mode == Mode::Live
+        && !scripted
+        && let Some(var) = &target.key_env
+        && skip.is_none()
+        && (input.env)(var).is_none_or(|v| v.trim().is_empty())
+    {
+        skip = Some(format!("{}{var} is not set", SkipKind::NO_KEY));
     }
     PlannedTrial {
         name: format!("{suite}::{}::{}", sc.id, target.name),

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
 use super::plan::PlannedTrial;
-use crate::client::Transport;
+use crate::client::{Subject, Transport};
 use crate::dialect::ollama_api::decode_pull;
 use crate::dialect::stream::{StreamOptions, decode_stream};
 use crate::dialect::{WireOp, WireRequest};
@@ -74,15 +74,10 @@ pub fn blank_outcome(
 pub fn neutral_request(spec: &RequestSpec, model: &str) -> ChatRequest {
     let mut messages = Vec::with_capacity(spec.messages.len() + 1);
     if let Some(s) = &spec.system {
-        messages.push(Message {
-            role: Role::System,
-            content: s.clone(),
-        });
+        messages.push(Message::new(Role::System, s.clone()));
     }
-    messages.extend(spec.messages.iter().map(|m| Message {
-        role: Role::parse(&m.role),
-        content: m.content.clone(),
-    }));
+    messages.extend(crate::suite::tools::neutral_messages(&spec.messages));
+    let (tools, tool_choice, parallel_tool_calls) = crate::suite::tools::neutral_tools(spec);
     ChatRequest {
         model: model.to_string(),
         messages,
@@ -102,6 +97,9 @@ pub fn neutral_request(spec: &RequestSpec, model: &str) -> ChatRequest {
             },
         }),
         stream: spec.stream,
+        tools,
+        tool_choice,
+        parallel_tool_calls,
     }
 }
 
@@ -167,12 +165,12 @@ pub async fn execute(ctx: &RunContext, t: &PlannedTrial) -> Outcome {
 async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
     let target = &t.target;
     let mut mock = None;
-    let (base_url, key) = match ctx.mode {
-        Mode::Replay => {
-            let Some(path) = &t.recording else {
-                return set_error(outcome, "no recording path planned".into());
-            };
-            let rec = match Recording::load(path) {
+    let sc = &t.scenario;
+    // Fault scripts always run on the mock: real APIs can't be made to fail on cue.
+    let (base_url, key) = if ctx.mode == Mode::Replay || !sc.mock.is_empty() {
+        let needs_recording = sc.mock.is_empty() || sc.mock.iter().any(|m| m.recorded);
+        let rec = match &t.recording {
+            Some(path) if needs_recording => match Recording::load(path) {
                 Ok(r) => Arc::new(r),
                 Err(d) => {
                     return set_error(
@@ -180,31 +178,35 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
                         format!("recording does not load:\n{}", d.render(false)),
                     );
                 }
-            };
+            },
+            Some(_) => Arc::new(Recording::empty()),
+            None => return set_error(outcome, "no recording path planned".into()),
+        };
+        if needs_recording {
             outcome.provenance = Some(rec.provenance.summary());
             outcome.recording_sha256 = Some(rec.sha256.clone());
-            let m = match ReplayMock::start(rec, ctx.speed).await {
-                Ok(m) => m,
-                Err(e) => return set_error(outcome, format!("cannot start the replay mock: {e}")),
-            };
-            let base = format!("{}{}", m.uri(), base_path(&target.base_url));
-            mock = Some(m);
-            // A placeholder key exercises the auth header without holding a secret.
-            (
-                base,
-                target
-                    .key_env
-                    .as_ref()
-                    .map(|_| "provcheck-replay".to_string()),
-            )
         }
-        Mode::Live => (
+        let m = match ReplayMock::start(rec, &sc.mock, target.dialect, ctx.speed).await {
+            Ok(m) => m,
+            Err(e) => return set_error(outcome, format!("cannot start the replay mock: {e}")),
+        };
+        let base = format!("{}{}", m.uri(), base_path(&target.base_url));
+        mock = Some(m);
+        // A placeholder key exercises the auth header without holding a secret.
+        (
+            base,
+            target
+                .key_env
+                .as_ref()
+                .map(|_| "provcheck-replay".to_string()),
+        )
+    } else {
+        (
             target.base_url.clone(),
             target.key_env.as_ref().and_then(|v| (ctx.env)(v)),
-        ),
+        )
     };
     let auth = key.as_deref().map(|k| target.dialect.auth_header(k));
-    let sc = &t.scenario;
     let steps: Vec<(
         &RequestSpec,
         &Expect,
@@ -229,8 +231,23 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
             .map(|(i, s)| (&s.request, &s.expect, &s.overrides, format!("steps[{i}].")))
             .collect(),
     };
+    // The scenario sets what it needs to run in reasonable time (a short cooldown, say); the
+    // target's own settings are the subject's configuration and are applied last, so a
+    // misconfigured client shows up as a failing scenario instead of being papered over.
+    let mut policy = crate::client::Policy::default();
+    if let Some(spec) = &sc.client {
+        policy.apply(spec);
+    }
+    policy.apply(&target.resilience);
+    let default_timeout = policy.attempt_timeout.min(ctx.request_timeout);
+    let subject = Arc::new(Subject::new(policy));
     let mut observation = Observation::default();
-    for (spec, _, _, _) in &steps {
+    for (i, (spec, _, _, _)) in steps.iter().enumerate() {
+        if let Some(ms) = sc.steps.get(i).and_then(|s| s.pause_ms) {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+        let hits_before = mock.as_ref().map(|m| m.witness().hits.len()).unwrap_or(0);
+        let events_before = subject.events().len();
         let model = target.models.get(&spec.model).cloned().unwrap_or_default();
         let wire = match target
             .dialect
@@ -242,9 +259,10 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
         let timeout = spec
             .timeout_ms
             .map(Duration::from_millis)
-            .unwrap_or(ctx.request_timeout);
+            .unwrap_or(default_timeout);
         let copies = send_copies(
             ctx,
+            &subject,
             &base_url,
             &wire,
             auth.as_ref(),
@@ -254,10 +272,17 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
         )
         .await;
         outcome.requests += sc.concurrency;
+        let mock_hits = mock
+            .as_ref()
+            .map(|m| m.witness().hits.split_off(hits_before))
+            .unwrap_or_default();
+        let client_events = subject.events().split_off(events_before);
         let step = StepObservation {
             model,
             aliases: target.models.clone(),
             copies,
+            mock_hits,
+            client_events,
         };
         record_exchanges(outcome, observation.steps.len(), &step);
         observation.steps.push(step);
@@ -415,8 +440,10 @@ fn set_error(outcome: &mut Outcome, message: String) {
     outcome.message = Some(message);
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn send_copies(
     ctx: &RunContext,
+    subject: &Arc<Subject>,
     base_url: &str,
     wire: &WireRequest,
     auth: Option<&(&'static str, String)>,
@@ -426,33 +453,53 @@ async fn send_copies(
 ) -> Vec<Observed> {
     let dialect = t.target.dialect;
     let one = |transport: Transport,
+               subject: Arc<Subject>,
                base: String,
                wire: WireRequest,
                auth: Option<(&'static str, String)>| async move {
         let started = Instant::now();
         let streamed = wire.body.get("stream") == Some(&serde_json::Value::Bool(true));
-        let result = transport
-            .send(
-                &base,
-                &wire,
-                auth.as_ref().map(|(k, v)| (*k, v.as_str())),
-                timeout,
-                streamed.then_some(dialect),
-            )
-            .await
-            .map(|raw| match &raw.stream {
-                Some((frames, end)) if wire.op == WireOp::Pull => {
-                    decode_pull(raw.status, &raw.headers, frames, end)
+        let raw = subject
+            .call(|retry| {
+                // The SDKs tell the server which retry this is; gateways and logs use it.
+                let mut attempt = wire.clone();
+                attempt
+                    .headers
+                    .push(("x-stainless-retry-count", retry.to_string()));
+                let transport = transport.clone();
+                let base = base.clone();
+                let auth = auth.clone();
+                async move {
+                    transport
+                        .send(
+                            &base,
+                            &attempt,
+                            auth.as_ref().map(|(k, v)| (*k, v.as_str())),
+                            timeout,
+                            streamed.then_some(dialect),
+                        )
+                        .await
                 }
-                Some((frames, end)) => {
-                    let opts = StreamOptions {
-                        usage_requested: wire.body.pointer("/stream_options/include_usage")
-                            == Some(&serde_json::Value::Bool(true)),
-                    };
-                    decode_stream(dialect, raw.status, &raw.headers, frames, end, &opts)
-                }
-                None => dialect.decode_op(wire.op, raw.status, &raw.headers, &raw.body),
-            });
+            })
+            .await;
+        let result = raw.map(|raw| match &raw.stream {
+            Some((frames, end)) if wire.op == WireOp::Pull => {
+                decode_pull(raw.status, &raw.headers, frames, end)
+            }
+            Some((frames, end)) => {
+                let opts = StreamOptions {
+                    usage_requested: wire.body.pointer("/stream_options/include_usage")
+                        == Some(&serde_json::Value::Bool(true)),
+                };
+                decode_stream(dialect, raw.status, &raw.headers, frames, end, &opts)
+            }
+            None => dialect.decode_op(wire.op, raw.status, &raw.headers, &raw.body),
+        });
+        // The finish reason's agreement with the calls depends on the tool choice sent.
+        let result = result.map(|mut r| {
+            dialect.check_tool_agreement(&wire.body, &mut r);
+            r
+        });
         Observed {
             result,
             elapsed: started.elapsed(),
@@ -462,6 +509,7 @@ async fn send_copies(
         return vec![
             one(
                 ctx.transport.clone(),
+                subject.clone(),
                 base_url.to_string(),
                 wire.clone(),
                 auth.cloned(),
@@ -473,6 +521,7 @@ async fn send_copies(
     for i in 0..n as usize {
         let fut = one(
             ctx.transport.clone(),
+            subject.clone(),
             base_url.to_string(),
             wire.clone(),
             auth.cloned(),

@@ -205,8 +205,10 @@ pub fn load_suite(path: &Path, known: &Known) -> Result<Suite, Vec<Diagnostic>> 
             );
         }
         check_shape(&sc, &base, &index, &source, known, &mut diags);
+        super::tools::check(&sc, &base, &index, &source, &mut diags);
         sc.location = at(&base);
         sc.expect_locations = expect_locations(&sc, &base, &index);
+        super::tools::attach(&mut sc);
         scenarios.push(Arc::new(sc));
     }
     if !diags.is_empty() {
@@ -248,6 +250,33 @@ fn check_shape(
             at(&format!("{base}.expect")),
             source,
         ));
+    }
+    for (i, m) in sc.mock.iter().enumerate() {
+        let actions = [m.status.is_some(), m.drop, m.recorded]
+            .iter()
+            .filter(|b| **b)
+            .count();
+        if actions != 1 {
+            diags.push(Diagnostic::new(
+                "a mock step does exactly one of `status`, `drop` or `recorded`",
+                at(&format!("{base}.mock[{i}]")),
+                source,
+            ));
+        }
+        if m.times == 0 {
+            diags.push(Diagnostic::new(
+                "`times` must be at least 1",
+                index.locate_value(&format!("{base}.mock[{i}].times")),
+                source,
+            ));
+        }
+        if (m.cut_after.is_some() || m.event_gap_ms.is_some()) && !m.recorded {
+            diags.push(Diagnostic::new(
+                "`cut_after` and `event_gap_ms` shape a recorded stream; add `recorded: true`",
+                at(&format!("{base}.mock[{i}]")),
+                source,
+            ));
+        }
     }
     if sc.concurrency == 0 {
         diags.push(Diagnostic::new(

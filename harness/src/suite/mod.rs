@@ -4,6 +4,7 @@ pub mod diagnostic;
 pub mod load;
 pub mod location;
 pub mod model;
+pub mod tools;
 
 pub use diagnostic::Diagnostic;
 pub use load::{Known, Suite, load_suites};

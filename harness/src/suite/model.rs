@@ -125,6 +125,13 @@ pub struct Scenario {
     /// Several requests sent in order (a conversation, a switch between models).
     #[serde(default)]
     pub steps: Vec<Step>,
+    /// A fault script: what the local mock does with each request, in order. Scenarios with
+    /// a script always run on the mock, in every mode.
+    #[serde(default)]
+    pub mock: Vec<MockStep>,
+    /// The client's resilience policy for this scenario, over the target's.
+    #[serde(default)]
+    pub client: Option<crate::client::PolicySpec>,
     /// Where the scenario starts in its file (filled by the loader).
     #[serde(skip)]
     pub location: Location,
@@ -141,6 +148,9 @@ fn one() -> u32 {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
+    /// Wait this long before sending the step's request, in ms (e.g. past a breaker's cooldown).
+    #[serde(default)]
+    pub pause_ms: Option<u64>,
     /// The request.
     pub request: RequestSpec,
     /// What its reply must satisfy.
@@ -182,10 +192,54 @@ pub struct RequestSpec {
     /// Ask for a streamed reply (OpenAI also gets `stream_options.include_usage`).
     #[serde(default)]
     pub stream: bool,
+    /// Tools the model may call.
+    #[serde(default)]
+    pub tools: Vec<super::tools::ToolSpec>,
+    /// Whether and which tool must be called: `auto`, `none`, `required` or `{name: tool}`.
+    #[serde(default)]
+    pub tool_choice: Option<super::tools::ToolChoiceSpec>,
+    /// Allow or forbid several tool calls in one reply.
+    #[serde(default)]
+    pub parallel_tool_calls: Option<bool>,
 }
 
 fn small() -> String {
     "small".to_string()
+}
+
+/// One action of a fault script, repeated `times` times. Exactly one of `status`, `drop`
+/// and `recorded`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MockStep {
+    /// How many requests in a row get this action.
+    #[serde(default = "one")]
+    pub times: u32,
+    /// Answer with this status; the body is the dialect's documented error body unless
+    /// `body` is given.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// Response headers (`retry-after`, `retry-after-ms`, `x-should-retry`, ...).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// A JSON body replacing the dialect's error body.
+    #[serde(default)]
+    pub body: Option<Value>,
+    /// Close the connection without answering.
+    #[serde(default)]
+    pub drop: bool,
+    /// Answer with the scenario's recorded exchange (its fixture).
+    #[serde(default)]
+    pub recorded: bool,
+    /// Wait this long before sending headers, in ms.
+    #[serde(default)]
+    pub delay_ms: Option<u64>,
+    /// With a recorded stream: cut the connection after this many events.
+    #[serde(default)]
+    pub cut_after: Option<usize>,
+    /// With a recorded stream: send the events this far apart, in ms (a slow stream).
+    #[serde(default)]
+    pub event_gap_ms: Option<u64>,
 }
 
 /// The endpoint a request calls.
@@ -218,8 +272,10 @@ impl Op {
     }
 }
 
-/// A message: `{user: text}` shorthand, or `{role: r, content: text}` for any role, including
-/// malformed ones sent on purpose.
+/// A message: `{user: text}` shorthand, `{role: r, content: text}` for any role (including
+/// malformed ones sent on purpose), an assistant turn that called tools
+/// (`{tool_calls: [...]}`, with an optional `assistant: text`), or a tool result
+/// (`{tool_result: {call_id, content}}`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(try_from = "RawMessage")]
 pub struct MessageSpec {
@@ -227,6 +283,10 @@ pub struct MessageSpec {
     pub role: String,
     /// The text.
     pub content: String,
+    /// The calls an assistant turn made.
+    pub tool_calls: Vec<super::tools::ToolCallSpec>,
+    /// Set on a tool result turn.
+    pub tool_result: Option<super::tools::ToolResultSpec>,
 }
 
 #[derive(Deserialize)]
@@ -238,12 +298,49 @@ struct RawMessage {
     developer: Option<String>,
     role: Option<String>,
     content: Option<String>,
+    tool_calls: Option<Vec<super::tools::ToolCallSpec>>,
+    tool_result: Option<super::tools::ToolResultSpec>,
 }
 
 impl TryFrom<RawMessage> for MessageSpec {
     type Error = String;
 
     fn try_from(m: RawMessage) -> Result<Self, String> {
+        const EITHER: &str = "a message is either `{user|assistant|system|developer: text}`, `{role: r, content: text}`, `{tool_calls: [...]}` (with an optional `assistant: text`) or `{tool_result: {call_id, content}}`";
+        let others = m.user.is_some()
+            || m.system.is_some()
+            || m.developer.is_some()
+            || m.role.is_some()
+            || m.content.is_some();
+        if let Some(r) = m.tool_result {
+            if others || m.assistant.is_some() || m.tool_calls.is_some() {
+                return Err(format!("{EITHER}; `tool_result` stands alone"));
+            }
+            return Ok(MessageSpec {
+                role: "tool".into(),
+                content: r.text(),
+                tool_calls: Vec::new(),
+                tool_result: Some(r),
+            });
+        }
+        if let Some(calls) = m.tool_calls {
+            if others {
+                return Err(format!(
+                    "{EITHER}; `tool_calls` goes with `assistant: text` or alone"
+                ));
+            }
+            if calls.is_empty() {
+                return Err(
+                    "`tool_calls` is empty: an assistant turn with calls has at least one".into(),
+                );
+            }
+            return Ok(MessageSpec {
+                role: "assistant".into(),
+                content: m.assistant.unwrap_or_default(),
+                tool_calls: calls,
+                tool_result: None,
+            });
+        }
         let short = [
             ("user", m.user),
             ("assistant", m.assistant),
@@ -257,11 +354,21 @@ impl TryFrom<RawMessage> for MessageSpec {
         match (given.len(), m.role, m.content) {
             (1, None, None) => {
                 let (role, content) = given.remove(0);
-                Ok(MessageSpec { role: role.to_string(), content })
+                Ok(MessageSpec {
+                    role: role.to_string(),
+                    content,
+                    tool_calls: Vec::new(),
+                    tool_result: None,
+                })
             }
-            (0, Some(role), Some(content)) => Ok(MessageSpec { role, content }),
+            (0, Some(role), Some(content)) => Ok(MessageSpec {
+                role,
+                content,
+                tool_calls: Vec::new(),
+                tool_result: None,
+            }),
             (0, Some(_), None) => Err("a message with `role` needs `content`".into()),
-            _ => Err("a message is either `{user|assistant|system|developer: text}` or `{role: r, content: text}`".into()),
+            _ => Err(EITHER.into()),
         }
     }
 }

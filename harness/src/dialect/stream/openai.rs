@@ -240,6 +240,19 @@ impl State {
                         ),
                     );
                 }
+                match tc.get("type").and_then(Value::as_str) {
+                    Some("function") => {}
+                    Some(other) => acc.violation(
+                        i,
+                        ty,
+                        format!("`{path}.type` must be \"function\", got {other:?}"),
+                    ),
+                    None => acc.violation(
+                        i,
+                        ty,
+                        format!("`{path}.type` is missing in the first delta of tool call {ti}"),
+                    ),
+                }
                 e.insert(Call {
                     id: id.map(str::to_string),
                     name: name.unwrap_or_default().to_string(),
@@ -296,7 +309,7 @@ impl State {
             reply.finish_reason = Some(if self.refused {
                 FinishReason::Refusal
             } else {
-                wire::finish_reason(fr)
+                crate::dialect::tools::openai_finish(fr, !self.calls.is_empty())
             });
             reply.raw_finish_reason = Some(fr.to_string());
         }

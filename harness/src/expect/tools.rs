@@ -1,0 +1,474 @@
+//! Judging a reply's tool calls: the `tool_calls` expectation, and the rule that holds even
+//! without it: when the request offered tools, a call to any other tool fails the step.
+//!
+//! Arguments are judged in three layers, each reported with the call it concerns: they must
+//! parse as JSON (OpenAI sends them as a string that may not), satisfy the JSON Schema of the
+//! tool they call (compiled when the suite loaded), and satisfy `tool_calls.schema` if given.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::eval::{Finding, finding};
+use super::spec::{ArgumentExpect, Expect, NamesExpect, Schema};
+use crate::neutral::{Reply, ToolCall};
+
+/// A tool a request offered, with its compiled parameters schema.
+#[derive(Debug, Clone)]
+pub struct OfferedTool {
+    /// The tool's name.
+    pub name: String,
+    /// Its parameters schema, when it declared one.
+    pub schema: Option<Schema>,
+}
+
+/// The tools one request offered, shared by every expectation of its step.
+pub type OfferedTools = Arc<[OfferedTool]>;
+
+const KEY: &str = "tool_calls";
+
+/// Evaluates the tool-call checks of `expect` against one reply. Nothing is judged when the
+/// step expects an error: an error reply carries no calls.
+pub(super) fn check(
+    expect: &Expect,
+    reply: &Reply,
+    copy: Option<(usize, usize)>,
+    out: &mut Vec<Finding>,
+) {
+    if expect.error.is_some() {
+        return;
+    }
+    let offered = expect.offered_tools.as_deref().unwrap_or(&[]);
+    let calls = &reply.tool_calls;
+    if !offered.is_empty() {
+        for (i, c) in calls.iter().enumerate() {
+            if !offered.iter().any(|t| t.name == c.name) {
+                let names: Vec<&str> = offered.iter().map(|t| t.name.as_str()).collect();
+                out.push(finding(
+                    KEY,
+                    copy,
+                    format!(
+                        "call {i} names {:?}, a tool the request did not offer (offered: {})",
+                        c.name,
+                        names.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    let Some(tc) = &expect.tool_calls else {
+        return;
+    };
+    if let Some(b) = tc.count
+        && !b.contains(calls.len() as u64)
+    {
+        let got = match calls.len() {
+            0 if reply.text.is_empty() => "no tool call".to_string(),
+            0 => format!("no tool call (text: {})", quote(&reply.text, 80)),
+            1 => "1 tool call".to_string(),
+            n => format!("{n} tool calls"),
+        };
+        out.push(finding(KEY, copy, format!("{got}, expected {}", count(b))));
+    }
+    if let Some(names) = &tc.names {
+        check_names(names, calls, copy, out);
+    }
+    let verdicts: Vec<Vec<String>> = calls
+        .iter()
+        .map(|c| problems(c, offered, tc.schema.as_ref()))
+        .collect();
+    match tc.arguments_valid {
+        Some(true) | None => {
+            for (i, (c, p)) in calls.iter().zip(&verdicts).enumerate() {
+                for p in p {
+                    out.push(finding(KEY, copy, format!("call {i} ({}): {p}", c.name)));
+                }
+            }
+        }
+        Some(false) if calls.is_empty() => out.push(finding(
+            KEY,
+            copy,
+            "expected invalid arguments, but the reply made no tool call".into(),
+        )),
+        Some(false) => {
+            if verdicts.iter().all(Vec::is_empty) {
+                out.push(finding(
+                    KEY,
+                    copy,
+                    format!(
+                        "expected some call's arguments to be invalid, but all {} are valid: {}",
+                        calls.len(),
+                        calls
+                            .iter()
+                            .map(|c| format!("{}({})", c.name, quote(&c.arguments_raw, 80)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    for a in &tc.arguments {
+        check_argument(a, calls, copy, out);
+    }
+}
+
+/// `1` reads "exactly 1"; other bounds as usual.
+fn count(b: super::spec::Bounds) -> String {
+    match (b.min, b.max) {
+        (Some(a), Some(z)) if a == z => format!("exactly {a}"),
+        _ => b.to_string(),
+    }
+}
+
+fn check_names(
+    want: &NamesExpect,
+    calls: &[ToolCall],
+    copy: Option<(usize, usize)>,
+    out: &mut Vec<Finding>,
+) {
+    let got: Vec<&str> = calls.iter().map(|c| c.name.as_str()).collect();
+    match want {
+        NamesExpect::InOrder(w) => {
+            if got != *w {
+                out.push(finding(
+                    KEY,
+                    copy,
+                    format!(
+                        "calls are [{}], expected [{}]",
+                        got.join(", "),
+                        w.join(", ")
+                    ),
+                ));
+            }
+        }
+        NamesExpect::AnyOrder(w) => {
+            let got: BTreeSet<&str> = got.into_iter().collect();
+            let want: BTreeSet<&str> = w.iter().map(String::as_str).collect();
+            if got != want {
+                let list = |s: &BTreeSet<&str>| s.iter().copied().collect::<Vec<_>>().join(", ");
+                out.push(finding(
+                    KEY,
+                    copy,
+                    format!(
+                        "tools called are {{{}}}, expected {{{}}} in any order",
+                        list(&got),
+                        list(&want)
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// What is wrong with one call's arguments: not JSON (with the text as sent), or the schema
+/// violations of its tool's schema and of the expectation's own.
+fn problems(c: &ToolCall, offered: &[OfferedTool], extra: Option<&Schema>) -> Vec<String> {
+    let Some(args) = &c.arguments else {
+        let why = serde_json::from_str::<Value>(&c.arguments_raw)
+            .err()
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default();
+        return vec![format!(
+            "arguments are not valid JSON{why}: {}",
+            quote(&c.arguments_raw, 200)
+        )];
+    };
+    let mut out = Vec::new();
+    let own = offered
+        .iter()
+        .find(|t| t.name == c.name)
+        .and_then(|t| t.schema.as_ref());
+    for (schema, what) in [(own, "the tool's schema"), (extra, "`tool_calls.schema`")] {
+        let Some(schema) = schema else { continue };
+        let errors: Vec<String> = schema
+            .validator
+            .iter_errors(args)
+            .take(3)
+            .map(|e| {
+                let at = e.instance_path().to_string();
+                format!("{e} (at {})", if at.is_empty() { "/" } else { &at })
+            })
+            .collect();
+        if !errors.is_empty() {
+            out.push(format!(
+                "arguments {} do not match {what}: {}",
+                quote(&c.arguments_raw, 120),
+                errors.join("; ")
+            ));
+        }
+    }
+    out
+}
+
+fn check_argument(
+    a: &ArgumentExpect,
+    calls: &[ToolCall],
+    copy: Option<(usize, usize)>,
+    out: &mut Vec<Finding>,
+) {
+    let selected: Vec<(usize, &ToolCall)> = calls
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| {
+            a.call.is_none_or(|k| k == *i) && a.tool.as_ref().is_none_or(|t| *t == c.name)
+        })
+        .collect();
+    let which = match (a.call, &a.tool) {
+        (Some(k), Some(t)) => format!("call {k} to {t:?}"),
+        (Some(k), None) => format!("call {k}"),
+        (None, Some(t)) => format!("call to {t:?}"),
+        (None, None) => "tool call".to_string(),
+    };
+    if selected.is_empty() {
+        let made = match calls.len() {
+            0 => "the reply made none".to_string(),
+            1 => "the reply made 1".to_string(),
+            n => format!("the reply made {n}"),
+        };
+        out.push(finding(
+            KEY,
+            copy,
+            format!("no {which} to check {} against ({made})", a.pointer),
+        ));
+        return;
+    }
+    let holds = |c: &ToolCall| {
+        let Some(args) = &c.arguments else {
+            return false;
+        };
+        let got = args.pointer(&a.pointer);
+        a.exists.is_none_or(|e| e == got.is_some())
+            && a.equals.as_ref().is_none_or(|w| got == Some(w))
+    };
+    // Arguments that are not JSON are already reported (as invalid); only the root cause.
+    if selected.iter().any(|(_, c)| holds(c)) || selected.iter().all(|(_, c)| c.arguments.is_none())
+    {
+        return;
+    }
+    let mut want = Vec::new();
+    if let Some(w) = &a.equals {
+        want.push(format!("{} = {w}", a.pointer));
+    }
+    match a.exists {
+        Some(true) if a.equals.is_none() => want.push(format!("{} present", a.pointer)),
+        Some(false) => want.push(format!("no {}", a.pointer)),
+        _ => {}
+    }
+    let seen: Vec<String> = selected
+        .iter()
+        .map(|(i, c)| {
+            let v = match &c.arguments {
+                None => "unreadable (not JSON)".to_string(),
+                Some(args) => args
+                    .pointer(&a.pointer)
+                    .map(Value::to_string)
+                    .unwrap_or_else(|| "absent".into()),
+            };
+            if selected.len() == 1 {
+                v
+            } else {
+                format!("{v} in call {i}")
+            }
+        })
+        .collect();
+    let msg = if selected.len() == 1 {
+        let which = if which == "tool call" {
+            "the tool call".to_string()
+        } else {
+            which
+        };
+        format!(
+            "{which} does not have {} in its arguments ({} is {})",
+            want.join(" and "),
+            a.pointer,
+            seen[0]
+        )
+    } else {
+        format!(
+            "no {which} has {} in its arguments ({} is {})",
+            want.join(" and "),
+            a.pointer,
+            seen.join(", ")
+        )
+    };
+    out.push(finding(KEY, copy, msg));
+}
+
+fn quote(s: &str, max: usize) -> String {
+    if s.chars().count() > max {
+        format!("{:?}…", s.chars().take(max).collect::<String>())
+    } else {
+        format!("{s:?}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::expect::evaluate;
+    use crate::neutral::FinishReason;
+    use crate::observation::{Observed, StepObservation};
+
+    fn schema(v: Value) -> Schema {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn expect(yaml: &str) -> Expect {
+        let mut e: Expect = serde_norway::from_str(yaml).unwrap();
+        e.offered_tools = Some(Arc::from(vec![
+            OfferedTool {
+                name: "get_weather".into(),
+                schema: Some(schema(json!({
+                    "type": "object",
+                    "properties": {"city": {"type": "string"}, "unit": {"enum": ["c", "f"]}},
+                    "required": ["city"],
+                    "additionalProperties": false
+                }))),
+            },
+            OfferedTool {
+                name: "get_time".into(),
+                schema: None,
+            },
+        ]));
+        e
+    }
+
+    fn call(name: &str, raw: &str) -> ToolCall {
+        ToolCall {
+            id: Some("call_1".into()),
+            name: name.into(),
+            arguments_raw: raw.into(),
+            arguments: serde_json::from_str(raw).ok(),
+        }
+    }
+
+    fn run(e: &Expect, calls: Vec<ToolCall>) -> Vec<String> {
+        let reply = Reply {
+            status: 200,
+            finish_reason: Some(FinishReason::ToolCalls),
+            tool_calls: calls,
+            ..Reply::default()
+        };
+        let step = StepObservation {
+            model: "m".into(),
+            copies: vec![Observed {
+                result: Ok(reply),
+                elapsed: Duration::from_millis(1),
+            }],
+            ..StepObservation::default()
+        };
+        evaluate(e, &step, &[])
+            .into_iter()
+            .map(|f| {
+                assert_eq!(f.key, "tool_calls");
+                f.message
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_matching_call_passes() {
+        let e = expect(
+            "{tool_calls: {count: 1, names: [get_weather], arguments: [{pointer: /city, equals: Paris}, {pointer: /unit, exists: false}]}}",
+        );
+        assert_eq!(
+            run(&e, vec![call("get_weather", r#"{"city":"Paris"}"#)]),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn a_tool_that_was_not_offered_always_fails() {
+        let e = expect("{status: 200}");
+        assert_eq!(
+            run(&e, vec![call("get_wether", "{}")]),
+            vec![
+                "call 0 names \"get_wether\", a tool the request did not offer (offered: get_weather, get_time)"
+            ]
+        );
+        let mut none_offered = e.clone();
+        none_offered.offered_tools = None;
+        assert!(run(&none_offered, vec![call("anything", "{}")]).is_empty());
+    }
+
+    #[test]
+    fn arguments_that_are_not_json_show_the_text() {
+        let e = expect("{tool_calls: {count: 1}}");
+        let f = run(&e, vec![call("get_weather", r#"{"city": "Par"#)]);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].starts_with(
+                "call 0 (get_weather): arguments are not valid JSON (EOF while parsing"
+            ),
+            "{f:?}"
+        );
+        assert!(f[0].ends_with(r#": "{\"city\": \"Par""#), "{f:?}");
+    }
+
+    #[test]
+    fn schema_violations_and_expected_invalidity() {
+        let bad = || vec![call("get_weather", r#"{"city": 42, "unit": "k"}"#)];
+        let f = run(&expect("{tool_calls: {}}"), bad());
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].contains(
+                "do not match the tool's schema: 42 is not of type \"string\" (at /city)"
+            ),
+            "{f:?}"
+        );
+        assert!(run(&expect("{tool_calls: {arguments_valid: false}}"), bad()).is_empty());
+        let f = run(
+            &expect("{tool_calls: {arguments_valid: false}}"),
+            vec![call("get_weather", r#"{"city":"Oslo"}"#)],
+        );
+        assert!(
+            f[0].starts_with("expected some call's arguments to be invalid, but all 1 are valid"),
+            "{f:?}"
+        );
+        let f = run(
+            &expect("{tool_calls: {schema: {type: object, required: [tz]}}}"),
+            vec![call("get_time", "{}")],
+        );
+        assert!(
+            f[0].contains("do not match `tool_calls.schema`: \"tz\" is a required property"),
+            "{f:?}"
+        );
+    }
+
+    #[test]
+    fn count_names_and_argument_checks() {
+        let two = || {
+            vec![
+                call("get_weather", r#"{"city":"Tokyo"}"#),
+                call("get_weather", r#"{"city":"Paris"}"#),
+            ]
+        };
+        let e = expect(
+            "{tool_calls: {count: {min: 2}, names: {any_order: [get_weather]}, arguments: [{tool: get_weather, pointer: /city, equals: Paris}, {pointer: /city, equals: Tokyo}]}}",
+        );
+        assert!(run(&e, two()).is_empty());
+        let e = expect(
+            "{tool_calls: {count: 1, names: [get_time], arguments: [{call: 0, pointer: /city, equals: Paris}, {tool: get_time, pointer: /tz, exists: true}, {pointer: /city, equals: Rome}]}}",
+        );
+        assert_eq!(
+            run(&e, two()),
+            vec![
+                "2 tool calls, expected exactly 1",
+                "calls are [get_weather, get_weather], expected [get_time]",
+                "call 0 does not have /city = \"Paris\" in its arguments (/city is \"Tokyo\")",
+                "no call to \"get_time\" to check /tz against (the reply made 2)",
+                "no tool call has /city = \"Rome\" in its arguments (/city is \"Tokyo\" in call 0, \"Paris\" in call 1)",
+            ]
+        );
+        assert_eq!(
+            run(&expect("{tool_calls: {count: 1}}"), vec![]),
+            vec!["no tool call, expected exactly 1"]
+        );
+    }
+}
