@@ -32,6 +32,9 @@ pub const EXIT_DRIFT: u8 = 1;
     name = "provcheck",
     version,
     about = "Conformance harness for LLM provider APIs",
+    // libtest-mimic's flattened arguments bring their own template, which drops the name and
+    // the description (and its doc comment would replace `about`); ours restores them.
+    help_template = "provcheck {version}: conformance harness for LLM provider APIs\n\n{usage-heading} {usage}\n\n{all-args}{after-help}",
     args_conflicts_with_subcommands = true
 )]
 struct Cli {
