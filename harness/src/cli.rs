@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::client::Transport;
 use crate::outcome::{Mode, Outcome, Status};
-use crate::record::Recording;
+use crate::record::{RecordPolicy, Recording};
 use crate::report::run_record::{RunRecord, Selection, SuiteInfo, TargetInfo, Totals};
 use crate::report::{self, run_record};
 use crate::run::plan::{Partition, SkipKind};
@@ -125,10 +125,30 @@ struct LintArgs {
 
 #[derive(Args)]
 struct RunArgs {
-    /// replay: recordings on a local mock (no keys, no network); live: the real APIs.
+    /// replay: recordings on a local mock (no keys, no network); live: the real APIs; record:
+    /// live, and each trial's exchanges written to --fixtures (see --record).
     /// [default: replay; with --rerun-failed, the record's mode]
     #[arg(long, value_enum)]
     mode: Option<Mode>,
+    /// With --mode record: `missing` records only trials with no recording and replays the
+    /// others; `all` sends every trial and rewrites its recording. [default: missing]
+    #[arg(long, value_enum, value_name = "WHICH")]
+    record: Option<RecordPolicy>,
+    /// Live and record modes: send at most N requests to real APIs in this run (retries
+    /// included); trials that would exceed it are skipped with the reason.
+    #[arg(long, value_name = "N")]
+    max_requests: Option<u64>,
+    /// Live and record modes: start no trial once replies have reported N output tokens.
+    #[arg(long, value_name = "N")]
+    max_output_tokens: Option<u64>,
+    /// Live and record modes: trials in flight at once per target, to stay under its rate
+    /// limits.
+    #[arg(long, value_name = "N", default_value_t = run::live::DEFAULT_CONCURRENCY,
+          value_parser = parse_concurrency)]
+    live_concurrency: usize,
+    /// A replayed recording with an exchange the trial never asked for is an error.
+    #[arg(long)]
+    strict: bool,
     /// A suite file or directory (repeatable; default: suites/).
     #[arg(long = "suite", value_name = "PATH")]
     suites: Vec<PathBuf>,
@@ -177,6 +197,13 @@ fn parse_speed(s: &str) -> Result<f64, String> {
     }
 }
 
+fn parse_concurrency(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("`{s}` is not a concurrency (a whole number >= 1)")),
+    }
+}
+
 fn color_stderr() -> bool {
     std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal()
 }
@@ -216,6 +243,10 @@ pub fn main() -> ExitCode {
 struct Inputs {
     targets: Vec<Arc<Target>>,
     suites: Vec<Suite>,
+    /// The key variables of every target known (selected or not) and the configured secret
+    /// variables: no recording may contain their values.
+    key_vars: Vec<String>,
+    secret_vars: Vec<String>,
 }
 
 fn load_inputs(
@@ -232,6 +263,8 @@ fn load_inputs(
         aliases: all.iter().flat_map(|t| t.models.keys().cloned()).collect(),
         targets: all.iter().map(|t| t.name.clone()).collect(),
     };
+    let key_vars = all.iter().filter_map(|t| t.key_env.clone()).collect();
+    let secret_vars = all.iter().flat_map(|t| t.redact.env.clone()).collect();
     for name in only {
         if !known.targets.contains(name) {
             let names: Vec<&str> = known.targets.iter().map(String::as_str).collect();
@@ -266,7 +299,12 @@ fn load_inputs(
         print_diagnostics(&d);
         ExitCode::from(EXIT_INPUT)
     })?;
-    Ok(Inputs { targets, suites })
+    Ok(Inputs {
+        targets,
+        suites,
+        key_vars,
+        secret_vars,
+    })
 }
 
 fn lint(args: LintArgs) -> ExitCode {
@@ -305,6 +343,7 @@ fn scaffold(args: ScaffoldArgs) -> ExitCode {
         suites: &inputs.suites,
         targets: &inputs.targets,
         mode: Mode::Replay,
+        record: RecordPolicy::Missing,
         fixtures: &args.input.fixtures,
         tags: &[],
         env: &env,
@@ -398,6 +437,19 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
         .mode
         .or(rerun.as_ref().map(|(_, _, m)| *m))
         .unwrap_or(Mode::Replay);
+    if let Some(r) = args.record
+        && mode != Mode::Record
+    {
+        return fail(format!(
+            "--record {} needs --mode record (this run's mode is {})",
+            match r {
+                RecordPolicy::Missing => "missing",
+                RecordPolicy::All => "all",
+            },
+            mode.as_str()
+        ));
+    }
+    let record_policy = args.record.unwrap_or_default();
     let inputs = match load_inputs(&args.input.targets, &args.suites, &args.only_targets) {
         Ok(i) => i,
         Err(code) => return code,
@@ -420,6 +472,7 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
         suites: &inputs.suites,
         targets: &inputs.targets,
         mode,
+        record: record_policy,
         fixtures: &args.input.fixtures,
         tags: &args.tags,
         env: &env,
@@ -469,6 +522,18 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
         trial_deadline: Duration::from_millis(args.trial_deadline_ms),
         env: Arc::new(|k: &str| std::env::var(k).ok()),
         speed: args.speed,
+        live: run::live::Live::new(
+            run::live::Budget::new(args.max_requests, args.max_output_tokens),
+            args.live_concurrency,
+            crate::record::redact::Secrets::from_env(
+                inputs.key_vars.iter().map(String::as_str),
+                inputs.secret_vars.iter().map(String::as_str),
+                &env,
+            ),
+            record_policy == RecordPolicy::All,
+            chrono::Utc::now().format("%Y-%m-%d").to_string(),
+        ),
+        strict: args.strict,
     });
     let started_at = run_record::now();
     let result = match run::run(&args.libtest, trials, ctx, args.partition) {
@@ -509,6 +574,13 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
             .collect(),
         suites: inputs.suites.iter().map(SuiteInfo::from_suite).collect(),
         totals: Totals::of(&result.outcomes),
+        spent: run_record::spent_by_target(&result.outcomes),
+        budget: (args.max_requests.is_some() || args.max_output_tokens.is_some()).then_some(
+            run_record::BudgetInfo {
+                max_requests: args.max_requests,
+                max_output_tokens: args.max_output_tokens,
+            },
+        ),
         outcomes: result.outcomes,
     };
     let mut written = Vec::new();

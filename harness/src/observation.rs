@@ -25,6 +25,9 @@ pub struct StepObservation {
     /// Requests the mock received during this step: arrival (from the mock's start) and what
     /// it did. Empty when no mock ran (live mode).
     pub mock_hits: Vec<(Duration, String)>,
+    /// Whether a local mock served this step (replay, fault scripts). Without one (live), the
+    /// client's own attempt log stands in for the mock's witness.
+    pub mock_ran: bool,
     /// What the client did during this step: attempts, waits, circuit changes, fail-fasts.
     pub client_events: Vec<crate::client::ClientEvent>,
 }

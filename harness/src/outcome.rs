@@ -16,6 +16,8 @@ pub enum Mode {
     Replay,
     /// The targets' real APIs, keys from the environment.
     Live,
+    /// Live, and each trial's exchanges written as a recording (`fixtures/`).
+    Record,
 }
 
 impl Mode {
@@ -24,6 +26,7 @@ impl Mode {
         match self {
             Mode::Replay => "replay",
             Mode::Live => "live",
+            Mode::Record => "record",
         }
     }
 }
@@ -100,6 +103,30 @@ pub struct Outcome {
     pub recording_sha256: Option<String>,
     /// One entry per request sent, in order.
     pub exchanges: Vec<ExchangeRecord>,
+    /// What the trial cost at the provider: set only when it sent to a real API (live or
+    /// record mode), never for trials served by the local mock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spent: Option<Spent>,
+    /// Record mode: the recording this trial's exchanges were written to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<String>,
+}
+
+/// Requests sent to a real API and the output tokens its replies reported.
+#[derive(Debug, Clone, Copy, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Spent {
+    /// HTTP requests that left the client (retries included).
+    pub requests: u64,
+    /// Output tokens the replies reported.
+    pub output_tokens: u64,
+}
+
+impl Spent {
+    /// Adds another spend to this one.
+    pub fn add(&mut self, other: Spent) {
+        self.requests += other.requests;
+        self.output_tokens += other.output_tokens;
+    }
 }
 
 /// What one request observed, kept for the run record and for drift diffs.

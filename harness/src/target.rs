@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::client::PolicySpec;
 use crate::dialect::{DialectKind, TokenParam, WireOptions};
+use crate::record::redact::RedactSpec;
 use crate::suite::diagnostic::Diagnostic;
 use crate::suite::load::{parse_yaml, yaml_error};
 use crate::suite::location::SpanIndex;
@@ -35,6 +36,9 @@ pub struct Target {
     /// The client's resilience settings against this target, over the official SDKs'
     /// defaults. They are the subject's configuration, so they win over a scenario's `client:`.
     pub resilience: PolicySpec,
+    /// What record mode redacts beyond the defaults: the file's top-level `redact:` plus the
+    /// target's own.
+    pub redact: RedactSpec,
 }
 
 /// The built-in targets, with `OLLAMA_HOST` applied.
@@ -60,6 +64,7 @@ pub fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
             capabilities: [Streaming, JsonMode, JsonSchema, Tools, ParallelTools].into(),
             wire: WireOptions::default(),
             resilience: PolicySpec::default(),
+            redact: RedactSpec::default(),
         },
         Target {
             name: "anthropic".into(),
@@ -74,6 +79,7 @@ pub fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
             capabilities: [Streaming, JsonSchema, Tools, ParallelTools].into(),
             wire: WireOptions::default(),
             resilience: PolicySpec::default(),
+            redact: RedactSpec::default(),
         },
         Target {
             name: "ollama".into(),
@@ -101,6 +107,7 @@ pub fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
             .into(),
             wire: WireOptions::default(),
             resilience: PolicySpec::default(),
+            redact: RedactSpec::default(),
         },
     ]
 }
@@ -132,6 +139,9 @@ pub fn ollama_base_url(host: Option<&str>) -> String {
 struct TargetsFile {
     #[serde(default)]
     targets: BTreeMap<String, TargetEntry>,
+    /// Redaction for every target.
+    #[serde(default)]
+    redact: Option<RedactSpec>,
 }
 
 #[derive(Deserialize)]
@@ -147,6 +157,7 @@ struct TargetEntry {
     anthropic_version: Option<String>,
     default_max_tokens: Option<u32>,
     resilience: Option<PolicySpec>,
+    redact: Option<RedactSpec>,
 }
 
 /// The targets a run can use: the built-ins, then `targets.yaml` (if it exists) on top.
@@ -165,6 +176,18 @@ pub fn load(path: &Path, ollama_host: Option<&str>) -> Result<Vec<Arc<Target>>, 
         let index = SpanIndex::build(file.clone(), &source)
             .map_err(|e| vec![yaml_error(&file, &source, e)])?;
         let mut diags = Vec::new();
+        let mut specs = vec![("redact".to_string(), parsed.redact.clone())];
+        specs.extend(
+            parsed
+                .targets
+                .iter()
+                .map(|(n, e)| (format!("targets.{n}.redact"), e.redact.clone())),
+        );
+        for (at, spec) in specs {
+            if let Some(problem) = spec.as_ref().and_then(RedactSpec::problem) {
+                diags.push(Diagnostic::new(problem, index.locate(&at), &source));
+            }
+        }
         for (name, entry) in parsed.targets {
             let at = index.locate(&format!("targets.{name}"));
             if !valid_name(&name) {
@@ -195,6 +218,7 @@ pub fn load(path: &Path, ollama_host: Option<&str>) -> Result<Vec<Arc<Target>>, 
                         capabilities: BTreeSet::new(),
                         wire: WireOptions::default(),
                         resilience: PolicySpec::default(),
+                        redact: RedactSpec::default(),
                     };
                     // Compatible servers mostly still expect the older field.
                     if dialect == DialectKind::Openai {
@@ -207,6 +231,11 @@ pub fn load(path: &Path, ollama_host: Option<&str>) -> Result<Vec<Arc<Target>>, 
         }
         if !diags.is_empty() {
             return Err(diags);
+        }
+        if let Some(global) = &parsed.redact {
+            for t in &mut targets {
+                t.redact.extend(global);
+            }
         }
     }
     Ok(targets.into_iter().map(Arc::new).collect())
@@ -237,6 +266,9 @@ fn apply(t: &mut Target, e: TargetEntry) {
     }
     if let Some(r) = e.resilience {
         t.resilience = r;
+    }
+    if let Some(r) = e.redact {
+        t.redact.extend(&r);
     }
 }
 
@@ -292,6 +324,36 @@ mod tests {
         let err = load(&p, None).unwrap_err();
         assert_eq!(err[0].location.line, 2);
         assert!(err[0].message.contains("needs `dialect` and `base_url`"));
+    }
+
+    #[test]
+    fn redact_applies_globally_and_per_target_and_bad_pointers_are_located() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("targets.yaml");
+        std::fs::write(
+            &p,
+            "redact:\n  headers: [x-trace]\n  env: [SESSION_TOKEN]\ntargets:\n  gw:\n    dialect: openai\n    base_url: http://h/v1\n    redact: {json: [/user]}\n",
+        )
+        .unwrap();
+        let ts = load(&p, None).unwrap();
+        let gw = ts.iter().find(|t| t.name == "gw").unwrap();
+        assert_eq!(gw.redact.json, ["/user"]);
+        assert_eq!(gw.redact.headers, ["x-trace"]);
+        let openai = ts.iter().find(|t| t.name == "openai").unwrap();
+        assert_eq!(openai.redact.env, ["SESSION_TOKEN"]);
+        assert!(openai.redact.json.is_empty());
+        std::fs::write(
+            &p,
+            "targets:\n  gw:\n    dialect: openai\n    base_url: http://h/v1\n    redact: {json: [user]}\n",
+        )
+        .unwrap();
+        let err = load(&p, None).unwrap_err();
+        assert!(
+            err[0].message.contains("`user` is not a JSON pointer"),
+            "{}",
+            err[0].message
+        );
+        assert_eq!(err[0].location.line, 5);
     }
 
     #[test]

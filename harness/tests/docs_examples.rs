@@ -403,6 +403,10 @@ fn accepted_keys() -> BTreeMap<&'static str, Vec<String>> {
         ),
         ("targets file", accepted_by_targets("zzz_probe: 1\n")),
         (
+            "redact",
+            accepted::<provcheck::record::redact::RedactSpec>(key),
+        ),
+        (
             "target",
             accepted_by_targets("targets:\n  mine:\n    zzz_probe: 1\n"),
         ),
@@ -536,8 +540,14 @@ fn walk_recording(used: &mut Used, r: &Value) {
 
 fn walk_targets(used: &mut Used, t: &Value) {
     note_keys(used, "targets file", t);
+    if let Some(r) = t.get("redact") {
+        note_keys(used, "redact", r);
+    }
     for entry in values(t.get("targets")) {
         note_keys(used, "target", entry);
+        if let Some(r) = entry.get("redact") {
+            note_keys(used, "redact", r);
+        }
     }
 }
 

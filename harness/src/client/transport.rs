@@ -36,10 +36,35 @@ pub enum TransportError {
     CircuitOpen,
 }
 
+/// A request as the transport sent it, minus the key's value: the auth header is named, never
+/// shown, so nothing downstream of a tap can leak it.
+#[derive(Debug)]
+pub struct Sent<'a> {
+    /// The full URL (base URL and path).
+    pub url: &'a str,
+    /// HTTP method.
+    pub method: &'a str,
+    /// The headers provcheck set, auth excluded.
+    pub headers: &'a [(&'static str, String)],
+    /// The name of the auth header, when one was sent.
+    pub auth_header: Option<&'a str>,
+    /// The JSON body (`Null` for none).
+    pub body: &'a serde_json::Value,
+}
+
+/// Sees every attempt a tapped transport makes, once its response is read or it failed.
+/// Live trials count requests against the run's budget with it, and record mode keeps the
+/// raw exchanges (frames and their timing included) without the decode path knowing.
+pub trait Tap: Send + Sync {
+    /// Called once per attempt, retries included.
+    fn attempt(&self, sent: &Sent<'_>, result: &Result<RawResponse, TransportError>);
+}
+
 /// The client: one reqwest client shared by every trial (connection pool included).
 #[derive(Clone)]
 pub struct Transport {
     client: reqwest::Client,
+    tap: Option<std::sync::Arc<dyn Tap>>,
 }
 
 impl Transport {
@@ -50,7 +75,15 @@ impl Transport {
             .user_agent(concat!("provcheck/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
-        Transport { client }
+        Transport { client, tap: None }
+    }
+
+    /// The same client (and connection pool) with `tap` seeing every attempt.
+    pub fn with_tap(&self, tap: std::sync::Arc<dyn Tap>) -> Transport {
+        Transport {
+            client: self.client.clone(),
+            tap: Some(tap),
+        }
     }
 
     /// Sends `wire` to `base_url` (plus the dialect's path) with an optional auth header, and
@@ -123,10 +156,21 @@ impl Transport {
                 elapsed: started.elapsed(),
             })
         };
-        match tokio::time::timeout(timeout, fut).await {
+        let result = match tokio::time::timeout(timeout, fut).await {
             Ok(r) => r,
             Err(_) => Err(TransportError::Timeout(timeout)),
+        };
+        if let Some(tap) = &self.tap {
+            let sent = Sent {
+                url: &url,
+                method: wire.method,
+                headers: &wire.headers,
+                auth_header: auth.map(|(k, _)| k),
+                body: &wire.body,
+            };
+            tap.attempt(&sent, &result);
         }
+        result
     }
 }
 

@@ -600,6 +600,7 @@ mod tests {
     fn step(replies: Vec<Result<Reply, TransportError>>) -> StepObservation {
         StepObservation {
             mock_hits: Vec::new(),
+            mock_ran: true,
             client_events: Vec::new(),
             model: "m".into(),
             aliases: [
@@ -787,6 +788,7 @@ mod stream_tests {
         };
         StepObservation {
             mock_hits: Vec::new(),
+            mock_ran: true,
             client_events: Vec::new(),
             model: "m".into(),
             aliases: [

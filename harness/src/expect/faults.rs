@@ -9,6 +9,11 @@ use super::spec::Expect;
 use crate::client::ClientEvent;
 use crate::observation::StepObservation;
 
+/// `growing` waits: each at least this factor times the previous one ...
+const GROWTH: f64 = 1.2;
+/// ... and at least this much longer, in ms.
+const GROWTH_MIN_MS: u64 = 50;
+
 fn finding(key: &'static str, message: String) -> Finding {
     Finding { key, message }
 }
@@ -23,7 +28,23 @@ fn list(hits: &[(Duration, String)]) -> String {
 
 /// Checks `attempts`, `waits_ms` and `circuit` for one step.
 pub fn check(expect: &Expect, step: &StepObservation, out: &mut Vec<Finding>) {
-    let hits = &step.mock_hits;
+    // Live, no mock witnessed the step: the client's attempt log is the only evidence.
+    let from_client: Vec<(Duration, String)>;
+    let hits = if step.mock_ran {
+        &step.mock_hits
+    } else {
+        from_client = step
+            .client_events
+            .iter()
+            .filter_map(|e| match e {
+                ClientEvent::Attempt { at_ms, outcome, .. } => {
+                    Some((Duration::from_millis(*at_ms), outcome.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        &from_client
+    };
     if let Some(b) = expect.attempts
         && !b.contains(hits.len() as u64)
     {
@@ -79,12 +100,14 @@ pub fn check(expect: &Expect, step: &StepObservation, out: &mut Vec<Finding>) {
             }
         }
         if w.growing {
+            // Growth must stand out from scheduling noise: a few milliseconds more between
+            // back-to-back retries is not backoff.
             for (i, p) in gaps.windows(2).enumerate() {
-                if p[1] <= p[0] {
+                if (p[1] as f64) < p[0] as f64 * GROWTH || p[1] < p[0] + GROWTH_MIN_MS {
                     out.push(finding(
                         "waits_ms",
                         format!(
-                            "the wait before attempt {} ({} ms) is not longer than the wait before attempt {} ({} ms): no backoff",
+                            "the wait before attempt {} ({} ms) is not clearly longer than the wait before attempt {} ({} ms): no backoff",
                             i + 3,
                             p[1],
                             i + 2,
@@ -137,7 +160,7 @@ pub fn check(expect: &Expect, step: &StepObservation, out: &mut Vec<Finding>) {
             .iter()
             .filter(|e| matches!(e, ClientEvent::Attempt { .. }))
             .count();
-        if !hits.is_empty() && sent != hits.len() {
+        if step.mock_ran && !hits.is_empty() && sent != hits.len() {
             out.push(finding(
                 "circuit",
                 format!(
@@ -157,6 +180,7 @@ mod tests {
 
     fn step(at_ms: &[u64], events: Vec<ClientEvent>) -> StepObservation {
         StepObservation {
+            mock_ran: true,
             mock_hits: at_ms
                 .iter()
                 .map(|ms| (Duration::from_millis(*ms), "503".to_string()))
@@ -198,6 +222,28 @@ mod tests {
             f[0].starts_with("the mock saw 1 attempt(s), expected 3..=3"),
             "{f:?}"
         );
+    }
+
+    #[test]
+    fn without_a_mock_the_client_log_counts() {
+        let e = expect("{attempts: 2}");
+        let mut s = step(
+            &[],
+            vec![
+                ClientEvent::Attempt {
+                    at_ms: 0,
+                    retry: 0,
+                    outcome: "timeout".into(),
+                },
+                ClientEvent::Attempt {
+                    at_ms: 500,
+                    retry: 1,
+                    outcome: "200".into(),
+                },
+            ],
+        );
+        s.mock_ran = false;
+        assert!(run(&e, &s).is_empty());
     }
 
     #[test]

@@ -157,7 +157,8 @@ pub struct WaitsExpect {
     pub each: Vec<Bounds>,
     /// A bound for every pause.
     pub all: Option<Bounds>,
-    /// Each pause is longer than the one before.
+    /// Each pause is clearly longer than the one before (at least 1.2 times and 50 ms
+    /// longer), as exponential backoff makes it.
     #[serde(default)]
     pub growing: bool,
 }

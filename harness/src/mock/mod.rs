@@ -1,8 +1,9 @@
-//! The local mock that stands in for a provider: replays recordings on a pooled wiremock
-//! server, or on our streaming responder when a reply is streamed, and witnesses every
+//! The local mock that stands in for a provider: replays recordings and fault scripts on one
+//! local server shared by every trial (each under its own URL prefix), and witnesses every
 //! request it receives.
 
 pub mod replay;
+mod shared;
 pub mod streaming;
 
 pub use replay::{ReplayMock, Witness};

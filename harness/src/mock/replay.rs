@@ -1,20 +1,19 @@
-//! Replay of one recording. Non-streamed recordings are served by a pooled wiremock server;
-//! recordings with a streamed reply need chunk timing and mid-stream cuts that wiremock's
-//! buffered bodies can't give, so [`super::streaming`] serves those. Both share the matching
-//! and the witness here, so a trial can't tell which one answered.
+//! Replay of one recording: the matching, the fault script's order and the witness of what
+//! was served. Every trial is served by the responder in [`super::streaming`] (chunk timing,
+//! mid-stream cuts, dropped connections) on the one server of [`super::shared`], each under
+//! its own URL prefix. (Earlier versions took a pooled wiremock server per trial; at thousands
+//! of trials a second, its server threads and per-trial mounting dominated the run.)
 //!
 //! A single catch-all responder matches each request against the recording itself, rather
-//! than mounting one wiremock matcher per exchange, so a request that matches nothing can be
-//! explained (closest exchange, differing fields) instead of ending in a bare 404.
+//! than one matcher per exchange, so a request that matches nothing can be explained (closest
+//! exchange, differing fields) instead of ending in a bare 404.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use wiremock::matchers::any;
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use super::streaming::StreamServer;
+use super::shared::Registration;
 use crate::dialect::DialectKind;
 use crate::record::Recording;
 use crate::record::matching::{Incoming, Miss, find};
@@ -165,95 +164,29 @@ pub(crate) fn content_type(
         })
 }
 
-struct Responder(Arc<Replay>);
-
-impl Respond for Responder {
-    fn respond(&self, request: &Request) -> ResponseTemplate {
-        // No script reaches wiremock, so every request is served from the recording.
-        let _ = self.0.next_action();
-        let headers: Vec<(String, String)> = request
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let incoming = Incoming {
-            method: request.method.as_str(),
-            path: request.url.path(),
-            headers,
-            body: serde_json::from_slice::<Value>(&request.body).ok(),
-        };
-        match self.0.pick(&incoming) {
-            Ok(i) => {
-                let prepared = &self.0.recording.exchanges[i];
-                let resp = &prepared.exchange.response;
-                let mut t = ResponseTemplate::new(resp.status);
-                for (k, v) in &resp.headers {
-                    t = t.insert_header(k.as_str(), v.as_str());
-                }
-                t = t.set_body_raw(
-                    prepared.response_body.clone(),
-                    &content_type(&resp.headers, resp.body.is_some()),
-                );
-                if let Some(ms) = resp.delay_ms {
-                    t = t.set_delay(Duration::from_millis(ms));
-                }
-                t
-            }
-            Err(miss) => ResponseTemplate::new(404).set_body_json(miss_body(&miss)),
-        }
-    }
-}
-
-enum Server {
-    Wiremock(MockServer),
-    Streaming(StreamServer),
-}
-
 /// A running replay of one recording.
 pub struct ReplayMock {
-    server: Server,
+    server: Registration,
     replay: Arc<Replay>,
 }
 
 impl ReplayMock {
-    /// Serves `recording` on 127.0.0.1: from wiremock's pool, or from the streaming
-    /// responder when any exchange is streamed. `speed` scales recorded stream timing.
+    /// Serves `recording` (and `script`, if any) on the shared local server until dropped.
+    /// `speed` scales recorded stream timing.
     pub async fn start(
         recording: Arc<Recording>,
         script: &[MockStep],
         dialect: DialectKind,
         speed: f64,
     ) -> std::io::Result<ReplayMock> {
-        let streamed = recording
-            .exchanges
-            .iter()
-            .any(|e| e.exchange.response.stream.is_some());
         let replay = Arc::new(Replay::new(recording, script, dialect));
-        // wiremock can't drop a connection or cut a body: scripts and streams use our server.
-        let server = if streamed || !script.is_empty() {
-            Server::Streaming(StreamServer::start(replay.clone(), speed).await?)
-        } else {
-            let server = MockServer::start().await;
-            Mock::given(any())
-                .respond_with(Responder(replay.clone()))
-                .mount(&server)
-                .await;
-            Server::Wiremock(server)
-        };
+        let server = Registration::new(replay.clone(), speed)?;
         Ok(ReplayMock { server, replay })
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT/__replay/KEY`: the base URL of this trial's mock.
     pub fn uri(&self) -> String {
-        match &self.server {
-            Server::Wiremock(s) => s.uri(),
-            Server::Streaming(s) => s.uri(),
-        }
+        self.server.uri()
     }
 
     /// What the mock has seen so far.

@@ -1,7 +1,8 @@
 //! A small HTTP/1.1 responder (hyper) for streamed replies: each recorded event is written as
 //! its own chunk at its recorded offset (scaled by the replay speed), so chunk boundaries,
 //! time to first token and the gaps between tokens are real on the wire, and a recorded cut
-//! drops the connection mid-body. It serves non-streamed exchanges of the same recording too.
+//! drops the connection mid-body. It serves non-streamed exchanges, fault scripts and misses
+//! too: every replay trial is answered here, on the one server of [`super::shared`].
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -10,58 +11,15 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
 use hyper::body::{Frame, Incoming as HyperBody};
-use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use serde_json::Value;
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 
 use super::replay::{Action, Replay, content_type, miss_body};
 use crate::record::format::StreamEndSpec;
 use crate::record::matching::Incoming;
 
 type Body = BoxBody<Bytes, std::io::Error>;
-
-/// A running streaming responder; stops when dropped.
-pub struct StreamServer {
-    addr: std::net::SocketAddr,
-    accept: JoinHandle<()>,
-}
-
-impl Drop for StreamServer {
-    fn drop(&mut self) {
-        self.accept.abort();
-    }
-}
-
-impl StreamServer {
-    /// Binds 127.0.0.1 on a free port and serves `replay` until dropped.
-    pub(crate) async fn start(replay: Arc<Replay>, speed: f64) -> std::io::Result<StreamServer> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-        let addr = listener.local_addr()?;
-        let accept = tokio::spawn(async move {
-            let mut conns = tokio::task::JoinSet::new();
-            while let Ok((tcp, _)) = listener.accept().await {
-                let _ = tcp.set_nodelay(true);
-                let replay = replay.clone();
-                conns.spawn(async move {
-                    let svc = service_fn(move |req| handle(replay.clone(), speed, req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(tcp), svc)
-                        .await;
-                });
-            }
-        });
-        Ok(StreamServer { addr, accept })
-    }
-
-    /// `http://127.0.0.1:PORT`.
-    pub fn uri(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
 
 fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into())
@@ -109,7 +67,20 @@ fn status(code: u16) -> hyper::StatusCode {
     hyper::StatusCode::from_u16(code).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-async fn handle(
+/// The answer to a request that names no trial being replayed (a trial that already ended,
+/// or a URL that was never a replay's).
+pub(crate) fn not_addressed(path: &str) -> Response<Body> {
+    let body = serde_json::json!({"error": {
+        "message": format!("provcheck replay: {path} is not addressed to a trial being replayed"),
+        "type": "provcheck_no_recording"}});
+    let mut resp = Response::new(full(body.to_string()));
+    *resp.status_mut() = hyper::StatusCode::NOT_FOUND;
+    with_headers(resp, &Default::default(), "application/json")
+}
+
+/// Answers one request of `replay`'s trial: a scripted fault, the matching recorded exchange
+/// (streamed event by event at its recorded offsets scaled by `speed`), or a miss explained.
+pub(crate) async fn handle(
     replay: Arc<Replay>,
     speed: f64,
     req: Request<HyperBody>,
@@ -169,7 +140,7 @@ async fn handle(
         Err(miss) => {
             let mut resp = Response::new(full(miss_body(&miss).to_string()));
             *resp.status_mut() = hyper::StatusCode::NOT_FOUND;
-            return Ok(resp);
+            return Ok(with_headers(resp, &Default::default(), "application/json"));
         }
     };
     let prepared = &replay.recording.exchanges[i];

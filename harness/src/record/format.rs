@@ -14,7 +14,7 @@ use sha2::Digest;
 
 use crate::suite::diagnostic::Diagnostic;
 use crate::suite::load::parse_yaml;
-use crate::suite::location::Location;
+use crate::suite::location::{Location, SpanIndex};
 
 /// The value that replaces a secret in a stored header.
 pub const REDACTED: &str = "<redacted>";
@@ -95,7 +95,7 @@ pub struct RecordedRequest {
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     /// The JSON body.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<Value>,
     /// JSON pointers left out of body matching (volatile fields).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -116,7 +116,7 @@ pub struct RecordedResponse {
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     /// A JSON body.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<Value>,
     /// A body that is not JSON, served byte for byte.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -223,7 +223,53 @@ pub struct Prepared {
     /// The response body bytes to serve.
     pub response_body: Vec<u8>,
     /// Where the exchange is written (for mismatch messages).
-    pub location: Location,
+    pub location: ExchangeLocation,
+}
+
+/// Where an exchange is written (`file:line:col`). Only mismatch and `--strict` messages need
+/// it, so a recording's spans are indexed on first use rather than when it loads: a replay
+/// that matches never pays for the second parse.
+#[derive(Debug, Clone)]
+pub struct ExchangeLocation {
+    spans: Arc<LazySpans>,
+    item: usize,
+}
+
+impl ExchangeLocation {
+    /// The location of `exchanges[N]`.
+    pub fn get(&self) -> Location {
+        self.spans.locate(&format!("exchanges[{}]", self.item))
+    }
+}
+
+impl std::fmt::Display for ExchangeLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
+/// A recording's text and, once something asks for a location, its span index.
+#[derive(Debug)]
+struct LazySpans {
+    file: Arc<str>,
+    source: String,
+    index: std::sync::OnceLock<Option<SpanIndex>>,
+}
+
+impl LazySpans {
+    fn locate(&self, path: &str) -> Location {
+        let index = self
+            .index
+            .get_or_init(|| SpanIndex::build(self.file.clone(), &self.source).ok());
+        match index {
+            Some(i) => i.locate(path),
+            None => Location {
+                file: self.file.clone(),
+                line: 1,
+                col: 1,
+            },
+        }
+    }
 }
 
 /// Removes the `ignore` pointers from a body and serializes it canonically: keys sorted, and
@@ -339,18 +385,25 @@ impl Recording {
             )
         })?;
         let parsed: RecordingFile = parse_yaml(&file, &source)?;
-        let index = crate::suite::location::SpanIndex::build(file.clone(), &source)
-            .map_err(|e| crate::suite::load::yaml_error(&file, &source, e))?;
+        let spans = Arc::new(LazySpans {
+            file: file.clone(),
+            source,
+            index: std::sync::OnceLock::new(),
+        });
+        let (index, source) = (&spans, &spans.source);
         if parsed.exchanges.is_empty() {
             return Err(Diagnostic::new(
                 "recording has no exchanges",
                 index.locate("exchanges"),
-                &source,
+                source,
             ));
         }
         let mut exchanges = Vec::with_capacity(parsed.exchanges.len());
         for (i, ex) in parsed.exchanges.into_iter().enumerate() {
-            let location = index.locate(&format!("exchanges[{i}]"));
+            let location = ExchangeLocation {
+                spans: spans.clone(),
+                item: i,
+            };
             let bodies = [
                 ex.response.body.is_some(),
                 ex.response.body_text.is_some(),
@@ -360,7 +413,7 @@ impl Recording {
                 return Err(Diagnostic::new(
                     "a response has one of `body` (JSON), `body_text` or `stream`",
                     index.locate(&format!("exchanges[{i}].response")),
-                    &source,
+                    source,
                 ));
             }
             if let Some(st) = &ex.response.stream
@@ -372,7 +425,7 @@ impl Recording {
                         "exchanges[{i}].response.stream.events[{}].at_ms",
                         j + 1
                     )),
-                    &source,
+                    source,
                 ));
             }
             let response_body = match (&ex.response.body, &ex.response.body_text) {

@@ -73,6 +73,37 @@ pub fn find(rec: &Recording, req: &Incoming<'_>, used: &[bool]) -> Result<usize,
     Err(Miss { explanation })
 }
 
+/// `--strict`: names the recorded exchanges a trial never asked for. A recording with an
+/// exchange nobody requests is out of date (the suite changed) or was edited by hand wrongly;
+/// either way a green replay of it proves less than it claims.
+pub fn unused_explanation(rec: &Recording, unused: &[usize]) -> Option<String> {
+    let first = *unused.first()?;
+    let mut s = format!(
+        "--strict: {} of {} recorded exchange{} never served, first exchange {} at {}",
+        unused.len(),
+        rec.exchanges.len(),
+        if rec.exchanges.len() == 1 {
+            " was"
+        } else {
+            "s were"
+        },
+        first,
+        rec.exchanges[first].location
+    );
+    for &i in unused.iter().take(8) {
+        let q = &rec.exchanges[i].exchange.request;
+        let _ = write!(
+            s,
+            "\n  - exchange {i} ({} {}) at {}",
+            q.method, q.path, rec.exchanges[i].location
+        );
+    }
+    if unused.len() > 8 {
+        let _ = write!(s, "\n  - ... and {} more", unused.len() - 8);
+    }
+    Some(s)
+}
+
 fn differences(
     p: &super::format::Prepared,
     req: &Incoming<'_>,

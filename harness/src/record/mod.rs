@@ -1,10 +1,14 @@
-//! Recordings: the file format, loading, and matching requests to recorded exchanges.
+//! Recordings: the file format, loading, matching requests to recorded exchanges, and (record
+//! mode) turning live exchanges into redacted recordings.
 
 pub mod format;
 pub mod matching;
+pub mod recorder;
+pub mod redact;
 pub mod write;
 
 pub use format::{Provenance, Recording, Source};
+pub use recorder::RecordPolicy;
 
 use std::path::{Path, PathBuf};
 

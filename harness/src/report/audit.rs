@@ -55,6 +55,7 @@ fn mode_text(mode: Mode) -> &'static str {
     match mode {
         Mode::Replay => "replay (recordings served by a local mock)",
         Mode::Live => "live (the providers' real APIs)",
+        Mode::Record => "record (the providers' real APIs, exchanges written as recordings)",
     }
 }
 
@@ -165,6 +166,36 @@ fn summary(
         "- **Trials**: {} — ✅ {} pass · ❌ {} fail · 💥 {} error · ⏭️ {} skip",
         t.trials, t.pass, t.fail, t.error, t.skip
     );
+    if !r.spent.is_empty() {
+        let parts: Vec<String> = r
+            .spent
+            .iter()
+            .map(|(target, s)| {
+                format!(
+                    "{} {} requests, {} output tokens",
+                    code(target),
+                    s.requests,
+                    s.output_tokens
+                )
+            })
+            .collect();
+        let budget = r.budget.map(|b| {
+            let limits: Vec<String> = [
+                b.max_requests.map(|n| format!("{n} requests")),
+                b.max_output_tokens.map(|n| format!("{n} output tokens")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            format!(" (budget: {})", limits.join(", "))
+        });
+        let _ = writeln!(
+            out,
+            "- **Spent at the providers**: {}{}",
+            parts.join("; "),
+            budget.unwrap_or_default()
+        );
+    }
     let mut skips: BTreeMap<SkipKind, usize> = BTreeMap::new();
     for o in &r.outcomes {
         if let Some(k) = skip_kind(o) {
@@ -246,6 +277,7 @@ fn skip_label(k: SkipKind) -> &'static str {
         SkipKind::CapabilityNotDeclared => "capability not declared",
         SkipKind::NoModelAlias => "no model for an alias",
         SkipKind::Ignored => "ignored",
+        SkipKind::OverBudget => "over budget",
         SkipKind::Other => "other",
     }
 }

@@ -33,7 +33,8 @@ pub fn counts(outcomes: &[Outcome]) -> Counts {
     c
 }
 
-/// Renders the summary: totals, per-target counts, and the skip reasons grouped.
+/// Renders the summary: totals, per-target counts (and what live trials spent), the skip
+/// reasons grouped, and in record mode what was recorded.
 pub fn summary(outcomes: &[Outcome], reports: &[String], color: bool) -> String {
     let s = |style: Style| style.force_styling(color);
     let c = counts(outcomes);
@@ -59,11 +60,22 @@ pub fn summary(outcomes: &[Outcome], reports: &[String], color: bool) -> String 
             Status::Skip => e.skip += 1,
         }
     }
+    let spent = crate::report::run_record::spent_by_target(outcomes);
     for (t, c) in &per_target {
         out.push_str(&format!(
-            "  {:<12} {} pass  {} fail  {} error  {} skip\n",
+            "  {:<12} {} pass  {} fail  {} error  {} skip",
             t, c.pass, c.fail, c.error, c.skip
         ));
+        if let Some(s) = spent.get(*t) {
+            out.push_str(&format!(
+                "  · spent {} request{}, {} output token{}",
+                s.requests,
+                if s.requests == 1 { "" } else { "s" },
+                s.output_tokens,
+                if s.output_tokens == 1 { "" } else { "s" }
+            ));
+        }
+        out.push('\n');
     }
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     for o in outcomes.iter().filter(|o| o.status == Status::Skip) {
@@ -77,6 +89,29 @@ pub fn summary(outcomes: &[Outcome], reports: &[String], color: bool) -> String 
         out.push('\n');
         for (r, n) in &reasons {
             out.push_str(&format!("    {n} × {r}\n"));
+        }
+    }
+    let recorded = outcomes.iter().filter(|o| o.recorded.is_some()).count();
+    let not_recorded: Vec<(&str, &str)> = outcomes
+        .iter()
+        .filter_map(|o| {
+            let why = o
+                .details
+                .iter()
+                .find_map(|d| d.strip_prefix(crate::run::live::NOT_RECORDED))?;
+            Some((o.trial.as_str(), why))
+        })
+        .collect();
+    if recorded > 0 || !not_recorded.is_empty() {
+        out.push_str(&format!(
+            "  recorded: {recorded} recording{} written\n",
+            if recorded == 1 { "" } else { "s" }
+        ));
+        for (trial, why) in &not_recorded {
+            out.push_str(&format!(
+                "    {} {trial}: {why}\n",
+                s(Style::new().yellow()).apply_to("not recorded")
+            ));
         }
     }
     for o in outcomes

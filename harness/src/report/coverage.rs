@@ -40,10 +40,11 @@ pub fn applicable(o: &Outcome) -> bool {
     !skip_kind(o).is_some_and(SkipKind::not_declared)
 }
 
-/// Whether a passing trial's evidence comes from the real API: a live run, or a replay of a
-/// recording captured live.
+/// Whether a passing trial's evidence comes from the real API: a live run, a trial that sent
+/// to a real API (record mode), or a replay of a recording captured live.
 pub fn live_evidence(o: &Outcome) -> bool {
     o.mode == Mode::Live
+        || o.spent.is_some()
         || o.provenance
             .as_deref()
             .is_some_and(|p| p.starts_with("live"))
@@ -232,6 +233,8 @@ pub enum GapKind {
     NoKey,
     /// Replay, and no recording exists.
     NotRecorded,
+    /// Live or record, and the run's budget was spent before the trial could send.
+    OverBudget,
     /// The scenario is marked ignore.
     Ignored,
     /// Skipped for another reason.
@@ -248,7 +251,7 @@ impl GapKind {
         match self {
             GapKind::Failing | GapKind::RequiredSkipped => 4,
             GapKind::Error => 3,
-            GapKind::NoKey | GapKind::NotRecorded => 2,
+            GapKind::NoKey | GapKind::NotRecorded | GapKind::OverBudget => 2,
             GapKind::Ignored
             | GapKind::OtherSkip
             | GapKind::NotDeclared
@@ -264,6 +267,7 @@ impl GapKind {
             GapKind::Error => "could not run",
             GapKind::NoKey => "skipped: no key",
             GapKind::NotRecorded => "not recorded",
+            GapKind::OverBudget => "skipped: over budget",
             GapKind::Ignored => "ignored",
             GapKind::OtherSkip => "skipped",
             GapKind::NotDeclared => "capability not declared",
@@ -272,12 +276,13 @@ impl GapKind {
     }
 
     /// Every kind, in rank order.
-    pub const ALL: [GapKind; 9] = [
+    pub const ALL: [GapKind; 10] = [
         GapKind::Failing,
         GapKind::RequiredSkipped,
         GapKind::Error,
         GapKind::NoKey,
         GapKind::NotRecorded,
+        GapKind::OverBudget,
         GapKind::Ignored,
         GapKind::OtherSkip,
         GapKind::NotDeclared,
@@ -330,6 +335,7 @@ pub fn gap_kind(o: &Outcome, required: bool) -> Option<GapKind> {
             SkipKind::NotRecorded => GapKind::NotRecorded,
             SkipKind::CapabilityNotDeclared | SkipKind::NoModelAlias => GapKind::NotDeclared,
             SkipKind::Ignored => GapKind::Ignored,
+            SkipKind::OverBudget => GapKind::OverBudget,
             SkipKind::Other => GapKind::OtherSkip,
         },
     })

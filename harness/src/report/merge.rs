@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::report::run_record::{FORMAT, FORMAT_VERSION, RunRecord, Selection, Totals};
+use crate::report::run_record::{self, FORMAT, FORMAT_VERSION, RunRecord, Selection, Totals};
 
 /// Why records cannot be merged.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -75,6 +75,8 @@ pub fn merge(records: &[(String, RunRecord)]) -> Result<RunRecord, MergeError> {
         targets: Vec::new(),
         suites: Vec::new(),
         totals: Totals::default(),
+        spent: Default::default(),
+        budget: first.budget,
         outcomes: Vec::new(),
     };
     let mut seen: BTreeMap<String, &str> = BTreeMap::new();
@@ -89,6 +91,10 @@ pub fn merge(records: &[(String, RunRecord)]) -> Result<RunRecord, MergeError> {
             });
         }
         out.selection.merged_from.push(describe(path, r));
+        // Each shard enforced its own budget; a merged record claims one only if all agree.
+        if out.budget != r.budget {
+            out.budget = None;
+        }
         // Keep a filter or tags only if every part shares them; otherwise the merged record
         // would claim a selection that some of its trials were not chosen by.
         if out.selection.filter != r.selection.filter {
@@ -149,6 +155,7 @@ pub fn merge(records: &[(String, RunRecord)]) -> Result<RunRecord, MergeError> {
     out.suites.sort_by(|a, b| a.file.cmp(&b.file));
     out.outcomes.sort_by(|a, b| a.trial.cmp(&b.trial));
     out.totals = Totals::of(&out.outcomes);
+    out.spent = run_record::spent_by_target(&out.outcomes);
     Ok(out)
 }
 

@@ -9,7 +9,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::dialect::DialectKind;
-use crate::outcome::{Mode, Outcome, Status};
+use crate::outcome::{Mode, Outcome, Spent, Status};
 use crate::suite::{Capability, Priority, Suite};
 use crate::target::Target;
 
@@ -42,6 +42,13 @@ pub struct RunRecord {
     pub suites: Vec<SuiteInfo>,
     /// Counts by status.
     pub totals: Totals,
+    /// What the run spent at the providers, per target: requests sent to a real API and the
+    /// output tokens reported (live and record modes; empty in replay).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub spent: BTreeMap<String, Spent>,
+    /// The run's budget, when one was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<BudgetInfo>,
     /// One per trial, sorted by trial name.
     pub outcomes: Vec<Outcome>,
 }
@@ -165,6 +172,28 @@ pub struct ScenarioInfo {
     /// Tags.
     #[serde(default)]
     pub tags: Vec<String>,
+}
+
+/// `--max-requests` and `--max-output-tokens` as the run had them.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BudgetInfo {
+    /// Most requests the run may send to real APIs.
+    #[serde(default)]
+    pub max_requests: Option<u64>,
+    /// Most output tokens after which no trial starts.
+    #[serde(default)]
+    pub max_output_tokens: Option<u64>,
+}
+
+/// Sums what the outcomes spent, per target (targets that spent nothing are left out).
+pub fn spent_by_target(outcomes: &[Outcome]) -> BTreeMap<String, Spent> {
+    let mut out: BTreeMap<String, Spent> = BTreeMap::new();
+    for o in outcomes {
+        if let Some(s) = o.spent {
+            out.entry(o.target.clone()).or_default().add(s);
+        }
+    }
+    out
 }
 
 /// Counts by status.

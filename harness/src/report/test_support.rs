@@ -37,6 +37,8 @@ pub fn outcome(trial: &str, priority: Priority, status: Status, message: Option<
         requests: 1,
         recording_sha256: None,
         exchanges: vec![ExchangeRecord::default()],
+        spent: None,
+        recorded: None,
     }
 }
 
@@ -93,6 +95,8 @@ pub fn record(outcomes: Vec<Outcome>) -> RunRecord {
         targets,
         suites,
         totals: Totals::of(&outcomes),
+        spent: Default::default(),
+        budget: None,
         outcomes,
     }
 }

@@ -27,6 +27,11 @@ pub struct PlannedTrial {
     pub models: Vec<String>,
     /// The recording to replay (replay mode).
     pub recording: Option<PathBuf>,
+    /// Sends to the target's real API (live, and record mode's trials being recorded);
+    /// otherwise the local mock answers (replay, fault scripts, recordings kept in record mode).
+    pub live: bool,
+    /// Record mode: where the trial's live exchanges are written.
+    pub record_to: Option<PathBuf>,
     /// Why the trial will not run, decided now.
     pub skip: Option<String>,
 }
@@ -37,8 +42,10 @@ pub struct PlanInput<'a> {
     pub suites: &'a [Suite],
     /// Targets to run against.
     pub targets: &'a [Arc<Target>],
-    /// Replay or live.
+    /// Replay, live or record.
     pub mode: Mode,
+    /// Record mode: which trials are recorded (the others replay their recording).
+    pub record: record::RecordPolicy,
     /// The fixtures directory.
     pub fixtures: &'a Path,
     /// Only scenarios carrying one of these tags (empty: all).
@@ -109,22 +116,26 @@ fn plan_one(
     }
     let mut recording = None;
     // A fault script runs on the mock in every mode and needs a recording only when it serves
-    // one; anything else needs a recording in replay and a key in live mode.
+    // one; anything else needs a recording in replay and a key in live mode. Record mode is
+    // live, except that `--record missing` replays what is already recorded (VCR's "once").
     let scripted = !sc.mock.is_empty();
+    let p = record::path_for(input.fixtures, &target.name, suite, &sc.id);
+    let keeps_recording =
+        input.mode == Mode::Record && input.record == record::RecordPolicy::Missing && p.is_file();
+    let live = !scripted && input.mode != Mode::Replay && !keeps_recording;
     let needs_recording = if scripted {
         sc.mock.iter().any(|m| m.recorded)
     } else {
-        input.mode == Mode::Replay
+        !live
     };
-    let p = record::path_for(input.fixtures, &target.name, suite, &sc.id);
     if needs_recording && skip.is_none() && !p.is_file() {
         skip = Some(format!("{}{}", SkipKind::NO_RECORDING, p.display()));
     }
-    if input.mode == Mode::Replay || scripted {
+    let record_to = (live && input.mode == Mode::Record).then(|| p.clone());
+    if !live {
         recording = Some(p);
     }
-    if input.mode == Mode::Live
-        && !scripted
+    if live
         && let Some(var) = &target.key_env
         && skip.is_none()
         && (input.env)(var).is_none_or(|v| v.trim().is_empty())
@@ -139,6 +150,8 @@ fn plan_one(
         target: target.clone(),
         models,
         recording,
+        live,
+        record_to,
         skip,
     }
 }
@@ -158,6 +171,9 @@ pub enum SkipKind {
     NoModelAlias,
     /// The scenario is marked `ignore`.
     Ignored,
+    /// Live or record mode, and the run's `--max-requests` or `--max-output-tokens` budget
+    /// was spent before the trial could send.
+    OverBudget,
     /// Any other reason.
     Other,
 }
@@ -173,6 +189,9 @@ impl SkipKind {
     pub const ALIAS: &'static str = " has no model for alias `";
     /// Prefix of an ignored scenario's skip.
     pub const IGNORED: &'static str = "ignored: ";
+    /// Prefix of a skip for a spent budget (decided when the trial is about to send, not in
+    /// the plan: only then is it known what earlier trials spent).
+    pub const BUDGET: &'static str = "budget: ";
 
     /// Classifies a skip reason.
     pub fn of(reason: &str) -> SkipKind {
@@ -186,6 +205,8 @@ impl SkipKind {
             SkipKind::NoModelAlias
         } else if reason.starts_with(Self::IGNORED) {
             SkipKind::Ignored
+        } else if reason.starts_with(Self::BUDGET) {
+            SkipKind::OverBudget
         } else {
             SkipKind::Other
         }
@@ -280,6 +301,7 @@ mod tests {
                 suites: &suites,
                 targets: &targets,
                 mode,
+                record: record::RecordPolicy::Missing,
                 fixtures: dir.path(),
                 tags: &[],
                 env,
@@ -299,6 +321,7 @@ mod tests {
             suites: &suites_ok,
             targets: &targets,
             mode: Mode::Replay,
+            record: record::RecordPolicy::Missing,
             fixtures: dir.path(),
             tags: &[],
             env: &|_| None,
@@ -311,13 +334,88 @@ mod tests {
             suites: &suites_ok,
             targets: &targets,
             mode: Mode::Live,
+            record: record::RecordPolicy::Missing,
             fixtures: dir.path(),
             tags: &[],
             env: &|_| None,
         });
         assert_eq!(SkipKind::of(p[0].skip.as_deref().unwrap()), SkipKind::NoKey);
         assert_eq!(SkipKind::of("ignored: slow"), SkipKind::Ignored);
+        assert_eq!(
+            SkipKind::of(&crate::run::live::Budget::requests_reason(2)),
+            SkipKind::OverBudget
+        );
+        assert_eq!(
+            SkipKind::of(&crate::run::live::Budget::tokens_reason(100)),
+            SkipKind::OverBudget
+        );
         assert_eq!(SkipKind::of("something else"), SkipKind::Other);
+    }
+
+    #[test]
+    fn record_mode_records_what_is_missing_or_everything() {
+        let suites = suite(
+            "suite: s\ncategory: c\nscenarios:\n  - id: a\n    title: A\n    request: {messages: [{user: hi}]}\n  - id: b\n    title: B\n    request: {messages: [{user: hi}]}\n  - id: f\n    title: F\n    mock: [{status: 500}]\n    request: {messages: [{user: hi}]}\n",
+        );
+        let targets = [Arc::new(target::builtins(None).remove(0))];
+        let dir = tempfile::tempdir().unwrap();
+        let existing = record::path_for(dir.path(), "openai", "s", "a");
+        std::fs::create_dir_all(existing.parent().unwrap()).unwrap();
+        std::fs::write(&existing, "kept").unwrap();
+        let key = |k: &str| (k == "OPENAI_API_KEY").then(|| "sk-x".to_string());
+        let plan_with = |policy, env: &dyn Fn(&str) -> Option<String>| {
+            plan(&PlanInput {
+                suites: &suites,
+                targets: &targets,
+                mode: Mode::Record,
+                record: policy,
+                fixtures: dir.path(),
+                tags: &[],
+                env,
+            })
+        };
+        // name, live, records to, skipped
+        let view = |p: Vec<PlannedTrial>| -> Vec<(String, bool, bool, bool)> {
+            p.into_iter()
+                .map(|t| {
+                    (
+                        t.scenario.id.clone(),
+                        t.live,
+                        t.record_to.is_some(),
+                        t.skip.is_some(),
+                    )
+                })
+                .collect()
+        };
+        let s = |id: &str, live, rec, skip| (id.to_string(), live, rec, skip);
+        assert_eq!(
+            view(plan_with(record::RecordPolicy::Missing, &key)),
+            [
+                s("a", false, false, false),
+                s("b", true, true, false),
+                s("f", false, false, false)
+            ]
+        );
+        assert_eq!(
+            view(plan_with(record::RecordPolicy::All, &key)),
+            [
+                s("a", true, true, false),
+                s("b", true, true, false),
+                s("f", false, false, false)
+            ]
+        );
+        // Without the key only the trials that would go live are skipped: a kept recording
+        // and a fault script still run.
+        let p = plan_with(record::RecordPolicy::Missing, &|_| None);
+        assert_eq!(
+            view(p.clone()),
+            [
+                s("a", false, false, false),
+                s("b", true, true, true),
+                s("f", false, false, false)
+            ]
+        );
+        assert_eq!(SkipKind::of(p[1].skip.as_deref().unwrap()), SkipKind::NoKey);
     }
 
     #[test]

@@ -11,8 +11,8 @@ use super::trial::{RunContext, blank_outcome, execute};
 use crate::outcome::{Outcome, Status};
 
 /// The one runtime every trial runs on. libtest-mimic calls trials from its own worker
-/// threads; each blocks on this runtime, so the client's connection pool and wiremock's
-/// servers live on one set of reactor threads.
+/// threads; each blocks on this runtime, so the client's connection pool and the replay
+/// mock's shared server live on one set of reactor threads.
 pub fn runtime() -> &'static Runtime {
     static RT: OnceLock<Runtime> = OnceLock::new();
     RT.get_or_init(|| {

@@ -33,6 +33,10 @@ pub struct RunContext {
     pub env: EnvLookup,
     /// Replay speed for recorded stream timing: 1.0 as recorded, 0 without waiting.
     pub speed: f64,
+    /// Live and record modes: per-target concurrency, budgets, recordings written.
+    pub live: super::live::Live,
+    /// `--strict`: a replayed recording with an exchange never served is an error.
+    pub strict: bool,
 }
 
 /// Reads an environment variable; injected so tests never depend on the real environment.
@@ -67,6 +71,8 @@ pub fn blank_outcome(
         requests: 0,
         recording_sha256: None,
         exchanges: Vec::new(),
+        spent: None,
+        recorded: None,
     }
 }
 
@@ -148,26 +154,47 @@ pub async fn execute(ctx: &RunContext, t: &PlannedTrial) -> Outcome {
         .deadline_ms
         .map(Duration::from_millis)
         .unwrap_or(ctx.trial_deadline);
-    match tokio::time::timeout(deadline, run(ctx, t, &mut outcome)).await {
-        Ok(()) => {}
-        Err(_) => {
-            outcome.status = Status::Fail;
-            outcome.message = Some(format!(
-                "the trial did not finish within its deadline of {} ms",
-                deadline.as_millis()
-            ));
+    // Waiting for a live slot happens before the deadline starts: it is not the trial's time.
+    let admission = match ctx.live.admit(t).await {
+        Ok(a) => a,
+        Err(reason) => {
+            outcome.status = Status::Skip;
+            outcome.message = Some(reason);
+            return outcome;
         }
+    };
+    let finished =
+        match tokio::time::timeout(deadline, run(ctx, t, &mut outcome, admission.as_ref())).await {
+            Ok(()) => true,
+            Err(_) => {
+                outcome.status = Status::Fail;
+                outcome.message = Some(format!(
+                    "the trial did not finish within its deadline of {} ms",
+                    deadline.as_millis()
+                ));
+                false
+            }
+        };
+    if let Some(a) = admission {
+        ctx.live.settle(t, a, &mut outcome, finished);
     }
     outcome.duration_ms = started.elapsed().as_millis() as u64;
     outcome
 }
 
-async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
+async fn run(
+    ctx: &RunContext,
+    t: &PlannedTrial,
+    outcome: &mut Outcome,
+    admission: Option<&super::live::Admission>,
+) {
     let target = &t.target;
     let mut mock = None;
+    let mut loaded = None;
     let sc = &t.scenario;
-    // Fault scripts always run on the mock: real APIs can't be made to fail on cue.
-    let (base_url, key) = if ctx.mode == Mode::Replay || !sc.mock.is_empty() {
+    // Fault scripts always run on the mock (real APIs can't be made to fail on cue), and so
+    // do recordings record mode keeps: the plan says which trials go live.
+    let (base_url, key) = if !t.live {
         let needs_recording = sc.mock.is_empty() || sc.mock.iter().any(|m| m.recorded);
         let rec = match &t.recording {
             Some(path) if needs_recording => match Recording::load(path) {
@@ -185,6 +212,7 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
         if needs_recording {
             outcome.provenance = Some(rec.provenance.summary());
             outcome.recording_sha256 = Some(rec.sha256.clone());
+            loaded = Some(rec.clone());
         }
         let m = match ReplayMock::start(rec, &sc.mock, target.dialect, ctx.speed).await {
             Ok(m) => m,
@@ -207,6 +235,12 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
         )
     };
     let auth = key.as_deref().map(|k| target.dialect.auth_header(k));
+    // A live trial's transport reports every attempt to its admission: what it spent, and in
+    // record mode the exchanges to write.
+    let transport = match admission {
+        Some(a) => ctx.transport.with_tap(a.capture.clone()),
+        None => ctx.transport.clone(),
+    };
     let steps: Vec<(
         &RequestSpec,
         &Expect,
@@ -261,7 +295,7 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
             .map(Duration::from_millis)
             .unwrap_or(default_timeout);
         let copies = send_copies(
-            ctx,
+            &transport,
             &subject,
             &base_url,
             &wire,
@@ -282,15 +316,28 @@ async fn run(ctx: &RunContext, t: &PlannedTrial, outcome: &mut Outcome) {
             aliases: target.models.clone(),
             copies,
             mock_hits,
+            mock_ran: mock.is_some(),
             client_events,
         };
         record_exchanges(outcome, observation.steps.len(), &step);
+        if let Some(a) = admission {
+            ctx.live.replies(a, &step);
+        }
         observation.steps.push(step);
     }
     if let Some(m) = &mock {
         let witness = m.witness();
         if let Some(miss) = witness.misses.first() {
             return set_error(outcome, miss.explanation.clone());
+        }
+        // A fault script answers some steps itself, so its recording's other exchanges may
+        // rightly go unserved: strictness is for plain replays.
+        if ctx.strict
+            && sc.mock.is_empty()
+            && let Some(rec) = &loaded
+            && let Some(e) = crate::record::matching::unused_explanation(rec, &m.unused())
+        {
+            return set_error(outcome, e);
         }
     }
     let mut findings: Vec<(String, Finding)> = Vec::new();
@@ -442,7 +489,7 @@ fn set_error(outcome: &mut Outcome, message: String) {
 
 #[allow(clippy::too_many_arguments)]
 async fn send_copies(
-    ctx: &RunContext,
+    transport: &Transport,
     subject: &Arc<Subject>,
     base_url: &str,
     wire: &WireRequest,
@@ -508,7 +555,7 @@ async fn send_copies(
     if n == 1 {
         return vec![
             one(
-                ctx.transport.clone(),
+                transport.clone(),
                 subject.clone(),
                 base_url.to_string(),
                 wire.clone(),
@@ -520,7 +567,7 @@ async fn send_copies(
     let mut set = JoinSet::new();
     for i in 0..n as usize {
         let fut = one(
-            ctx.transport.clone(),
+            transport.clone(),
             subject.clone(),
             base_url.to_string(),
             wire.clone(),

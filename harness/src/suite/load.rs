@@ -113,8 +113,8 @@ pub fn load_suites(files: &[PathBuf], known: &Known) -> Result<Vec<Suite>, Vec<D
     let mut suites = Vec::new();
     let mut diags = Vec::new();
     let mut names: HashMap<String, Location> = HashMap::new();
-    for path in files {
-        match load_suite(path, known) {
+    for (path, loaded) in files.iter().zip(load_each(files, known)) {
+        match loaded {
             Ok(suite) => {
                 let loc = Location {
                     file: suite.file.clone(),
@@ -144,6 +144,45 @@ pub fn load_suites(files: &[PathBuf], known: &Known) -> Result<Vec<Suite>, Vec<D
     } else {
         Err(diags)
     }
+}
+
+/// [`load_suite`] on every file, on up to one thread per core (files are independent and
+/// parsing is most of the time of a large run's start), results in the order of `files`.
+fn load_each(files: &[PathBuf], known: &Known) -> Vec<Result<Suite, Vec<Diagnostic>>> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(files.len());
+    if workers <= 1 {
+        return files.iter().map(|p| load_suite(p, known)).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut slots: Vec<Option<Result<Suite, Vec<Diagnostic>>>> =
+        (0..files.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(path) = files.get(i) else { break };
+                        done.push((i, load_suite(path, known)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        for h in handles {
+            let done = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            for (i, r) in done {
+                slots[i] = Some(r);
+            }
+        }
+    });
+    slots
+        .into_iter()
+        .map(|s| s.expect("every suite file is loaded once"))
+        .collect()
 }
 
 /// Loads and checks one suite file.

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use saphyr_parser::{Event, Parser};
@@ -33,20 +34,73 @@ impl fmt::Display for Location {
 #[derive(Debug, Default)]
 pub struct SpanIndex {
     file: Arc<str>,
-    positions: HashMap<String, (u32, u32)>,
-    values: HashMap<String, (u32, u32)>,
+    nodes: HashMap<Box<str>, Node, BuildHasherDefault<PathHasher>>,
+}
+
+/// Where a node is written: its key (or sequence item), and where its value starts.
+#[derive(Debug, Clone, Copy, Default)]
+struct Node {
+    key: Option<(u32, u32)>,
+    value: Option<(u32, u32)>,
+}
+
+/// Paths are our own files' keys, not adversarial input: a multiply-rotate hash over 8-byte
+/// words is several times cheaper than SipHash, and indexing every node of every suite and
+/// recording is hot when loading thousands of scenarios.
+#[derive(Default)]
+struct PathHasher(u64);
+
+impl Hasher for PathHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.add(w);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        self.add(u64::from(b));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl PathHasher {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
 }
 
 enum Frame {
-    Map { path: String, key: Option<String> },
-    Seq { path: String, next: usize },
+    /// A mapping at `path`; `key` is the full path of the key whose value comes next.
+    Map {
+        path: String,
+        key: Option<String>,
+    },
+    Seq {
+        path: String,
+        next: usize,
+    },
 }
 
 fn join_key(parent: &str, key: &str) -> String {
     if parent.is_empty() {
         key.to_string()
     } else {
-        format!("{parent}.{key}")
+        let mut s = String::with_capacity(parent.len() + 1 + key.len());
+        s.push_str(parent);
+        s.push('.');
+        s.push_str(key);
+        s
     }
 }
 
@@ -54,8 +108,9 @@ impl SpanIndex {
     /// Indexes `source`. A syntax error returns the scanner's message and position; the
     /// caller normally reports serde_norway's error instead, which says the same.
     pub fn build(file: Arc<str>, source: &str) -> Result<SpanIndex, (String, u32, u32)> {
-        let mut positions = HashMap::new();
-        let mut values = HashMap::new();
+        // About one node per 24 bytes of YAML: sized once instead of rehashed as it grows.
+        let mut nodes: HashMap<Box<str>, Node, BuildHasherDefault<PathHasher>> =
+            HashMap::with_capacity_and_hasher(source.len() / 24, Default::default());
         let mut stack: Vec<Frame> = Vec::new();
         for item in Parser::new_from_str(source) {
             let (event, span) = item.map_err(|e| {
@@ -79,26 +134,44 @@ impl SpanIndex {
                     && key.is_none()
                 {
                     let name = match &event {
-                        Event::Scalar(v, ..) => v.to_string(),
-                        _ => "?".to_string(),
+                        Event::Scalar(v, ..) => v.as_ref(),
+                        _ => "?",
                     };
-                    positions.insert(join_key(path, &name), pos);
-                    *key = Some(name);
+                    let full = join_key(path, name);
+                    // A repeated key replaces the earlier one, value position included.
+                    nodes.insert(
+                        full.as_str().into(),
+                        Node {
+                            key: Some(pos),
+                            value: None,
+                        },
+                    );
+                    *key = Some(full);
                     continue;
                 }
                 let node_path = match stack.last_mut() {
                     Some(Frame::Map { path, key }) => {
-                        join_key(path, key.take().as_deref().unwrap_or("?"))
+                        let p = key.take().unwrap_or_else(|| join_key(path, "?"));
+                        nodes.entry(p.as_str().into()).or_default().value = Some(pos);
+                        p
                     }
                     Some(Frame::Seq { path, next }) => {
                         let p = format!("{path}[{next}]");
                         *next += 1;
-                        positions.insert(p.clone(), pos);
+                        nodes.insert(
+                            p.as_str().into(),
+                            Node {
+                                key: Some(pos),
+                                value: Some(pos),
+                            },
+                        );
                         p
                     }
-                    None => String::new(),
+                    None => {
+                        nodes.entry("".into()).or_default().value = Some(pos);
+                        String::new()
+                    }
                 };
-                values.insert(node_path.clone(), pos);
                 match event {
                     Event::MappingStart(..) => stack.push(Frame::Map {
                         path: node_path,
@@ -114,18 +187,14 @@ impl SpanIndex {
                 stack.pop();
             }
         }
-        Ok(SpanIndex {
-            file,
-            positions,
-            values,
-        })
+        Ok(SpanIndex { file, nodes })
     }
 
     /// The location of the node at `path`, or of its nearest indexed ancestor.
     pub fn locate(&self, path: &str) -> Location {
         let mut p = path;
         loop {
-            if let Some(&(line, col)) = self.positions.get(p) {
+            if let Some((line, col)) = self.nodes.get(p).and_then(|n| n.key) {
                 return Location {
                     file: self.file.clone(),
                     line,
@@ -148,8 +217,8 @@ impl SpanIndex {
     /// The location of the value at `path` (where a key's value starts, rather than the key),
     /// falling back to [`SpanIndex::locate`].
     pub fn locate_value(&self, path: &str) -> Location {
-        match self.values.get(path) {
-            Some(&(line, col)) => Location {
+        match self.nodes.get(path).and_then(|n| n.value) {
+            Some((line, col)) => Location {
                 file: self.file.clone(),
                 line,
                 col,
@@ -160,7 +229,7 @@ impl SpanIndex {
 
     /// True when the document has a node at exactly `path`.
     pub fn has(&self, path: &str) -> bool {
-        self.positions.contains_key(path)
+        self.nodes.get(path).is_some_and(|n| n.key.is_some())
     }
 }
 

@@ -1,0 +1,406 @@
+//! Trials that send to a real API (live and record modes), kept under control: a concurrency
+//! limit per target so a run stays under the provider's rate limits, the run's budgets
+//! (`--max-requests`, `--max-output-tokens`), the tap that counts what each trial spent, and,
+//! in record mode, writing the trial's exchanges as a recording.
+//!
+//! A trial is admitted before it sends: it waits for a slot of its target, then reserves the
+//! requests it plans to send (one per step and concurrent copy) in one atomic step, so trials
+//! running at once can never reserve more than `--max-requests` between them. Retries are
+//! counted as they happen and output tokens as replies arrive, so trials already in flight can
+//! take a run past a budget by their own retries and tokens; no trial starts once it is spent.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::plan::{PlannedTrial, SkipKind};
+use crate::client::{RawResponse, Sent, Tap, TransportError};
+use crate::observation::StepObservation;
+use crate::outcome::{Outcome, Spent, Status};
+use crate::record::format::RecordingFile;
+use crate::record::recorder::{self, Captured, CapturedResponse};
+use crate::record::redact::Secrets;
+use crate::record::write::write_checked;
+
+/// Default `--live-concurrency`: trials in flight per target in live and record modes.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+/// The run's spending limits and what has been reserved and spent against them.
+#[derive(Debug, Default)]
+pub struct Budget {
+    max_requests: Option<u64>,
+    max_output_tokens: Option<u64>,
+    requests: AtomicU64,
+    output_tokens: AtomicU64,
+}
+
+impl Budget {
+    /// Limits; `None` is unlimited.
+    pub fn new(max_requests: Option<u64>, max_output_tokens: Option<u64>) -> Budget {
+        Budget {
+            max_requests,
+            max_output_tokens,
+            ..Budget::default()
+        }
+    }
+
+    /// The skip reason when a trial's requests don't fit in `--max-requests`. Constant for a
+    /// run, so the console groups these skips into one line.
+    pub fn requests_reason(max: u64) -> String {
+        format!(
+            "{}--max-requests {max} would be exceeded; not sent",
+            SkipKind::BUDGET
+        )
+    }
+
+    /// The skip reason once `--max-output-tokens` is spent.
+    pub fn tokens_reason(max: u64) -> String {
+        format!(
+            "{}--max-output-tokens {max} spent; not sent",
+            SkipKind::BUDGET
+        )
+    }
+
+    /// Reserves `n` requests, or says why not. The token check comes first so a refused trial
+    /// reserves nothing; the request reservation is one compare-and-swap, so concurrent
+    /// trials can't both take the last request.
+    pub fn reserve(&self, n: u64) -> Result<(), String> {
+        if let Some(max) = self.max_output_tokens
+            && self.output_tokens.load(Ordering::SeqCst) >= max
+        {
+            return Err(Self::tokens_reason(max));
+        }
+        match self.max_requests {
+            Some(max) => self
+                .requests
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |cur| {
+                    (cur + n <= max).then_some(cur + n)
+                })
+                .map(|_| ())
+                .map_err(|_| Self::requests_reason(max)),
+            None => {
+                self.requests.fetch_add(n, Ordering::SeqCst);
+                Ok(())
+            }
+        }
+    }
+
+    /// Replaces a trial's reservation by what it really sent (more with retries, fewer when
+    /// it stopped early).
+    pub fn settle(&self, reserved: u64, sent: u64) {
+        if sent > reserved {
+            self.requests.fetch_add(sent - reserved, Ordering::SeqCst);
+        } else {
+            self.requests.fetch_sub(reserved - sent, Ordering::SeqCst);
+        }
+    }
+
+    /// Counts output tokens as replies arrive.
+    pub fn spend_tokens(&self, n: u64) {
+        self.output_tokens.fetch_add(n, Ordering::SeqCst);
+    }
+
+    /// Requests reserved or sent, and output tokens spent, so far.
+    pub fn used(&self) -> (u64, u64) {
+        (
+            self.requests.load(Ordering::SeqCst),
+            self.output_tokens.load(Ordering::SeqCst),
+        )
+    }
+
+    /// The limits.
+    pub fn limits(&self) -> (Option<u64>, Option<u64>) {
+        (self.max_requests, self.max_output_tokens)
+    }
+}
+
+/// What live and record modes share across trials.
+pub struct Live {
+    budget: Budget,
+    concurrency: usize,
+    slots: Mutex<HashMap<String, Arc<Semaphore>>>,
+    secrets: Secrets,
+    overwrite: bool,
+    date: String,
+}
+
+impl Live {
+    /// `concurrency` trials in flight per target (at least one); `secrets` are kept out of
+    /// recordings and scrubbed from live trials' outcomes; `overwrite` is `--record all`;
+    /// `date` goes into recordings' provenance.
+    pub fn new(
+        budget: Budget,
+        concurrency: usize,
+        secrets: Secrets,
+        overwrite: bool,
+        date: String,
+    ) -> Live {
+        Live {
+            budget,
+            concurrency: concurrency.max(1),
+            slots: Mutex::new(HashMap::new()),
+            secrets,
+            overwrite,
+            date,
+        }
+    }
+
+    /// No budget, no secrets: for replay runs and tests.
+    pub fn off() -> Live {
+        Live::new(
+            Budget::default(),
+            DEFAULT_CONCURRENCY,
+            Secrets::default(),
+            false,
+            String::new(),
+        )
+    }
+
+    /// The run's budget.
+    pub fn budget(&self) -> &Budget {
+        &self.budget
+    }
+
+    fn slot(&self, target: &str) -> Arc<Semaphore> {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots
+            .entry(target.to_string())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.concurrency)))
+            .clone()
+    }
+
+    /// Admits a trial about to send to a real API: waits for its target's slot, then
+    /// reserves its requests. `Ok(None)` for a trial the local mock answers (nothing to
+    /// limit or count); `Err` is the skip reason when the budget is spent.
+    pub async fn admit(&self, t: &PlannedTrial) -> Result<Option<Admission>, String> {
+        if !t.live {
+            return Ok(None);
+        }
+        let permit = self
+            .slot(&t.target.name)
+            .acquire_owned()
+            .await
+            .map_err(|_| "the live concurrency limit was closed".to_string())?;
+        let sc = &t.scenario;
+        let steps = if sc.request.is_some() {
+            1
+        } else {
+            sc.steps.len() as u64
+        };
+        let planned = steps * u64::from(sc.concurrency);
+        self.budget.reserve(planned)?;
+        Ok(Some(Admission {
+            _permit: permit,
+            reserved: planned,
+            capture: Arc::new(Capture {
+                requests: AtomicU64::new(0),
+                output_tokens: AtomicU64::new(0),
+                kept: t.record_to.as_ref().map(|_| Mutex::new(Vec::new())),
+            }),
+        }))
+    }
+
+    /// Counts the output tokens of a step's replies as they arrive.
+    pub fn replies(&self, a: &Admission, step: &StepObservation) {
+        let n: u64 = step
+            .copies
+            .iter()
+            .filter_map(|c| c.result.as_ref().ok())
+            .filter_map(|r| r.usage.and_then(|u| u.output_tokens))
+            .sum();
+        a.capture.output_tokens.fetch_add(n, Ordering::SeqCst);
+        self.budget.spend_tokens(n);
+    }
+
+    /// After the trial: settles the budget, notes what it spent, writes its recording in
+    /// record mode (only when it `finished` within its deadline: a cut-off trial's exchanges
+    /// are incomplete), and scrubs every secret from the outcome.
+    pub fn settle(&self, t: &PlannedTrial, a: Admission, outcome: &mut Outcome, finished: bool) {
+        let sent = a.capture.requests.load(Ordering::SeqCst);
+        self.budget.settle(a.reserved, sent);
+        outcome.spent = Some(Spent {
+            requests: sent,
+            output_tokens: a.capture.output_tokens.load(Ordering::SeqCst),
+        });
+        if let (Some(path), Some(kept)) = (&t.record_to, &a.capture.kept) {
+            let captured = std::mem::take(&mut *kept.lock().unwrap_or_else(|p| p.into_inner()));
+            self.record(t, path, &captured, outcome, finished);
+        }
+        self.scrub(outcome);
+    }
+
+    fn record(
+        &self,
+        t: &PlannedTrial,
+        path: &Path,
+        captured: &[Captured],
+        outcome: &mut Outcome,
+        finished: bool,
+    ) {
+        let not_recorded = |outcome: &mut Outcome, why: String| {
+            outcome.details.push(format!("{NOT_RECORDED}{why}"));
+        };
+        if !finished {
+            return not_recorded(outcome, "the trial did not finish".into());
+        }
+        if captured.is_empty() {
+            return not_recorded(outcome, "no request was sent".into());
+        }
+        let exchanges = match recorder::exchanges(captured, t.target.dialect, &t.target.redact) {
+            Ok(e) => e,
+            Err(why) => return not_recorded(outcome, why),
+        };
+        let model = outcome.exchanges.iter().find_map(|e| e.reply_model.clone());
+        let file = RecordingFile {
+            provenance: recorder::provenance(
+                &self.date,
+                model,
+                crate::report::run_record::redact_url(&t.target.base_url),
+            ),
+            exchanges,
+        };
+        match write_checked(path, &file, self.overwrite, &self.secrets) {
+            Ok(sha) => {
+                let shown = path.display().to_string();
+                outcome.recording = Some(shown.clone());
+                outcome.recorded = Some(shown);
+                outcome.provenance = Some(file.provenance.summary());
+                outcome.recording_sha256 = Some(sha);
+            }
+            Err(e) => {
+                // The refusal leads: failure text shows the details when there are any.
+                if !outcome.details.is_empty() {
+                    outcome.details.insert(0, e.clone());
+                }
+                outcome.status = Status::Error;
+                outcome.message = Some(e);
+            }
+        }
+    }
+
+    /// Replaces secret values in everything of an outcome that can quote a reply (messages,
+    /// findings, violations, errors): a provider echoing a key must not put it in a report.
+    fn scrub(&self, o: &mut Outcome) {
+        if self.secrets.is_empty() {
+            return;
+        }
+        let s = &self.secrets;
+        let fix = |v: &mut String| {
+            if s.find(v).is_some() {
+                *v = s.scrub(v);
+            }
+        };
+        if let Some(m) = &mut o.message {
+            fix(m);
+        }
+        o.details.iter_mut().for_each(fix);
+        for e in &mut o.exchanges {
+            e.violations.iter_mut().for_each(fix);
+            for v in [
+                &mut e.transport_error,
+                &mut e.reply_model,
+                &mut e.error_type,
+                &mut e.raw_finish_reason,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                fix(v);
+            }
+        }
+    }
+}
+
+/// Prefix of the detail saying why a record-mode trial's exchanges were not written.
+pub const NOT_RECORDED: &str = "not recorded: ";
+
+/// A trial's permission to send: its target slot (released when dropped), its reservation,
+/// and the tap its transport reports to.
+pub struct Admission {
+    _permit: OwnedSemaphorePermit,
+    reserved: u64,
+    /// The tap to install on the trial's transport.
+    pub capture: Arc<Capture>,
+}
+
+/// Counts a trial's requests and tokens and, in record mode, keeps its exchanges.
+pub struct Capture {
+    requests: AtomicU64,
+    output_tokens: AtomicU64,
+    kept: Option<Mutex<Vec<Captured>>>,
+}
+
+impl Tap for Capture {
+    fn attempt(&self, sent: &Sent<'_>, result: &Result<RawResponse, TransportError>) {
+        self.requests.fetch_add(1, Ordering::SeqCst);
+        let Some(kept) = &self.kept else { return };
+        let response = match result {
+            Ok(r) => Ok(CapturedResponse {
+                status: r.status,
+                headers: r.headers.clone(),
+                body: r.body.clone(),
+                stream: r.stream.clone(),
+            }),
+            Err(e) => Err(e.to_string()),
+        };
+        let c = Captured {
+            method: sent.method.to_string(),
+            url: sent.url.to_string(),
+            headers: sent
+                .headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            auth_header: sent.auth_header.map(str::to_string),
+            body: sent.body.clone(),
+            response,
+        };
+        kept.lock().unwrap_or_else(|p| p.into_inner()).push(c);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_reservations_never_exceed_the_budget_under_contention() {
+        let b = Arc::new(Budget::new(Some(10), None));
+        let granted = AtomicU64::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    for _ in 0..10 {
+                        if b.reserve(1).is_ok() {
+                            granted.fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(granted.load(Ordering::SeqCst), 10);
+        assert_eq!(b.used().0, 10);
+        assert_eq!(b.reserve(1).unwrap_err(), Budget::requests_reason(10));
+    }
+
+    #[test]
+    fn a_trial_needing_more_than_is_left_is_refused_whole_and_settling_corrects() {
+        let b = Budget::new(Some(3), Some(50));
+        b.reserve(2).unwrap();
+        assert!(b.reserve(2).is_err(), "2 + 2 > 3");
+        b.reserve(1).unwrap();
+        // The first trial retried once (3 sent for 2 reserved): the run is now past its limit.
+        b.settle(2, 3);
+        assert_eq!(b.used().0, 4);
+        b.settle(1, 0);
+        assert_eq!(b.used().0, 3);
+        b.spend_tokens(60);
+        assert_eq!(b.reserve(0).unwrap_err(), Budget::tokens_reason(50));
+        let unlimited = Budget::default();
+        unlimited.reserve(1_000).unwrap();
+        assert_eq!(unlimited.used(), (1_000, 0));
+    }
+}
