@@ -167,16 +167,15 @@ pub fn matrix(record: &RunRecord) -> Matrix<'_> {
         by_trial.insert((&o.suite, &o.scenario, &o.target), o);
     }
     let mut scenarios: Vec<(String, ScenarioInfo)> = Vec::new();
+    let mut known: std::collections::HashSet<(String, String)> = Default::default();
     for s in &record.suites {
         for sc in &s.scenarios {
             scenarios.push((s.name.clone(), sc.clone()));
+            known.insert((s.name.clone(), sc.id.clone()));
         }
     }
     for o in &record.outcomes {
-        if !scenarios
-            .iter()
-            .any(|(s, sc)| *s == o.suite && sc.id == o.scenario)
-        {
+        if known.insert((o.suite.clone(), o.scenario.clone())) {
             scenarios.push((
                 o.suite.clone(),
                 ScenarioInfo {
@@ -346,6 +345,8 @@ pub fn gap_kind(o: &Outcome, required: bool) -> Option<GapKind> {
 /// scenario says which targets still lack live evidence.
 pub fn gaps(record: &RunRecord) -> Vec<Gap> {
     let mut out: Vec<Gap> = Vec::new();
+    // Where each scenario's authored-only gap is in `out`: a lookup, not a scan per outcome.
+    let mut authored: std::collections::HashMap<String, usize> = Default::default();
     for o in &record.outcomes {
         let required = record.target(&o.target).is_some_and(|t| t.required);
         let Some(kind) = gap_kind(o, required) else {
@@ -353,13 +354,11 @@ pub fn gaps(record: &RunRecord) -> Vec<Gap> {
         };
         let scenario = format!("{}::{}", o.suite, o.scenario);
         if kind == GapKind::AuthoredOnly {
-            if let Some(g) = out
-                .iter_mut()
-                .find(|g| g.kind == kind && g.scenario == scenario)
-            {
-                g.targets.push(o.target.clone());
+            if let Some(&i) = authored.get(&scenario) {
+                out[i].targets.push(o.target.clone());
                 continue;
             }
+            authored.insert(scenario.clone(), out.len());
         }
         let why = match kind {
             GapKind::AuthoredOnly => "replayed recording is authored from documentation".into(),

@@ -33,18 +33,32 @@ pub const AUDIT_MD: &str = "COVERAGE_AUDIT.md";
 /// like a run's.
 pub fn write_all(dir: &Path, record: &RunRecord) -> Result<Vec<PathBuf>, String> {
     let cannot = |path: &Path, e: std::io::Error| format!("cannot write {}: {e}", path.display());
-    // The record is the biggest file by far (every reply's shape): streamed to disk rather
-    // than built as one string, so a large run does not hold it twice in memory.
-    let run_json = dir.join(RUN_JSON);
-    write_atomic_with(&run_json, |w| record.write_json(w)).map_err(|e| cannot(&run_json, e))?;
-    let mut written = vec![run_json];
-    let junit = junit::render(&record.outcomes).map_err(|e| format!("cannot render JUnit: {e}"))?;
-    for (name, text) in [(JUNIT_XML, junit), (AUDIT_MD, audit::render(record, None))] {
-        let path = dir.join(name);
-        write_atomic(&path, text.as_bytes()).map_err(|e| cannot(&path, e))?;
-        written.push(path);
-    }
-    Ok(written)
+    let (run_json, junit_xml, audit_md) =
+        (dir.join(RUN_JSON), dir.join(JUNIT_XML), dir.join(AUDIT_MD));
+    // The three are independent, so they are rendered and written side by side: on a large
+    // run this is most of the time between the last trial and the exit.
+    let (json, junit, audit) = std::thread::scope(|scope| {
+        // The record is the biggest file by far (every reply's shape): streamed to disk rather
+        // than built as one string, so a large run does not hold it twice in memory.
+        let json = scope.spawn(|| {
+            write_atomic_with(&run_json, |w| record.write_json(w)).map_err(|e| cannot(&run_json, e))
+        });
+        let junit = scope.spawn(|| {
+            let text =
+                junit::render(&record.outcomes).map_err(|e| format!("cannot render JUnit: {e}"))?;
+            write_atomic(&junit_xml, text.as_bytes()).map_err(|e| cannot(&junit_xml, e))
+        });
+        let audit = write_atomic(&audit_md, audit::render(record, None).as_bytes())
+            .map_err(|e| cannot(&audit_md, e));
+        let join = |h: std::thread::ScopedJoinHandle<'_, Result<(), String>>| {
+            h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+        };
+        (join(json), join(junit), audit)
+    });
+    json?;
+    junit?;
+    audit?;
+    Ok(vec![run_json, junit_xml, audit_md])
 }
 
 /// Writes `bytes` to `path` via a temporary file in the same directory and a rename.

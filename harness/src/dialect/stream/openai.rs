@@ -152,9 +152,20 @@ impl State {
             return;
         };
         let fr = opt_string(acc, i, ty, ch, &path, "finish_reason");
+        // An empty delta with no finish_reason carries nothing: some servers (LiteLLM) repeat
+        // the finished choice that way on the include_usage chunk, where OpenAI sends
+        // `choices: []`. The spec allows the empty list but doesn't require it, so only a
+        // chunk that adds something after the finish is a breach.
+        let inert = fr.is_none()
+            && ch.get("delta").and_then(Value::as_object).is_none_or(|m| {
+                m.values().all(|v| {
+                    v.is_null() || v.as_str() == Some("") || v.as_array().is_some_and(Vec::is_empty)
+                })
+            });
         let choice = self.choices.entry(idx).or_default();
         if let Some(f) = choice.finish_at
             && !choice.late
+            && !inert
         {
             choice.late = true;
             acc.violation(
@@ -616,6 +627,23 @@ mod tests {
             &run(&events, StreamEnd::Clean, true),
             "event 3 (chunk): the last chunk of choice 0 has no `finish_reason`",
         );
+    }
+
+    #[test]
+    fn an_empty_choice_on_the_usage_chunk_is_not_a_breach() {
+        let mut events = text_stream();
+        let usage = events
+            .iter()
+            .position(|e| e.contains("\"usage\":{"))
+            .expect("usage chunk");
+        let repeated =
+            events[usage].replace("\"choices\":[]", "\"choices\":[{\"index\":0,\"delta\":{}}]");
+        assert_ne!(
+            repeated, events[usage],
+            "the usage chunk should have had `choices: []`"
+        );
+        events[usage] = repeated;
+        assert!(run(&events, StreamEnd::Clean, true).violations.is_empty());
     }
 
     #[test]
