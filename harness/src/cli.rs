@@ -535,6 +535,18 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
         ),
         strict: args.strict,
     });
+    // What the record says about the suites is taken now and the suites let go: each
+    // scenario is then freed once its trials have run, rather than kept beside every outcome
+    // until the reports are written (a large run's peak memory).
+    let suite_infos: Vec<SuiteInfo> = if args.libtest.list {
+        Vec::new()
+    } else {
+        inputs.suites.iter().map(SuiteInfo::from_suite).collect()
+    };
+    let inputs = Inputs {
+        suites: Vec::new(),
+        ..inputs
+    };
     let started_at = run_record::now();
     let result = match run::run(&args.libtest, trials, ctx, args.partition) {
         Ok(r) => r,
@@ -572,7 +584,7 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
             .iter()
             .map(|t| TargetInfo::from_target(t, args.require.contains(&t.name)))
             .collect(),
-        suites: inputs.suites.iter().map(SuiteInfo::from_suite).collect(),
+        suites: suite_infos,
         totals: Totals::of(&result.outcomes),
         spent: run_record::spent_by_target(&result.outcomes),
         budget: (args.max_requests.is_some() || args.max_output_tokens.is_some()).then_some(

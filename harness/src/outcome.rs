@@ -161,7 +161,7 @@ pub struct ExchangeRecord {
     /// Contract violations found in this reply.
     pub violations: Vec<String>,
     /// The reply body's shape: every field with its JSON type, values dropped.
-    pub shape: serde_json::Value,
+    pub shape: Shape,
     /// Names of the response headers that matter for drift (request ids, rate limits, retry).
     pub headers: Vec<String>,
     /// For a streamed reply: the distinct event types in order of first appearance.
@@ -181,6 +181,64 @@ pub struct StreamTiming {
     pub time_to_first_token_ms: Option<u64>,
     /// The longest pause between two events.
     pub max_gap_ms: u64,
+}
+
+/// A reply's [`shape`], shared: replies of one kind have the same shape, and a run of
+/// thousands of trials keeps one copy of each distinct shape instead of one per exchange (it
+/// was the largest part of a large run's memory). Reads as the `serde_json::Value` it holds,
+/// and serializes as that value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shape(std::sync::Arc<serde_json::Value>);
+
+impl Shape {
+    /// The shape of `v`, shared with every earlier identical one.
+    pub fn of(v: &serde_json::Value) -> Shape {
+        Shape::from(shape(v))
+    }
+}
+
+impl From<serde_json::Value> for Shape {
+    fn from(v: serde_json::Value) -> Shape {
+        use std::collections::HashSet;
+        use std::sync::{Arc, Mutex, OnceLock};
+        static SEEN: OnceLock<Mutex<HashSet<Arc<serde_json::Value>>>> = OnceLock::new();
+        let mut seen = SEEN
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = seen.get(&v) {
+            return Shape(s.clone());
+        }
+        let s = Arc::new(v);
+        seen.insert(s.clone());
+        Shape(s)
+    }
+}
+
+impl Default for Shape {
+    fn default() -> Shape {
+        Shape::from(serde_json::Value::Null)
+    }
+}
+
+impl std::ops::Deref for Shape {
+    type Target = serde_json::Value;
+
+    fn deref(&self) -> &serde_json::Value {
+        &self.0
+    }
+}
+
+impl Serialize for Shape {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Shape {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Shape, D::Error> {
+        serde_json::Value::deserialize(d).map(Shape::from)
+    }
 }
 
 /// The type skeleton of a JSON value: objects keep their keys, leaves become their type

@@ -612,7 +612,7 @@ mod tests {
             raw_finish_reason: Some("stop".into()),
             text_chars: 10,
             output_tokens: Some(3),
-            shape: json!({"id": "string"}),
+            shape: json!({"id": "string"}).into(),
             headers: vec!["x-request-id".into()],
             ..ExchangeRecord::default()
         }
@@ -662,7 +662,7 @@ mod tests {
 
         let mut e = ex();
         e.status = Some(529);
-        e.shape = json!({"type": "string", "error": {"type": "string"}});
+        e.shape = json!({"type": "string", "error": {"type": "string"}}).into();
         let d = diff(&old, &with_exchange(e));
         assert_eq!(
             d.shape.len(),

@@ -1,21 +1,33 @@
 //! JUnit XML via quick-junit: one `<testsuite>` per suite, one `<testcase>` per scenario ×
 //! target; failure, error and skipped kept apart, each with its message and details.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{
+    NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite, XmlString,
+};
 
 use crate::outcome::{Outcome, Status};
 
 /// Renders outcomes as a JUnit document.
 pub fn render(outcomes: &[Outcome]) -> Result<String, quick_junit::SerializeError> {
+    report(outcomes).to_string()
+}
+
+/// Writes outcomes as a JUnit document to `w`, without holding the whole text in memory.
+pub fn write(outcomes: &[Outcome], w: &mut dyn std::io::Write) -> std::io::Result<()> {
+    report(outcomes).serialize(w).map_err(std::io::Error::other)
+}
+
+fn report(outcomes: &[Outcome]) -> Report {
     let mut report = Report::new("provcheck");
     let mut by_suite: BTreeMap<&str, Vec<&Outcome>> = BTreeMap::new();
     for o in outcomes {
         by_suite.entry(&o.suite).or_default().push(o);
     }
     let mut total = Duration::ZERO;
+    let mut x = Interned::default();
     for (suite, cases) in by_suite {
         let mut ts = TestSuite::new(suite);
         let mut suite_time = Duration::ZERO;
@@ -45,19 +57,19 @@ pub fn render(outcomes: &[Outcome]) -> Result<String, quick_junit::SerializeErro
             tc.set_classname(format!("{}.{}", o.suite, o.scenario));
             tc.set_time(time);
             let mut props = vec![
-                Property::new("target", o.target.as_str()),
-                Property::new("dialect", o.dialect.as_str()),
-                Property::new("model", o.models.join(", ")),
-                Property::new("mode", o.mode.as_str()),
-                Property::new("priority", o.priority.as_str()),
-                Property::new("category", o.category.as_str()),
-                Property::new("location", o.location.as_str()),
+                Property::new(x.get("target"), x.get(&o.target)),
+                Property::new(x.get("dialect"), x.get(o.dialect.as_str())),
+                Property::new(x.get("model"), x.get(&o.models.join(", "))),
+                Property::new(x.get("mode"), x.get(o.mode.as_str())),
+                Property::new(x.get("priority"), x.get(o.priority.as_str())),
+                Property::new(x.get("category"), x.get(&o.category)),
+                Property::new(x.get("location"), o.location.as_str()),
             ];
             if let Some(p) = &o.provenance {
-                props.push(Property::new("provenance", p.as_str()));
+                props.push(Property::new(x.get("provenance"), x.get(p)));
             }
             if let Some(r) = &o.recording {
-                props.push(Property::new("recording", r.as_str()));
+                props.push(Property::new(x.get("recording"), r.as_str()));
             }
             tc.add_properties(props);
             ts.add_test_case(tc);
@@ -67,5 +79,23 @@ pub fn render(outcomes: &[Outcome]) -> Result<String, quick_junit::SerializeErro
         report.add_test_suite(ts);
     }
     report.set_time(total);
-    report.to_string()
+    report
+}
+
+/// quick-junit sanitizes every string it is given (ANSI escapes, control characters), and on a
+/// large run that is most of the rendering time. The names and values repeated on every test
+/// case (property names, target, dialect, model, mode, priority, category, provenance) are
+/// sanitized once each and cloned; an `XmlString` passed in is not sanitized again.
+#[derive(Default)]
+struct Interned(HashMap<String, XmlString>);
+
+impl Interned {
+    fn get(&mut self, s: &str) -> XmlString {
+        if let Some(x) = self.0.get(s) {
+            return x.clone();
+        }
+        let x = XmlString::new(s);
+        self.0.insert(s.to_string(), x.clone());
+        x
+    }
 }

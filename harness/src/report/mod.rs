@@ -44,9 +44,8 @@ pub fn write_all(dir: &Path, record: &RunRecord) -> Result<Vec<PathBuf>, String>
             write_atomic_with(&run_json, |w| record.write_json(w)).map_err(|e| cannot(&run_json, e))
         });
         let junit = scope.spawn(|| {
-            let text =
-                junit::render(&record.outcomes).map_err(|e| format!("cannot render JUnit: {e}"))?;
-            write_atomic(&junit_xml, text.as_bytes()).map_err(|e| cannot(&junit_xml, e))
+            write_atomic_with(&junit_xml, |w| junit::write(&record.outcomes, w))
+                .map_err(|e| cannot(&junit_xml, e))
         });
         let audit = write_atomic(&audit_md, audit::render(record, None).as_bytes())
             .map_err(|e| cannot(&audit_md, e));

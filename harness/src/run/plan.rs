@@ -57,6 +57,7 @@ pub struct PlanInput<'a> {
 /// Builds the trials, sorted by name so runs and reports are reproducible.
 pub fn plan(input: &PlanInput<'_>) -> Vec<PlannedTrial> {
     let mut trials = Vec::new();
+    let mut recorded = Recorded::default();
     for suite in input.suites {
         let suite_name: Arc<str> = suite.name.as_str().into();
         for sc in &suite.scenarios {
@@ -70,7 +71,14 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<PlannedTrial> {
                 {
                     continue;
                 }
-                trials.push(plan_one(input, &suite_name, &category, sc, target));
+                trials.push(plan_one(
+                    input,
+                    &mut recorded,
+                    &suite_name,
+                    &category,
+                    sc,
+                    target,
+                ));
             }
         }
     }
@@ -78,8 +86,38 @@ pub fn plan(input: &PlanInput<'_>) -> Vec<PlannedTrial> {
     trials
 }
 
+/// Which recordings exist, read a directory at a time: a `stat` per planned trial was most of
+/// the planning time of a large suite.
+#[derive(Default)]
+struct Recorded(std::collections::HashMap<PathBuf, std::collections::HashSet<std::ffi::OsString>>);
+
+impl Recorded {
+    /// `path.is_file()`: true at once when its directory lists a regular file of that name,
+    /// and otherwise asked of the file system (a symlink, a case-insensitive match, a file
+    /// written since the listing).
+    fn is_file(&mut self, path: &Path) -> bool {
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            return path.is_file();
+        };
+        if !self.0.contains_key(dir) {
+            let files = std::fs::read_dir(dir)
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                        .map(|e| e.file_name())
+                        .collect()
+                })
+                .unwrap_or_default();
+            self.0.insert(dir.to_path_buf(), files);
+        }
+        self.0[dir].contains(name) || path.is_file()
+    }
+}
+
 fn plan_one(
     input: &PlanInput<'_>,
+    recorded: &mut Recorded,
     suite: &Arc<str>,
     category: &Arc<str>,
     sc: &Arc<Scenario>,
@@ -120,15 +158,16 @@ fn plan_one(
     // live, except that `--record missing` replays what is already recorded (VCR's "once").
     let scripted = !sc.mock.is_empty();
     let p = record::path_for(input.fixtures, &target.name, suite, &sc.id);
-    let keeps_recording =
-        input.mode == Mode::Record && input.record == record::RecordPolicy::Missing && p.is_file();
+    let keeps_recording = input.mode == Mode::Record
+        && input.record == record::RecordPolicy::Missing
+        && recorded.is_file(&p);
     let live = !scripted && input.mode != Mode::Replay && !keeps_recording;
     let needs_recording = if scripted {
         sc.mock.iter().any(|m| m.recorded)
     } else {
         !live
     };
-    if needs_recording && skip.is_none() && !p.is_file() {
+    if needs_recording && skip.is_none() && !recorded.is_file(&p) {
         skip = Some(format!("{}{}", SkipKind::NO_RECORDING, p.display()));
     }
     let record_to = (live && input.mode == Mode::Record).then(|| p.clone());

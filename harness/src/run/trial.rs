@@ -15,7 +15,7 @@ use crate::expect::{Expect, Finding, evaluate};
 use crate::mock::ReplayMock;
 use crate::neutral::{ChatRequest, Message, Request, ResponseFormat, Role};
 use crate::observation::{Observation, Observed, StepObservation};
-use crate::outcome::{ExchangeRecord, Mode, Outcome, Status, StreamTiming, shape};
+use crate::outcome::{ExchangeRecord, Mode, Outcome, Shape, Status, StreamTiming};
 use crate::record::Recording;
 use crate::suite::model::{FormatSpec, Op, RequestSpec};
 
@@ -456,7 +456,7 @@ fn record_exchanges(outcome: &mut Outcome, step_index: usize, step: &StepObserva
                 rec.error_type = r.error.as_ref().and_then(|e| e.kind.clone());
                 rec.text_chars = r.text.chars().count();
                 rec.violations = r.violations.clone();
-                rec.shape = shape(&r.raw);
+                rec.shape = Shape::of(&r.raw);
                 let mut names: Vec<String> = r
                     .headers
                     .iter()
