@@ -15,7 +15,7 @@
 //! same 2,000 requests, concurrency 1 and 2) as the floor; and the stream decoders' MB/s.
 //!
 //! Environment: `PROVCHECK_BENCH_N` (comma-separated sizes, default `200,2000,10000`),
-//! `PROVCHECK_BENCH_REPS` (runs per size, best wall time kept, default 3),
+//! `PROVCHECK_BENCH_REPS` (runs per size; the best and the median are shown; default 5),
 //! `PROVCHECK_BIN` (the binary to measure, default `target/release/provcheck`).
 //! `PROVCHECK_BENCH_DIR` (generate into `DIR/n<N>/` and keep it, e.g. to profile one run by
 //! hand, instead of a temporary directory).
@@ -52,7 +52,7 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .filter(|n| *n > 0)
-        .unwrap_or(3);
+        .unwrap_or(5);
     let bin = provcheck_bin();
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     eprintln!("provcheck binary: {}", bin.display());
@@ -73,24 +73,13 @@ fn main() {
             "generated {n} scenarios in {:.1} s; replaying {reps}x",
             t.elapsed().as_secs_f64()
         );
-        let mut best: Option<Measured> = None;
-        let mut peak_kb = 0;
-        for _ in 0..reps {
-            let m = run_replay(&bin, &dir, n);
-            peak_kb = peak_kb.max(m.maxrss_kb);
-            if best.as_ref().is_none_or(|b| m.wall < b.wall) {
-                best = Some(m);
-            }
-        }
-        let best = best.expect("at least one run");
-        rows.push((n, best, peak_kb));
+        let mut runs: Vec<Measured> = (0..reps).map(|_| run_replay(&bin, &dir, n)).collect();
+        runs.sort_by_key(|m| m.wall);
+        rows.push((n, runs));
         if n == 10_000 || (list.is_none() && n == *sizes.iter().max().unwrap_or(&0)) {
-            list = Some((
-                n,
-                (0..reps)
-                    .map(|_| run_list(&bin, &dir, n))
-                    .fold(None, min_wall),
-            ));
+            let mut runs: Vec<Measured> = (0..reps).map(|_| run_list(&bin, &dir, n)).collect();
+            runs.sort_by_key(|m| m.wall);
+            list = Some((n, runs));
         }
         if n == 2_000 || raw_requests.is_none() {
             raw_requests = Some(requests);
@@ -109,12 +98,14 @@ fn main() {
     );
     println!();
     println!(
-        "| run | scenarios | wall (best of {reps}) | scenarios/s | peak RSS (max of {reps}) | child CPU (user+sys) | target |"
+        "| run | scenarios | wall, best / median of {reps} | scenarios/s, best / median | peak RSS (max of {reps}) | child CPU, median run (user+sys) | target |"
     );
     println!("|---|---:|---:|---:|---:|---:|---|");
-    for (n, m, peak_kb) in &rows {
-        let per_s = *n as f64 / m.wall.as_secs_f64();
-        let mb = *peak_kb as f64 / 1024.0;
+    for (n, runs) in &rows {
+        let (best, median) = (&runs[0], &runs[runs.len() / 2]);
+        let per_s = *n as f64 / best.wall.as_secs_f64();
+        let per_s_median = *n as f64 / median.wall.as_secs_f64();
+        let mb = runs.iter().map(|m| m.maxrss_kb).max().unwrap_or(0) as f64 / 1024.0;
         let target = match n {
             2_000 => format!(
                 "≥ 5,000/s {}, < 40 MB {}",
@@ -125,26 +116,30 @@ fn main() {
             _ => String::new(),
         };
         println!(
-            "| replay | {} | {:.3} s | {} | {:.1} MB | {:.2} s | {target} |",
+            "| replay | {} | {:.3} / {:.3} s | {} / {} | {:.1} MB | {:.2} s | {target} |",
             thousands(*n as f64),
-            m.wall.as_secs_f64(),
+            best.wall.as_secs_f64(),
+            median.wall.as_secs_f64(),
             thousands(per_s),
+            thousands(per_s_median),
             mb,
-            m.cpu.as_secs_f64(),
+            median.cpu.as_secs_f64(),
         );
     }
-    if let Some((n, Some(m))) = &list {
-        let ms = m.wall.as_secs_f64() * 1e3;
+    if let Some((n, runs)) = &list {
+        let (best, median) = (&runs[0], &runs[runs.len() / 2]);
+        let ms = best.wall.as_secs_f64() * 1e3;
         let target = if *n == 10_000 {
             format!("< 300 ms {}", verdict(ms < 300.0))
         } else {
             String::new()
         };
         println!(
-            "| `--list` | {} | {ms:.0} ms | | {:.1} MB | {:.2} s | {target} |",
+            "| `--list` | {} | {ms:.0} / {:.0} ms | | {:.1} MB | {:.2} s | {target} |",
             thousands(*n as f64),
-            m.maxrss_kb as f64 / 1024.0,
-            m.cpu.as_secs_f64(),
+            median.wall.as_secs_f64() * 1e3,
+            runs.iter().map(|m| m.maxrss_kb).max().unwrap_or(0) as f64 / 1024.0,
+            median.cpu.as_secs_f64(),
         );
     }
     if let Some((count, (c1, c2))) = raw {
@@ -156,13 +151,13 @@ fn main() {
         println!("|---|---:|");
         println!("| concurrency 1 | {} |", thousands(c1));
         println!("| concurrency 2 | {} |", thousands(c2));
-        if let Some((n, m, _)) = rows.iter().find(|(n, _, _)| *n == count) {
-            let per_s = *n as f64 / m.wall.as_secs_f64();
+        if let Some((n, runs)) = rows.iter().find(|(n, _)| *n == count) {
+            let per_s = *n as f64 / runs[0].wall.as_secs_f64();
             println!();
             println!(
                 "provcheck at N = {}, end to end (process start, loading, planning, every \
-                 trial, reports): {} scenarios/s = {:.0}% of the raw loop at concurrency 1, \
-                 {:.0}% at concurrency 2.",
+                 trial, reports), best run: {} scenarios/s = {:.0}% of the raw loop at \
+                 concurrency 1, {:.0}% at concurrency 2.",
                 thousands(*n as f64),
                 thousands(per_s),
                 100.0 * per_s / c1,
@@ -356,13 +351,6 @@ struct Measured {
     wall: Duration,
     cpu: Duration,
     maxrss_kb: u64,
-}
-
-fn min_wall(best: Option<Measured>, m: Measured) -> Option<Measured> {
-    match best {
-        Some(b) if b.wall <= m.wall => Some(b),
-        _ => Some(m),
-    }
 }
 
 fn base_args(dir: &Path) -> Vec<String> {

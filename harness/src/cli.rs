@@ -249,10 +249,13 @@ struct Inputs {
     secret_vars: Vec<String>,
 }
 
+/// Reads the targets and the suites. `locate` false (listing trials) loads scenarios without
+/// their source locations, which nothing listed needs and which cost a second parse.
 fn load_inputs(
     targets_file: &Path,
     paths: &[PathBuf],
     only: &[String],
+    locate: bool,
 ) -> Result<Inputs, ExitCode> {
     let ollama_host = std::env::var("OLLAMA_HOST").ok();
     let all = target::load(targets_file, ollama_host.as_deref()).map_err(|d| {
@@ -295,7 +298,12 @@ fn load_inputs(
                 .join(", ")
         )));
     }
-    let suites = suite::load_suites(&files, &known).map_err(|d| {
+    let suites = if locate {
+        suite::load_suites(&files, &known)
+    } else {
+        suite::load::load_suites_unlocated(&files, &known)
+    };
+    let suites = suites.map_err(|d| {
         print_diagnostics(&d);
         ExitCode::from(EXIT_INPUT)
     })?;
@@ -308,7 +316,7 @@ fn load_inputs(
 }
 
 fn lint(args: LintArgs) -> ExitCode {
-    let inputs = match load_inputs(&args.input.targets, &args.paths, &[]) {
+    let inputs = match load_inputs(&args.input.targets, &args.paths, &[], true) {
         Ok(i) => i,
         Err(code) => return code,
     };
@@ -334,7 +342,7 @@ fn lint(args: LintArgs) -> ExitCode {
 }
 
 fn scaffold(args: ScaffoldArgs) -> ExitCode {
-    let inputs = match load_inputs(&args.input.targets, &args.suites, &args.only_targets) {
+    let inputs = match load_inputs(&args.input.targets, &args.suites, &args.only_targets, true) {
         Ok(i) => i,
         Err(code) => return code,
     };
@@ -450,7 +458,12 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
         ));
     }
     let record_policy = args.record.unwrap_or_default();
-    let inputs = match load_inputs(&args.input.targets, &args.suites, &args.only_targets) {
+    let inputs = match load_inputs(
+        &args.input.targets,
+        &args.suites,
+        &args.only_targets,
+        !args.libtest.list,
+    ) {
         Ok(i) => i,
         Err(code) => return code,
     };

@@ -36,12 +36,8 @@ impl Shared {
     /// The replay a request is addressed to, with the request's URI rewritten to the path
     /// (and query) after the key.
     fn route<B>(&self, req: &mut hyper::Request<B>) -> Option<(Arc<Replay>, f64)> {
-        let rest = req.uri().path().strip_prefix(PREFIX)?;
-        let (key, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, "/"),
-        };
-        let entry = self.trials().get(&key.parse::<u64>().ok()?).cloned()?;
+        let (key, path) = split(req.uri().path())?;
+        let entry = self.trials().get(&key).cloned()?;
         let uri = match req.uri().query() {
             Some(q) => format!("{path}?{q}"),
             None => path.to_string(),
@@ -49,6 +45,16 @@ impl Shared {
         *req.uri_mut() = uri.parse().ok()?;
         Some(entry)
     }
+}
+
+/// `/__replay/KEY/v1/chat/completions` -> (KEY, `/v1/chat/completions`).
+fn split(path: &str) -> Option<(u64, &str)> {
+    let rest = path.strip_prefix(PREFIX)?;
+    let (key, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    Some((key.parse().ok()?, path))
 }
 
 static SHARED: OnceLock<Result<Arc<Shared>, String>> = OnceLock::new();
@@ -132,5 +138,22 @@ impl Registration {
 impl Drop for Registration {
     fn drop(&mut self) {
         self.shared.trials().remove(&self.key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split;
+
+    #[test]
+    fn the_key_is_stripped_and_the_path_kept() {
+        assert_eq!(
+            split("/__replay/12/v1/chat/completions"),
+            Some((12, "/v1/chat/completions"))
+        );
+        assert_eq!(split("/__replay/0/api/chat"), Some((0, "/api/chat")));
+        assert_eq!(split("/__replay/7"), Some((7, "/")));
+        assert_eq!(split("/v1/chat/completions"), None);
+        assert_eq!(split("/__replay/x/v1"), None);
     }
 }

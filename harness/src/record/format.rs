@@ -275,7 +275,9 @@ impl LazySpans {
 /// Removes the `ignore` pointers from a body and serializes it canonically: keys sorted, and
 /// numbers compared by value, so a recorded `temperature: 0` matches a sent `0.0`.
 pub fn canonical(body: &Value, ignore: &[String]) -> String {
-    let mut out = String::new();
+    // Written as bytes straight into one buffer: every request a replay serves is
+    // canonicalized to be matched, so this is on the hot path.
+    let mut out = Vec::with_capacity(256);
     if ignore.is_empty() {
         write_canonical(body, &mut out);
     } else {
@@ -285,43 +287,50 @@ pub fn canonical(body: &Value, ignore: &[String]) -> String {
         }
         write_canonical(&b, &mut out);
     }
-    out
+    // Only JSON text was written, which is UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
-fn write_canonical(v: &Value, out: &mut String) {
+fn write_canonical(v: &Value, out: &mut Vec<u8>) {
+    use std::io::Write;
     match v {
         Value::Number(n) => match n.as_f64() {
             // Integral floats print as integers; 2^53 keeps the conversion exact.
             Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
-                out.push_str(&(f as i64).to_string())
+                let _ = write!(out, "{}", f as i64);
             }
-            _ => out.push_str(&n.to_string()),
+            _ => {
+                let _ = write!(out, "{n}");
+            }
         },
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (k, item)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(k.clone()).to_string());
-                out.push(':');
-                write_canonical(&map[k], out);
+                // The same escaping as `Value::String(k).to_string()`.
+                let _ = serde_json::to_writer(&mut *out, k.as_str());
+                out.push(b':');
+                write_canonical(item, out);
             }
-            out.push('}');
+            out.push(b'}');
         }
-        other => out.push_str(&other.to_string()),
+        other => {
+            let _ = serde_json::to_writer(&mut *out, other);
+        }
     }
 }
 
@@ -445,10 +454,10 @@ impl Recording {
                 location,
             });
         }
-        let sha256 = sha2::Sha256::digest(source.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let mut sha256 = String::with_capacity(64);
+        for b in sha2::Sha256::digest(source.as_bytes()) {
+            let _ = std::fmt::Write::write_fmt(&mut sha256, format_args!("{b:02x}"));
+        }
         Ok(Recording {
             file,
             provenance: parsed.provenance,
@@ -472,6 +481,17 @@ mod tests {
         assert_ne!(
             canonical(&json!({"t": 0.5}), &[]),
             canonical(&json!({"t": 0}), &[])
+        );
+    }
+
+    #[test]
+    fn canonical_text_is_compact_json_with_sorted_keys() {
+        assert_eq!(
+            canonical(
+                &json!({"n": 1e20, "b": "é\"\n\u{1}", "a": [1, 2.5, -3, 3.0, true, null]}),
+                &[]
+            ),
+            r#"{"a":[1,2.5,-3,3,true,null],"b":"é\"\n\u0001","n":1e+20}"#
         );
     }
 

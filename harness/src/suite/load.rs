@@ -110,10 +110,23 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 
 /// Loads every suite file; returns all diagnostics if any file has a problem.
 pub fn load_suites(files: &[PathBuf], known: &Known) -> Result<Vec<Suite>, Vec<Diagnostic>> {
+    load_all(files, known, true)
+}
+
+/// [`load_suites`] for listing trials: the scenarios carry no source locations (diagnostics
+/// still do), which spares indexing every file's spans, a second parse of it.
+pub fn load_suites_unlocated(
+    files: &[PathBuf],
+    known: &Known,
+) -> Result<Vec<Suite>, Vec<Diagnostic>> {
+    load_all(files, known, false)
+}
+
+fn load_all(files: &[PathBuf], known: &Known, locate: bool) -> Result<Vec<Suite>, Vec<Diagnostic>> {
     let mut suites = Vec::new();
     let mut diags = Vec::new();
     let mut names: HashMap<String, Location> = HashMap::new();
-    for (path, loaded) in files.iter().zip(load_each(files, known)) {
+    for (path, loaded) in files.iter().zip(load_each(files, known, locate)) {
         match loaded {
             Ok(suite) => {
                 let loc = Location {
@@ -148,12 +161,19 @@ pub fn load_suites(files: &[PathBuf], known: &Known) -> Result<Vec<Suite>, Vec<D
 
 /// [`load_suite`] on every file, on up to one thread per core (files are independent and
 /// parsing is most of the time of a large run's start), results in the order of `files`.
-fn load_each(files: &[PathBuf], known: &Known) -> Vec<Result<Suite, Vec<Diagnostic>>> {
+fn load_each(
+    files: &[PathBuf],
+    known: &Known,
+    locate: bool,
+) -> Vec<Result<Suite, Vec<Diagnostic>>> {
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(files.len());
     if workers <= 1 {
-        return files.iter().map(|p| load_suite(p, known)).collect();
+        return files
+            .iter()
+            .map(|p| load_suite_with(p, known, locate))
+            .collect();
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut slots: Vec<Option<Result<Suite, Vec<Diagnostic>>>> =
@@ -166,7 +186,7 @@ fn load_each(files: &[PathBuf], known: &Known) -> Vec<Result<Suite, Vec<Diagnost
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(path) = files.get(i) else { break };
-                        done.push((i, load_suite(path, known)));
+                        done.push((i, load_suite_with(path, known, locate)));
                     }
                     done
                 })
@@ -187,6 +207,12 @@ fn load_each(files: &[PathBuf], known: &Known) -> Vec<Result<Suite, Vec<Diagnost
 
 /// Loads and checks one suite file.
 pub fn load_suite(path: &Path, known: &Known) -> Result<Suite, Vec<Diagnostic>> {
+    load_suite_with(path, known, true)
+}
+
+/// Loads and checks one suite file; with `locate` false its scenarios get no locations and
+/// its spans are indexed only if a diagnostic needs one.
+fn load_suite_with(path: &Path, known: &Known, locate: bool) -> Result<Suite, Vec<Diagnostic>> {
     let file: Arc<str> = path.display().to_string().into();
     let source = std::fs::read_to_string(path).map_err(|e| {
         vec![Diagnostic::new(
@@ -200,8 +226,11 @@ pub fn load_suite(path: &Path, known: &Known) -> Result<Suite, Vec<Diagnostic>> 
         )]
     })?;
     let parsed: SuiteFile = parse_yaml(&file, &source).map_err(|d| vec![d])?;
-    let index =
-        SpanIndex::build(file.clone(), &source).map_err(|e| vec![yaml_error(&file, &source, e)])?;
+    let index = if locate {
+        SpanIndex::build(file.clone(), &source).map_err(|e| vec![yaml_error(&file, &source, e)])?
+    } else {
+        SpanIndex::deferred(file.clone(), &source)
+    };
     let mut diags = Vec::new();
     let at = |p: &str| index.locate(p);
     if !valid_name(&parsed.suite) {
@@ -245,8 +274,10 @@ pub fn load_suite(path: &Path, known: &Known) -> Result<Suite, Vec<Diagnostic>> 
         }
         check_shape(&sc, &base, &index, &source, known, &mut diags);
         super::tools::check(&sc, &base, &index, &source, &mut diags);
-        sc.location = at(&base);
-        sc.expect_locations = expect_locations(&sc, &base, &index);
+        if locate {
+            sc.location = at(&base);
+            sc.expect_locations = expect_locations(&sc, &base, &index);
+        }
         super::tools::attach(&mut sc);
         scenarios.push(Arc::new(sc));
     }
@@ -513,6 +544,31 @@ mod tests {
     fn syntax_error_is_located() {
         let err = load_str("suite: s\ncategory: [c\nscenarios: []\n").unwrap_err();
         assert!(err[0].location.line >= 2, "{:?}", err[0]);
+    }
+
+    #[test]
+    fn unlocated_loading_still_locates_problems() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = dir.path().join("ok.yaml");
+        std::fs::write(&ok, OK).unwrap();
+        let suites = load_suites_unlocated(std::slice::from_ref(&ok), &known()).unwrap();
+        assert_eq!(suites[0].scenarios[0].id, "a");
+        assert!(suites[0].scenarios[0].expect_locations.is_empty());
+        let bad = dir.path().join("bad.yaml");
+        let src = format!(
+            "{OK}  - id: a\n    title: again\n    request:\n      model: huge\n      messages: [{{user: x}}]\n"
+        );
+        std::fs::write(&bad, src).unwrap();
+        let located = |d: Vec<Diagnostic>| -> Vec<(String, u32, u32)> {
+            d.into_iter()
+                .map(|d| (d.message, d.location.line, d.location.col))
+                .collect()
+        };
+        let files = std::slice::from_ref(&bad);
+        assert_eq!(
+            located(load_suites_unlocated(files, &known()).unwrap_err()),
+            located(load_suites(files, &known()).unwrap_err())
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use saphyr_parser::{Event, Parser};
 
@@ -34,8 +34,12 @@ impl fmt::Display for Location {
 #[derive(Debug, Default)]
 pub struct SpanIndex {
     file: Arc<str>,
-    nodes: HashMap<Box<str>, Node, BuildHasherDefault<PathHasher>>,
+    /// The text of a [`SpanIndex::deferred`] index, until a location is first asked for.
+    source: Option<Box<str>>,
+    nodes: OnceLock<Nodes>,
 }
+
+type Nodes = HashMap<Box<str>, Node, BuildHasherDefault<PathHasher>>;
 
 /// Where a node is written: its key (or sequence item), and where its value starts.
 #[derive(Debug, Clone, Copy, Default)]
@@ -108,93 +112,123 @@ impl SpanIndex {
     /// Indexes `source`. A syntax error returns the scanner's message and position; the
     /// caller normally reports serde_norway's error instead, which says the same.
     pub fn build(file: Arc<str>, source: &str) -> Result<SpanIndex, (String, u32, u32)> {
-        // About one node per 24 bytes of YAML: sized once instead of rehashed as it grows.
-        let mut nodes: HashMap<Box<str>, Node, BuildHasherDefault<PathHasher>> =
-            HashMap::with_capacity_and_hasher(source.len() / 24, Default::default());
-        let mut stack: Vec<Frame> = Vec::new();
-        for item in Parser::new_from_str(source) {
-            let (event, span) = item.map_err(|e| {
-                (
-                    e.info().to_string(),
-                    e.marker().line() as u32,
-                    e.marker().col() as u32 + 1,
-                )
-            })?;
-            let pos = (span.start.line() as u32, span.start.col() as u32 + 1);
-            let is_node = matches!(
-                event,
-                Event::Scalar(..)
-                    | Event::MappingStart(..)
-                    | Event::SequenceStart(..)
-                    | Event::Alias(_)
-            );
-            if is_node {
-                // A scalar in key position names the next entry; it is not a node of its own.
-                if let Some(Frame::Map { path, key }) = stack.last_mut()
-                    && key.is_none()
-                {
-                    let name = match &event {
-                        Event::Scalar(v, ..) => v.as_ref(),
-                        _ => "?",
-                    };
-                    let full = join_key(path, name);
-                    // A repeated key replaces the earlier one, value position included.
-                    nodes.insert(
-                        full.as_str().into(),
-                        Node {
-                            key: Some(pos),
-                            value: None,
-                        },
-                    );
-                    *key = Some(full);
-                    continue;
-                }
-                let node_path = match stack.last_mut() {
-                    Some(Frame::Map { path, key }) => {
-                        let p = key.take().unwrap_or_else(|| join_key(path, "?"));
-                        nodes.entry(p.as_str().into()).or_default().value = Some(pos);
-                        p
-                    }
-                    Some(Frame::Seq { path, next }) => {
-                        let p = format!("{path}[{next}]");
-                        *next += 1;
-                        nodes.insert(
-                            p.as_str().into(),
-                            Node {
-                                key: Some(pos),
-                                value: Some(pos),
-                            },
-                        );
-                        p
-                    }
-                    None => {
-                        nodes.entry("".into()).or_default().value = Some(pos);
-                        String::new()
-                    }
-                };
-                match event {
-                    Event::MappingStart(..) => stack.push(Frame::Map {
-                        path: node_path,
-                        key: None,
-                    }),
-                    Event::SequenceStart(..) => stack.push(Frame::Seq {
-                        path: node_path,
-                        next: 0,
-                    }),
-                    _ => {}
-                }
-            } else if matches!(event, Event::MappingEnd | Event::SequenceEnd) {
-                stack.pop();
-            }
-        }
-        Ok(SpanIndex { file, nodes })
+        Ok(SpanIndex {
+            file,
+            source: None,
+            nodes: OnceLock::from(index(source)?),
+        })
     }
 
+    /// An index of `source` built the first time a location is asked for, so a file whose
+    /// locations are never needed (listing trials) is parsed once, not twice. A syntax error
+    /// then gives no error, only `file:1:1` locations: serde_norway has already read the file.
+    pub fn deferred(file: Arc<str>, source: &str) -> SpanIndex {
+        SpanIndex {
+            file,
+            source: Some(source.into()),
+            nodes: OnceLock::new(),
+        }
+    }
+
+    fn nodes(&self) -> &Nodes {
+        self.nodes.get_or_init(|| {
+            self.source
+                .as_deref()
+                .and_then(|s| index(s).ok())
+                .unwrap_or_default()
+        })
+    }
+}
+
+/// Parses `source` and indexes every mapping key and sequence item by its path.
+fn index(source: &str) -> Result<Nodes, (String, u32, u32)> {
+    // About one node per 24 bytes of YAML: sized once instead of rehashed as it grows.
+    let mut nodes: Nodes = HashMap::with_capacity_and_hasher(source.len() / 24, Default::default());
+    let mut stack: Vec<Frame> = Vec::new();
+    for item in Parser::new_from_str(source) {
+        let (event, span) = item.map_err(|e| {
+            (
+                e.info().to_string(),
+                e.marker().line() as u32,
+                e.marker().col() as u32 + 1,
+            )
+        })?;
+        let pos = (span.start.line() as u32, span.start.col() as u32 + 1);
+        let is_node = matches!(
+            event,
+            Event::Scalar(..)
+                | Event::MappingStart(..)
+                | Event::SequenceStart(..)
+                | Event::Alias(_)
+        );
+        if is_node {
+            // A scalar in key position names the next entry; it is not a node of its own.
+            if let Some(Frame::Map { path, key }) = stack.last_mut()
+                && key.is_none()
+            {
+                let name = match &event {
+                    Event::Scalar(v, ..) => v.as_ref(),
+                    _ => "?",
+                };
+                let full = join_key(path, name);
+                // A repeated key replaces the earlier one, value position included.
+                nodes.insert(
+                    full.as_str().into(),
+                    Node {
+                        key: Some(pos),
+                        value: None,
+                    },
+                );
+                *key = Some(full);
+                continue;
+            }
+            let node_path = match stack.last_mut() {
+                Some(Frame::Map { path, key }) => {
+                    let p = key.take().unwrap_or_else(|| join_key(path, "?"));
+                    nodes.entry(p.as_str().into()).or_default().value = Some(pos);
+                    p
+                }
+                Some(Frame::Seq { path, next }) => {
+                    let p = format!("{path}[{next}]");
+                    *next += 1;
+                    nodes.insert(
+                        p.as_str().into(),
+                        Node {
+                            key: Some(pos),
+                            value: Some(pos),
+                        },
+                    );
+                    p
+                }
+                None => {
+                    nodes.entry("".into()).or_default().value = Some(pos);
+                    String::new()
+                }
+            };
+            match event {
+                Event::MappingStart(..) => stack.push(Frame::Map {
+                    path: node_path,
+                    key: None,
+                }),
+                Event::SequenceStart(..) => stack.push(Frame::Seq {
+                    path: node_path,
+                    next: 0,
+                }),
+                _ => {}
+            }
+        } else if matches!(event, Event::MappingEnd | Event::SequenceEnd) {
+            stack.pop();
+        }
+    }
+    Ok(nodes)
+}
+
+impl SpanIndex {
     /// The location of the node at `path`, or of its nearest indexed ancestor.
     pub fn locate(&self, path: &str) -> Location {
         let mut p = path;
         loop {
-            if let Some((line, col)) = self.nodes.get(p).and_then(|n| n.key) {
+            if let Some((line, col)) = self.nodes().get(p).and_then(|n| n.key) {
                 return Location {
                     file: self.file.clone(),
                     line,
@@ -217,7 +251,7 @@ impl SpanIndex {
     /// The location of the value at `path` (where a key's value starts, rather than the key),
     /// falling back to [`SpanIndex::locate`].
     pub fn locate_value(&self, path: &str) -> Location {
-        match self.nodes.get(path).and_then(|n| n.value) {
+        match self.nodes().get(path).and_then(|n| n.value) {
             Some((line, col)) => Location {
                 file: self.file.clone(),
                 line,
@@ -229,7 +263,7 @@ impl SpanIndex {
 
     /// True when the document has a node at exactly `path`.
     pub fn has(&self, path: &str) -> bool {
-        self.nodes.get(path).is_some_and(|n| n.key.is_some())
+        self.nodes().get(path).is_some_and(|n| n.key.is_some())
     }
 }
 
