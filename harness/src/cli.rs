@@ -184,6 +184,21 @@ struct RunArgs {
     /// fast). Scripted delays and timeouts are never scaled.
     #[arg(long, value_name = "FACTOR", default_value_t = 1.0, value_parser = parse_speed)]
     speed: f64,
+    /// Gateway mode: send scenario requests to the gateway at this base URL (as an SDK of its
+    /// dialect takes it: `http://127.0.0.1:4000/v1` for OpenAI) and judge it; its upstream
+    /// must be the mock at --mock-addr. Replay mode; trials run one at a time.
+    #[arg(long, value_name = "URL", requires = "mock_addr")]
+    gateway: Option<String>,
+    /// Gateway mode: the address the mock listens on, the gateway's configured upstream.
+    #[arg(long, value_name = "ADDR", requires = "gateway")]
+    mock_addr: Option<std::net::SocketAddr>,
+    /// Gateway mode: the dialect the gateway speaks to its callers.
+    #[arg(long, value_name = "DIALECT", default_value = "openai", requires = "gateway",
+          value_parser = parse_dialect)]
+    gateway_dialect: crate::dialect::DialectKind,
+    /// Gateway mode: the environment variable holding the key the gateway expects.
+    #[arg(long, value_name = "VAR", requires = "gateway")]
+    gateway_key_env: Option<String>,
     #[command(flatten)]
     input: InputArgs,
     #[command(flatten)]
@@ -195,6 +210,26 @@ fn parse_speed(s: &str) -> Result<f64, String> {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
         _ => Err(format!("`{s}` is not a speed factor (a number >= 0)")),
     }
+}
+
+fn parse_dialect(s: &str) -> Result<crate::dialect::DialectKind, String> {
+    crate::dialect::DialectKind::ALL
+        .into_iter()
+        .find(|d| d.as_str() == s)
+        .ok_or_else(|| format!("`{s}` is not a dialect (openai, anthropic or ollama)"))
+}
+
+/// Checked here rather than by clap, whose error would echo the URL and any password in it.
+fn check_gateway_url(s: &str) -> Result<(), String> {
+    let url = reqwest::Url::parse(s).map_err(|e| format!("--gateway: not a URL: {e}"))?;
+    // A key belongs in --gateway-key-env, where it stays out of the reports.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("--gateway: the URL must not carry credentials; use --gateway-key-env".into());
+    }
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("--gateway: `{s}` is not an http(s) URL"));
+    }
+    Ok(())
 }
 
 fn parse_concurrency(s: &str) -> Result<usize, String> {
@@ -355,6 +390,7 @@ fn scaffold(args: ScaffoldArgs) -> ExitCode {
         fixtures: &args.input.fixtures,
         tags: &[],
         env: &env,
+        gateway: None,
     });
     let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let mut written = 0;
@@ -415,6 +451,14 @@ fn failed_in(record: &RunRecord) -> std::collections::BTreeSet<String> {
 const DEFAULT_TEST_THREADS: usize = 8;
 
 fn run_suites(mut args: RunArgs) -> ExitCode {
+    if args.gateway.is_some() {
+        // The mock at --mock-addr serves one trial at a time: the gateway's upstream requests
+        // carry nothing that says which trial they belong to.
+        if args.libtest.test_threads.is_some_and(|n| n > 1) {
+            eprintln!("note: gateway mode runs one trial at a time; --test-threads ignored");
+        }
+        args.libtest.test_threads = Some(1);
+    }
     if args.libtest.test_threads.is_none() {
         let from_env = std::env::var("RUST_TEST_THREADS")
             .ok()
@@ -457,6 +501,24 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
             mode.as_str()
         ));
     }
+    if let Some(url) = &args.gateway
+        && let Err(e) = check_gateway_url(url)
+    {
+        return fail(e);
+    }
+    if args.gateway.is_some() && mode != Mode::Replay {
+        return fail(format!(
+            "--gateway judges a gateway whose upstream is the local mock: it runs in replay mode, not {}",
+            mode.as_str()
+        ));
+    }
+    let gateway_key = match &args.gateway_key_env {
+        Some(var) => match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => Some(v),
+            _ => return fail(format!("--gateway-key-env {var}: {var} is not set")),
+        },
+        None => None,
+    };
     let record_policy = args.record.unwrap_or_default();
     let inputs = match load_inputs(
         &args.input.targets,
@@ -489,6 +551,7 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
         fixtures: &args.input.fixtures,
         tags: &args.tags,
         env: &env,
+        gateway: args.gateway.as_ref().map(|_| args.gateway_dialect),
     });
     if let Some((path, names, _)) = &rerun {
         let planned: std::collections::BTreeSet<&str> =
@@ -528,6 +591,18 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
         let _guard = run::runtime().enter();
         Transport::new()
     };
+    let gateway = match (&args.gateway, args.mock_addr) {
+        (Some(url), Some(addr)) if !args.libtest.list => match crate::mock::FixedMock::bind(addr) {
+            Ok(mock) => Some(run::gateway::Gateway {
+                url: url.clone(),
+                dialect: args.gateway_dialect,
+                key: gateway_key,
+                mock,
+            }),
+            Err(e) => return fail(format!("--mock-addr {addr}: cannot listen there: {e}")),
+        },
+        _ => None,
+    };
     let ctx = Arc::new(RunContext {
         mode,
         transport,
@@ -547,6 +622,7 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
             chrono::Utc::now().format("%Y-%m-%d").to_string(),
         ),
         strict: args.strict,
+        gateway,
     });
     // What the record says about the suites is taken now and the suites let go: each
     // scenario is then freed once its trials have run, rather than kept beside every outcome
@@ -606,6 +682,11 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
                 max_output_tokens: args.max_output_tokens,
             },
         ),
+        gateway: args.gateway.as_ref().map(|url| run_record::GatewayInfo {
+            url: url.clone(),
+            dialect: args.gateway_dialect,
+            mock_addr: args.mock_addr.map(|a| a.to_string()).unwrap_or_default(),
+        }),
         outcomes: result.outcomes,
     };
     let mut written = Vec::new();

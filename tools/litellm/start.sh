@@ -2,7 +2,9 @@
 # Starts a LiteLLM proxy on 127.0.0.1 (port $LITELLM_PORT, default 4000) whose models answer from
 # `mock_response`: no upstream provider, no provider key, no network. Installs `litellm[proxy]`
 # with pip when it is missing. The proxy's master key is $LITELLM_MASTER_KEY (a local default
-# when unset); provcheck sends it as the `litellm` target's key (see targets.yaml here).
+# when unset); provcheck sends it as the `litellm` target's key (see targets.yaml here). A config
+# file given as the first argument replaces config.yaml (gateway.yaml: LiteLLM as the subject of
+# gateway mode, its upstream provcheck's mock).
 #
 #   tools/litellm/start.sh &
 #   LITELLM_MASTER_KEY=sk-provcheck-local-0000 cargo run -- --targets tools/litellm/targets.yaml \
@@ -21,4 +23,4 @@ if ! python3 -c 'import litellm.proxy.proxy_server' >/dev/null 2>&1; then
   python3 -m pip install --quiet 'litellm[proxy]'
 fi
 
-exec litellm --config "$here/config.yaml" --host 127.0.0.1 --port "$port"
+exec litellm --config "${1:-$here/config.yaml}" --host 127.0.0.1 --port "$port"

@@ -1,9 +1,12 @@
 //! The local mock that stands in for a provider: replays recordings and fault scripts on one
 //! local server shared by every trial (each under its own URL prefix), and witnesses every
-//! request it receives.
+//! request it receives. In gateway mode it listens at a fixed address instead, as the
+//! gateway's upstream.
 
+pub mod fixed;
 pub mod replay;
 mod shared;
 pub mod streaming;
 
+pub use fixed::FixedMock;
 pub use replay::{ReplayMock, Witness};

@@ -13,10 +13,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::fixed::{FixedMock, Occupancy};
 use super::shared::Registration;
 use crate::dialect::DialectKind;
 use crate::record::Recording;
-use crate::record::matching::{Incoming, Miss, find};
+use crate::record::matching::{Incoming, Miss, find, find_closest};
 use crate::suite::model::MockStep;
 
 /// What the mock saw during one trial.
@@ -42,6 +43,9 @@ pub(crate) struct Replay {
     started: Instant,
     script: Option<Mutex<(Vec<MockStep>, usize)>>,
     pub(crate) dialect: DialectKind,
+    /// Gateway mode: the gateway re-encodes each request before it reaches the mock, so a
+    /// request is served the closest recorded exchange instead of an exact match.
+    lenient: bool,
 }
 
 /// What the mock does with one request.
@@ -59,6 +63,7 @@ impl Replay {
         recording: Arc<Recording>,
         script: &[MockStep],
         dialect: DialectKind,
+        lenient: bool,
     ) -> Replay {
         let used = vec![false; recording.exchanges.len()];
         // `times: 3` is three entries; the last entry repeats once the script runs out.
@@ -75,6 +80,7 @@ impl Replay {
             started: Instant::now(),
             script: (!expanded.is_empty()).then(|| Mutex::new((expanded, 0))),
             dialect,
+            lenient,
         }
     }
 
@@ -113,7 +119,12 @@ impl Replay {
     /// Chooses the exchange for a request and notes it, or notes the miss.
     pub(crate) fn pick(&self, incoming: &Incoming<'_>) -> Result<usize, Miss> {
         let mut state = self.lock();
-        match find(&self.recording, incoming, &state.used) {
+        let found = if self.lenient {
+            find_closest(&self.recording, incoming, &state.used)
+        } else {
+            find(&self.recording, incoming, &state.used)
+        };
+        match found {
             Ok(i) => {
                 state.used[i] = true;
                 state.witness.served.push((i, self.started.elapsed()));
@@ -164,29 +175,52 @@ pub(crate) fn content_type(
         })
 }
 
+/// Where a trial's replay is served.
+enum Place {
+    /// Under its own prefix on the shared server.
+    Shared(Registration),
+    /// At the gateway's upstream address.
+    Fixed {
+        _hold: Occupancy,
+        addr: std::net::SocketAddr,
+    },
+}
+
 /// A running replay of one recording.
 pub struct ReplayMock {
-    server: Registration,
+    place: Place,
     replay: Arc<Replay>,
 }
 
 impl ReplayMock {
-    /// Serves `recording` (and `script`, if any) on the shared local server until dropped.
+    /// Serves `recording` (and `script`, if any) until dropped: on the shared local server,
+    /// or, in gateway mode, on `fixed` (the gateway's upstream) with lenient matching.
     /// `speed` scales recorded stream timing.
     pub async fn start(
         recording: Arc<Recording>,
         script: &[MockStep],
         dialect: DialectKind,
         speed: f64,
+        fixed: Option<&FixedMock>,
     ) -> std::io::Result<ReplayMock> {
-        let replay = Arc::new(Replay::new(recording, script, dialect));
-        let server = Registration::new(replay.clone(), speed)?;
-        Ok(ReplayMock { server, replay })
+        let replay = Arc::new(Replay::new(recording, script, dialect, fixed.is_some()));
+        let place = match fixed {
+            Some(f) => Place::Fixed {
+                _hold: f.occupy(replay.clone(), speed)?,
+                addr: f.addr(),
+            },
+            None => Place::Shared(Registration::new(replay.clone(), speed)?),
+        };
+        Ok(ReplayMock { place, replay })
     }
 
-    /// `http://127.0.0.1:PORT/__replay/KEY`: the base URL of this trial's mock.
+    /// The base URL of this trial's mock: `http://127.0.0.1:PORT/__replay/KEY` on the
+    /// shared server, `http://ADDR` at a fixed address.
     pub fn uri(&self) -> String {
-        self.server.uri()
+        match &self.place {
+            Place::Shared(r) => r.uri(),
+            Place::Fixed { addr, .. } => format!("http://{addr}"),
+        }
     }
 
     /// What the mock has seen so far.

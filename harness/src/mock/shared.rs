@@ -69,20 +69,35 @@ fn shared() -> std::io::Result<Arc<Shared>> {
 /// Binds 127.0.0.1 on a free port and serves every registered replay until the process ends.
 fn start() -> std::io::Result<Arc<Shared>> {
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
-    listener.set_nonblocking(true)?;
     let shared = Arc::new(Shared {
         addr: listener.local_addr()?,
         trials: Mutex::new(HashMap::new()),
         next: AtomicU64::new(0),
     });
-    // The run's runtime lives as long as the process, so the server does too, whichever
-    // runtime (if any) the first trial happens to run on.
+    let server = shared.clone();
+    serve(listener, move |req| server.route(req))?;
+    Ok(shared)
+}
+
+/// Serves `listener` on the run's runtime until the process ends, answering each request
+/// from the replay `route` picks for it (and rewrites its URI for), or as not addressed.
+///
+/// The run's runtime lives as long as the process, so the server does too, whichever
+/// runtime (if any) the first trial happens to run on.
+pub(super) fn serve<R>(listener: std::net::TcpListener, route: R) -> std::io::Result<()>
+where
+    R: Fn(&mut hyper::Request<hyper::body::Incoming>) -> Option<(Arc<Replay>, f64)>
+        + Send
+        + Sync
+        + 'static,
+{
+    listener.set_nonblocking(true)?;
     let rt = crate::run::runtime();
     let listener = {
         let _guard = rt.enter();
         tokio::net::TcpListener::from_std(listener)?
     };
-    let server = shared.clone();
+    let route = Arc::new(route);
     rt.spawn(async move {
         loop {
             let tcp = match listener.accept().await {
@@ -94,10 +109,10 @@ fn start() -> std::io::Result<Arc<Shared>> {
                 }
             };
             let _ = tcp.set_nodelay(true);
-            let server = server.clone();
+            let route = route.clone();
             tokio::spawn(async move {
                 let svc = service_fn(move |mut req| {
-                    let routed = server.route(&mut req);
+                    let routed = route(&mut req);
                     async move {
                         match routed {
                             Some((replay, speed)) => handle(replay, speed, req).await,
@@ -111,7 +126,7 @@ fn start() -> std::io::Result<Arc<Shared>> {
             });
         }
     });
-    Ok(shared)
+    Ok(())
 }
 
 /// One trial's place on the shared server; dropping it unregisters the trial.

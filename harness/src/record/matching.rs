@@ -73,6 +73,42 @@ pub fn find(rec: &Recording, req: &Incoming<'_>, used: &[bool]) -> Result<usize,
     Err(Miss { explanation })
 }
 
+/// Gateway mode: a gateway re-encodes each request before forwarding it (its own model name,
+/// defaults, headers), so an exact match would fail on the gateway's choices rather than on
+/// anything under test. An exact match still wins; otherwise the request is served the
+/// recorded exchange with the same method, the same path (or one ending with the other, for a
+/// gateway configured with a different base path) and the same stream flag that differs from
+/// it least, preferring exchanges not yet served.
+pub fn find_closest(rec: &Recording, req: &Incoming<'_>, used: &[bool]) -> Result<usize, Miss> {
+    let exact = find(rec, req, used);
+    let Err(miss) = exact else { return exact };
+    let streamed = |b: Option<&Value>| b.and_then(|b| b.get("stream")) == Some(&Value::Bool(true));
+    let mut best: Option<(bool, usize, usize)> = None;
+    for (i, p) in rec.exchanges.iter().enumerate() {
+        let q = &p.exchange.request;
+        let same_path = q.path.ends_with(req.path) || req.path.ends_with(q.path.as_str());
+        if !q.method.eq_ignore_ascii_case(req.method)
+            || !same_path
+            || streamed(q.body.as_ref()) != streamed(req.body.as_ref())
+        {
+            continue;
+        }
+        let rank = (used[i], differences(p, req, None).len(), i);
+        if best.is_none_or(|b| rank < b) {
+            best = Some(rank);
+        }
+    }
+    match best {
+        Some((_, _, i)) => Ok(i),
+        None => Err(Miss {
+            explanation: format!(
+                "gateway mode: no recorded exchange has the method, path and stream flag of the gateway's request; {}",
+                miss.explanation
+            ),
+        }),
+    }
+}
+
 /// `--strict`: names the recorded exchanges a trial never asked for. A recording with an
 /// exchange nobody requests is out of date (the suite changed) or was edited by hand wrongly;
 /// either way a green replay of it proves less than it claims.
@@ -222,5 +258,75 @@ mod tests {
                 "body /max_completion_tokens: sent 5, not recorded".to_string(),
             ]
         );
+    }
+
+    const TWO: &str = r#"provenance: { source: authored, date: 2026-11-25 }
+exchanges:
+- request:
+    method: POST
+    path: /v1/chat/completions
+    body: { model: gpt-4o-mini, messages: [{ role: user, content: Say hi. }] }
+  response: { status: 200, body: { n: 0 } }
+- request:
+    method: POST
+    path: /v1/chat/completions
+    body: { model: gpt-4o-mini, stream: true, messages: [{ role: user, content: Say hi. }] }
+  response: { status: 200, body: { n: 1 } }
+"#;
+
+    fn load(text: &str) -> (tempfile::TempDir, Recording) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.yaml");
+        std::fs::write(&path, text).unwrap();
+        let rec = Recording::load(&path).unwrap();
+        (dir, rec)
+    }
+
+    fn post<'a>(path: &'a str, body: Value) -> Incoming<'a> {
+        Incoming {
+            method: "POST",
+            path,
+            headers: Vec::new(),
+            body: Some(body),
+        }
+    }
+
+    #[test]
+    fn a_gateway_reencoded_request_gets_the_closest_exchange_with_its_stream_flag() {
+        let (_dir, rec) = load(TWO);
+        // The gateway renamed the model and added fields of its own.
+        let plain = post(
+            "/v1/chat/completions",
+            json!({"model": "upstream-model", "user": "gw", "messages": [{"role": "user", "content": "Say hi."}]}),
+        );
+        assert!(find(&rec, &plain, &[false, false]).is_err());
+        assert_eq!(find_closest(&rec, &plain, &[false, false]), Ok(0));
+        let streamed = post(
+            "/chat/completions",
+            json!({"model": "upstream-model", "stream": true, "messages": [{"role": "user", "content": "Say hi."}]}),
+        );
+        assert_eq!(find_closest(&rec, &streamed, &[false, false]), Ok(1));
+        // Served already: a retry of the same request gets it again rather than a miss.
+        assert_eq!(find_closest(&rec, &plain, &[true, true]), Ok(0));
+    }
+
+    #[test]
+    fn a_gateway_request_to_another_endpoint_is_a_miss() {
+        let (_dir, rec) = load(TWO);
+        let other = post("/v1/embeddings", json!({"model": "m", "input": "x"}));
+        let miss = find_closest(&rec, &other, &[false, false]).unwrap_err();
+        assert!(
+            miss.explanation
+                .starts_with("gateway mode: no recorded exchange"),
+            "{}",
+            miss.explanation
+        );
+        let get = Incoming {
+            method: "GET",
+            path: "/v1/chat/completions",
+            headers: Vec::new(),
+            body: None,
+        };
+        assert!(find_closest(&rec, &get, &[false, false]).is_err());
     }
 }

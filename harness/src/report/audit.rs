@@ -124,6 +124,16 @@ fn header(out: &mut String, r: &RunRecord) {
         r.format_version,
     );
     let _ = writeln!(out, "Selection: {}.\n", selection_text(r));
+    if let Some(g) = &r.gateway {
+        let _ = writeln!(
+            out,
+            "Subject: the gateway at {} ({} dialect), its upstream provcheck's mock at {}. \
+             Expectations judge what the gateway did; attempts and waits are what reached the mock.\n",
+            escape(&g.url),
+            g.dialect.as_str(),
+            escape(&g.mock_addr),
+        );
+    }
     if r.targets.is_empty() {
         return;
     }
@@ -278,6 +288,7 @@ fn skip_label(k: SkipKind) -> &'static str {
         SkipKind::NoModelAlias => "no model for an alias",
         SkipKind::Ignored => "ignored",
         SkipKind::OverBudget => "over budget",
+        SkipKind::NotForGateway => "not for a gateway",
         SkipKind::Other => "other",
     }
 }

@@ -238,7 +238,8 @@ pub enum GapKind {
     Ignored,
     /// Skipped for another reason.
     OtherSkip,
-    /// The target does not declare a capability or model the scenario needs.
+    /// The target does not declare a capability or model the scenario needs, or (gateway
+    /// mode) the scenario judges provcheck's own client.
     NotDeclared,
     /// Passes only on a recording authored from documentation, never confirmed live.
     AuthoredOnly,
@@ -332,7 +333,9 @@ pub fn gap_kind(o: &Outcome, required: bool) -> Option<GapKind> {
             k if required && k.target_unavailable() => GapKind::RequiredSkipped,
             SkipKind::NoKey => GapKind::NoKey,
             SkipKind::NotRecorded => GapKind::NotRecorded,
-            SkipKind::CapabilityNotDeclared | SkipKind::NoModelAlias => GapKind::NotDeclared,
+            SkipKind::CapabilityNotDeclared | SkipKind::NoModelAlias | SkipKind::NotForGateway => {
+                GapKind::NotDeclared
+            }
             SkipKind::Ignored => GapKind::Ignored,
             SkipKind::OverBudget => GapKind::OverBudget,
             SkipKind::Other => GapKind::OtherSkip,

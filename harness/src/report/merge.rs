@@ -77,6 +77,7 @@ pub fn merge(records: &[(String, RunRecord)]) -> Result<RunRecord, MergeError> {
         totals: Totals::default(),
         spent: Default::default(),
         budget: first.budget,
+        gateway: first.gateway.clone(),
         outcomes: Vec::new(),
     };
     let mut seen: BTreeMap<String, &str> = BTreeMap::new();

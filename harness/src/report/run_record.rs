@@ -49,8 +49,23 @@ pub struct RunRecord {
     /// The run's budget, when one was set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget: Option<BudgetInfo>,
+    /// Gateway mode: the gateway that was the subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<GatewayInfo>,
     /// One per trial, sorted by trial name.
     pub outcomes: Vec<Outcome>,
+}
+
+/// The gateway a gateway-mode run judged.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GatewayInfo {
+    /// Its base URL (credentials never appear here: the key comes from an environment
+    /// variable).
+    pub url: String,
+    /// The dialect it was spoken to in.
+    pub dialect: crate::dialect::DialectKind,
+    /// The mock's address, the gateway's upstream.
+    pub mock_addr: String,
 }
 
 /// How a run chose its trials, so a reader knows what "not in this run" means.

@@ -97,6 +97,7 @@ pub fn record(outcomes: Vec<Outcome>) -> RunRecord {
         totals: Totals::of(&outcomes),
         spent: Default::default(),
         budget: None,
+        gateway: None,
         outcomes,
     }
 }

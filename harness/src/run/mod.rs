@@ -1,6 +1,7 @@
 //! Running: the plan (scenario × target → trials, skips decided up front), one trial's
 //! execution, and the libtest-mimic runner that collects outcomes.
 
+pub mod gateway;
 pub mod live;
 pub mod plan;
 pub mod runner;

@@ -52,6 +52,9 @@ pub struct PlanInput<'a> {
     pub tags: &'a [String],
     /// Reads an environment variable (injected so tests need no real environment).
     pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// Gateway mode, with the gateway's dialect: scenarios that cannot judge a gateway are
+    /// skipped.
+    pub gateway: Option<crate::dialect::DialectKind>,
 }
 
 /// Builds the trials, sorted by name so runs and reports are reproducible.
@@ -151,6 +154,8 @@ fn plan_one(
         ));
     } else if let Some(a) = aliases.iter().find(|a| !target.models.contains_key(**a)) {
         skip = Some(format!("target {}{}{a}`", target.name, SkipKind::ALIAS));
+    } else if let Some(dialect) = input.gateway {
+        skip = super::gateway::cannot_judge(sc, target, dialect);
     }
     let mut recording = None;
     // A fault script runs on the mock in every mode and needs a recording only when it serves
@@ -213,6 +218,9 @@ pub enum SkipKind {
     /// Live or record mode, and the run's `--max-requests` or `--max-output-tokens` budget
     /// was spent before the trial could send.
     OverBudget,
+    /// Gateway mode, and the scenario judges provcheck's own client rather than what a
+    /// gateway does.
+    NotForGateway,
     /// Any other reason.
     Other,
 }
@@ -231,6 +239,8 @@ impl SkipKind {
     /// Prefix of a skip for a spent budget (decided when the trial is about to send, not in
     /// the plan: only then is it known what earlier trials spent).
     pub const BUDGET: &'static str = "budget: ";
+    /// Prefix of a scenario skipped in gateway mode because it cannot judge a gateway.
+    pub const GATEWAY: &'static str = "not for a gateway: ";
 
     /// Classifies a skip reason.
     pub fn of(reason: &str) -> SkipKind {
@@ -246,17 +256,20 @@ impl SkipKind {
             SkipKind::Ignored
         } else if reason.starts_with(Self::BUDGET) {
             SkipKind::OverBudget
+        } else if reason.starts_with(Self::GATEWAY) {
+            SkipKind::NotForGateway
         } else {
             SkipKind::Other
         }
     }
 
-    /// True when the target itself says the scenario is not for it (a capability or model
-    /// alias it does not declare): such a trial is not applicable, not a missing check.
+    /// True when the scenario is not for this subject (a capability or model alias the
+    /// target does not declare, a check of provcheck's own client in gateway mode): such a
+    /// trial is not applicable, not a missing check.
     pub fn not_declared(self) -> bool {
         matches!(
             self,
-            SkipKind::CapabilityNotDeclared | SkipKind::NoModelAlias
+            SkipKind::CapabilityNotDeclared | SkipKind::NoModelAlias | SkipKind::NotForGateway
         )
     }
 
@@ -344,6 +357,7 @@ mod tests {
                 fixtures: dir.path(),
                 tags: &[],
                 env,
+                gateway: None,
             })
             .iter()
             .map(|t| SkipKind::of(t.skip.as_deref().unwrap()))
@@ -364,6 +378,7 @@ mod tests {
             fixtures: dir.path(),
             tags: &[],
             env: &|_| None,
+            gateway: None,
         });
         assert_eq!(
             SkipKind::of(p[0].skip.as_deref().unwrap()),
@@ -377,6 +392,7 @@ mod tests {
             fixtures: dir.path(),
             tags: &[],
             env: &|_| None,
+            gateway: None,
         });
         assert_eq!(SkipKind::of(p[0].skip.as_deref().unwrap()), SkipKind::NoKey);
         assert_eq!(SkipKind::of("ignored: slow"), SkipKind::Ignored);
@@ -411,6 +427,7 @@ mod tests {
                 fixtures: dir.path(),
                 tags: &[],
                 env,
+                gateway: None,
             })
         };
         // name, live, records to, skipped

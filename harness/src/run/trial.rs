@@ -37,6 +37,8 @@ pub struct RunContext {
     pub live: super::live::Live,
     /// `--strict`: a replayed recording with an exchange never served is an error.
     pub strict: bool,
+    /// Gateway mode: the gateway under test, whose upstream is the mock.
+    pub gateway: Option<super::gateway::Gateway>,
 }
 
 /// Reads an environment variable; injected so tests never depend on the real environment.
@@ -214,27 +216,40 @@ async fn run(
             outcome.recording_sha256 = Some(rec.sha256.clone());
             loaded = Some(rec.clone());
         }
-        let m = match ReplayMock::start(rec, &sc.mock, target.dialect, ctx.speed).await {
+        let fixed = ctx.gateway.as_ref().map(|g| &*g.mock);
+        let m = match ReplayMock::start(rec, &sc.mock, target.dialect, ctx.speed, fixed).await {
             Ok(m) => m,
             Err(e) => return set_error(outcome, format!("cannot start the replay mock: {e}")),
         };
         let base = format!("{}{}", m.uri(), base_path(&target.base_url));
         mock = Some(m);
-        // A placeholder key exercises the auth header without holding a secret.
-        (
-            base,
-            target
-                .key_env
-                .as_ref()
-                .map(|_| "provcheck-replay".to_string()),
-        )
+        match &ctx.gateway {
+            Some(g) => (g.url.trim_end_matches('/').to_string(), g.key.clone()),
+            // A placeholder key exercises the auth header without holding a secret.
+            None => (
+                base,
+                target
+                    .key_env
+                    .as_ref()
+                    .map(|_| "provcheck-replay".to_string()),
+            ),
+        }
     } else {
         (
             target.base_url.clone(),
             target.key_env.as_ref().and_then(|v| (ctx.env)(v)),
         )
     };
-    let auth = key.as_deref().map(|k| target.dialect.auth_header(k));
+    // In gateway mode requests are written and read in the gateway's dialect; the mock behind
+    // it still speaks the target's.
+    let dialect = ctx.gateway.as_ref().map_or(target.dialect, |g| g.dialect);
+    let default_wire = crate::dialect::WireOptions::default();
+    let wire_options = if dialect == target.dialect {
+        &target.wire
+    } else {
+        &default_wire
+    };
+    let auth = key.as_deref().map(|k| dialect.auth_header(k));
     // A live trial's transport reports every attempt to its admission: what it spent, and in
     // record mode the exchanges to write.
     let transport = match admission {
@@ -268,11 +283,17 @@ async fn run(
     // The scenario sets what it needs to run in reasonable time (a short cooldown, say); the
     // target's own settings are the subject's configuration and are applied last, so a
     // misconfigured client shows up as a failing scenario instead of being papered over.
-    let mut policy = crate::client::Policy::default();
-    if let Some(spec) = &sc.client {
-        policy.apply(spec);
-    }
-    policy.apply(&target.resilience);
+    let policy = match &ctx.gateway {
+        Some(_) => super::gateway::Gateway::caller_policy(ctx.request_timeout),
+        None => {
+            let mut policy = crate::client::Policy::default();
+            if let Some(spec) = &sc.client {
+                policy.apply(spec);
+            }
+            policy.apply(&target.resilience);
+            policy
+        }
+    };
     let default_timeout = policy.attempt_timeout.min(ctx.request_timeout);
     let subject = Arc::new(Subject::new(policy));
     let mut observation = Observation::default();
@@ -283,15 +304,15 @@ async fn run(
         let hits_before = mock.as_ref().map(|m| m.witness().hits.len()).unwrap_or(0);
         let events_before = subject.events().len();
         let model = target.models.get(&spec.model).cloned().unwrap_or_default();
-        let wire = match target
-            .dialect
-            .encode_request(&neutral(spec, &model), &target.wire)
-        {
+        let wire = match dialect.encode_request(&neutral(spec, &model), wire_options) {
             Ok(w) => w,
             Err(e) => return set_error(outcome, e),
         };
+        // A scenario's `timeout_ms` is the subject's deadline: through a gateway, the
+        // gateway's to keep, so provcheck waits the run's whole request deadline.
         let timeout = spec
             .timeout_ms
+            .filter(|_| ctx.gateway.is_none())
             .map(Duration::from_millis)
             .unwrap_or(default_timeout);
         let copies = send_copies(
@@ -302,7 +323,7 @@ async fn run(
             auth.as_ref(),
             timeout,
             sc.concurrency,
-            t,
+            dialect,
         )
         .await;
         outcome.requests += sc.concurrency;
@@ -344,7 +365,7 @@ async fn run(
     for (step_index, ((_, base_expect, overrides, prefix), step)) in
         steps.iter().zip(&observation.steps).enumerate()
     {
-        let override_key = [target.name.as_str(), target.dialect.as_str()]
+        let override_key = super::gateway::override_keys(target, ctx.gateway.is_some())
             .into_iter()
             .find(|k| overrides.contains_key(*k));
         let (expect, expect_path) = match override_key {
@@ -367,7 +388,7 @@ async fn run(
                         prefix.clone(),
                         Finding {
                             key: "contract",
-                            message: format!("{who}{} contract: {v}", target.dialect.as_str()),
+                            message: format!("{who}{} contract: {v}", dialect.as_str()),
                         },
                     ));
                 }
@@ -496,9 +517,8 @@ async fn send_copies(
     auth: Option<&(&'static str, String)>,
     timeout: Duration,
     n: u32,
-    t: &PlannedTrial,
+    dialect: crate::dialect::DialectKind,
 ) -> Vec<Observed> {
-    let dialect = t.target.dialect;
     let one = |transport: Transport,
                subject: Arc<Subject>,
                base: String,

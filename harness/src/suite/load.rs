@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::diagnostic::Diagnostic;
 use super::location::{Location, SpanIndex};
-use super::model::{Scenario, SuiteFile};
+use super::model::{GATEWAY_OVERRIDE, Scenario, SuiteFile};
 use crate::dialect::DialectKind;
 use crate::expect::Expect;
 use crate::target::valid_name;
@@ -390,14 +390,16 @@ fn check_shape(
     for (path, set) in override_sets {
         for key in set.keys() {
             let is_dialect = DialectKind::ALL.iter().any(|d| d.as_str() == key);
-            if !is_dialect && !known.targets.contains(key) {
+            if !is_dialect && key != GATEWAY_OVERRIDE && !known.targets.contains(key) {
                 diags.push(
                     Diagnostic::new(
                         format!("override `{key}` names no dialect or target"),
                         at(&format!("{path}.{key}")),
                         source,
                     )
-                    .with_help("use a dialect (openai, anthropic, ollama) or a target name"),
+                    .with_help(
+                        "use a dialect (openai, anthropic, ollama), a target name, or `gateway`",
+                    ),
                 );
             }
         }

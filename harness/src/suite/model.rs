@@ -10,6 +10,10 @@ use serde_json::Value;
 use super::location::Location;
 use crate::expect::Expect;
 
+/// The override key that applies in gateway mode (`--gateway`), before any target or dialect
+/// key: what a gateway should do can differ from what provcheck's own client does.
+pub const GATEWAY_OVERRIDE: &str = "gateway";
+
 /// One suite file as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -119,7 +123,8 @@ pub struct Scenario {
     /// Expectations for the single request.
     #[serde(default)]
     pub expect: Option<Expect>,
-    /// Per-dialect or per-target expectations replacing `expect` where providers differ.
+    /// Per-dialect or per-target expectations replacing `expect` where providers differ; the
+    /// key [`GATEWAY_OVERRIDE`] replaces it in gateway mode.
     #[serde(default)]
     pub overrides: BTreeMap<String, Expect>,
     /// Several requests sent in order (a conversation, a switch between models).
@@ -156,7 +161,7 @@ pub struct Step {
     /// What its reply must satisfy.
     #[serde(default)]
     pub expect: Expect,
-    /// Per-dialect or per-target replacements for `expect`.
+    /// Per-dialect, per-target or gateway-mode replacements for `expect`.
     #[serde(default)]
     pub overrides: BTreeMap<String, Expect>,
 }
