@@ -393,7 +393,14 @@ impl Recording {
                 "",
             )
         })?;
-        let parsed: RecordingFile = parse_yaml(&file, &source)?;
+        // Most recordings are in the block subset the recorder writes, read without libyaml;
+        // anything else, and anything that is not a valid recording, goes to serde_norway,
+        // which also locates every error.
+        let parsed: RecordingFile =
+            match super::block_yaml::parse(&source).and_then(|v| serde_json::from_value(v).ok()) {
+                Some(parsed) => parsed,
+                None => parse_yaml(&file, &source)?,
+            };
         let spans = Arc::new(LazySpans {
             file: file.clone(),
             source,

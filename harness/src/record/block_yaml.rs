@@ -1,0 +1,564 @@
+//! A fast path for reading recordings: the block-style YAML subset that provcheck's recorder
+//! writes (and most hand-written recordings use), read straight into a `serde_json::Value`.
+//!
+//! Replaying a recording parses it once per trial, and with libyaml (through serde_norway)
+//! that parse was over a quarter of a large replay run. This reader handles block mappings and
+//! sequences of one-line scalars and nothing else: anything outside that subset (flow
+//! collections with content, block or multi-line scalars, anchors, aliases, tags, documents
+//! markers, tabs, duplicate keys, scalars whose type is not plainly a string, a number, a bool
+//! or null) makes it return `None`, and the caller parses with serde_norway as before, which
+//! also gives every error its line and column. So the subset is only ever a shortcut: where it
+//! answers, it answers what serde_norway would (a test compares the two on every shipped file
+//! and on generated values).
+
+use serde_json::{Map, Number, Value};
+
+/// The value of a YAML document in the subset, or `None` to leave it to serde_norway.
+pub fn parse(source: &str) -> Option<Value> {
+    let mut lines = Vec::new();
+    for raw in source.lines() {
+        let text = raw.strip_suffix('\r').unwrap_or(raw);
+        let body = text.trim_start_matches(' ');
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        if body.starts_with('\t') || body.starts_with("---") || body.starts_with("...") {
+            return None;
+        }
+        lines.push(Line {
+            indent: text.len() - body.len(),
+            text: body.trim_end_matches(' '),
+        });
+    }
+    let mut p = Reader { lines, at: 0 };
+    if p.lines.is_empty() {
+        return Some(Value::Null);
+    }
+    let indent = p.lines[0].indent;
+    let value = p.node(indent)?;
+    (p.at == p.lines.len()).then_some(value)
+}
+
+struct Line<'a> {
+    indent: usize,
+    text: &'a str,
+}
+
+struct Reader<'a> {
+    lines: Vec<Line<'a>>,
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// The block node whose first line is the current one, at `indent`.
+    fn node(&mut self, indent: usize) -> Option<Value> {
+        let line = self.lines.get(self.at)?;
+        if line.indent != indent {
+            return None;
+        }
+        if is_item(line.text) {
+            self.sequence(indent)
+        } else {
+            self.mapping(indent, None)
+        }
+    }
+
+    /// A block sequence at `indent`.
+    fn sequence(&mut self, indent: usize) -> Option<Value> {
+        let mut items = Vec::new();
+        while let Some(line) = self.lines.get(self.at) {
+            if line.indent != indent || !is_item(line.text) {
+                break;
+            }
+            let rest = line.text[1..].trim_start_matches(' ');
+            if rest.is_empty() {
+                // `-` alone: the item is the block below it.
+                self.at += 1;
+                let next = self.lines.get(self.at)?.indent;
+                if next <= indent {
+                    return None;
+                }
+                items.push(self.node(next)?);
+                continue;
+            }
+            // `- x`: the item starts on this line, its content at the column after `- `.
+            let content = indent + (line.text.len() - rest.len());
+            if is_item(rest) {
+                return None;
+            }
+            if split_key(rest).is_some() {
+                items.push(self.mapping(content, Some(rest))?);
+            } else {
+                self.at += 1;
+                items.push(scalar(rest)?);
+            }
+        }
+        Some(Value::Array(items))
+    }
+
+    /// A block mapping at `indent`; `first` is its first entry's text when it began after a
+    /// sequence's `- `.
+    fn mapping(&mut self, indent: usize, first: Option<&'a str>) -> Option<Value> {
+        let mut map = Map::new();
+        let mut first = first;
+        loop {
+            let text = match first.take() {
+                Some(t) => t,
+                None => match self.lines.get(self.at) {
+                    Some(l) if l.indent == indent && !is_item(l.text) => l.text,
+                    _ => break,
+                },
+            };
+            let (key, rest) = split_key(text)?;
+            let key = key_text(key)?;
+            self.at += 1;
+            let value = if rest.is_empty() {
+                match self.lines.get(self.at) {
+                    // A nested block, or a sequence written at the key's own indent.
+                    Some(l) if l.indent > indent => {
+                        let i = l.indent;
+                        self.node(i)?
+                    }
+                    Some(l) if l.indent == indent && is_item(l.text) => self.sequence(indent)?,
+                    _ => Value::Null,
+                }
+            } else {
+                scalar(rest)?
+            };
+            if map.insert(key, value).is_some() {
+                return None;
+            }
+        }
+        Some(Value::Object(map))
+    }
+}
+
+fn is_item(text: &str) -> bool {
+    text == "-" || text.starts_with("- ")
+}
+
+/// `key: rest` → (key, rest), for a key that is plain or quoted on one line.
+fn split_key(text: &str) -> Option<(&str, &str)> {
+    let end = if text.starts_with(['"', '\'']) {
+        quoted_end(text)?
+    } else {
+        text.find(": ")
+            .or_else(|| text.ends_with(':').then(|| text.len() - 1))?
+    };
+    let (key, after) = text.split_at(end);
+    let rest = after.strip_prefix(':')?;
+    if !rest.is_empty() && !rest.starts_with(' ') {
+        return None;
+    }
+    Some((key, rest.trim_start_matches(' ')))
+}
+
+/// A mapping key as text; keys serde_norway would read as anything but a string are left to
+/// it.
+fn key_text(key: &str) -> Option<String> {
+    match scalar(key)? {
+        Value::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// Where a quoted scalar starting `text` ends (just past its closing quote).
+fn quoted_end(text: &str) -> Option<usize> {
+    let quote = text.as_bytes()[0];
+    let bytes = text.as_bytes();
+    let mut i = 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quote == b'"' => i += 2,
+            b'\'' if quote == b'\'' && bytes.get(i + 1) == Some(&b'\'') => i += 2,
+            b if b == quote => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// A one-line scalar (or `[]`, `{}`), with any trailing comment after a quoted scalar.
+fn scalar(text: &str) -> Option<Value> {
+    match text {
+        "[]" => return Some(Value::Array(Vec::new())),
+        "{}" => return Some(Value::Object(Map::new())),
+        _ => {}
+    }
+    if text.starts_with(['"', '\'']) {
+        let end = quoted_end(text)?;
+        // Only a comment may follow the closing quote, and only after a space.
+        let after = &text[end..];
+        if !after.is_empty() && !after.trim_start_matches(' ').starts_with('#')
+            || !after.is_empty() && !after.starts_with(' ')
+        {
+            return None;
+        }
+        let inner = &text[1..end - 1];
+        return Some(Value::String(if text.starts_with('"') {
+            double_quoted(inner)?
+        } else {
+            inner.replace("''", "'")
+        }));
+    }
+    plain(text)
+}
+
+/// A plain scalar, resolved the way serde_norway resolves one into a `Value`, or `None` when
+/// it is not plainly a string, a number, a bool or null.
+fn plain(text: &str) -> Option<Value> {
+    let first = text.chars().next()?;
+    if "[]{}#&*!|>%@`,?:'\"".contains(first)
+        || text == "-"
+        || text.starts_with("- ")
+        || text.contains(": ")
+        || text.contains(" #")
+        || text.ends_with(':')
+    {
+        return None;
+    }
+    match text {
+        "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
+        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
+        _ => {}
+    }
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let lower = unsigned.to_ascii_lowercase();
+    if first == '+'
+        || lower == ".inf"
+        || lower == ".nan"
+        || ["0x", "0o", "0b"].iter().any(|p| lower.starts_with(p))
+    {
+        return None;
+    }
+    if text.parse::<f64>().is_err() {
+        // No number parser takes it (a date, a path, `1.2.3`, `10ms`): a string.
+        return Some(Value::String(text.to_string()));
+    }
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let no_leading_zero = |s: &str| s == "0" || !s.starts_with('0');
+    if digits(unsigned) && no_leading_zero(unsigned) {
+        return if first == '-' {
+            text.parse::<i64>().ok().map(|n| Value::Number(n.into()))
+        } else {
+            text.parse::<u64>().ok().map(|n| Value::Number(n.into()))
+        };
+    }
+    if let Some((whole, frac)) = unsigned.split_once('.')
+        && digits(whole)
+        && no_leading_zero(whole)
+        && digits(frac)
+    {
+        let f: f64 = text.parse().ok()?;
+        return Number::from_f64(f)
+            .filter(|_| f.is_finite())
+            .map(Value::Number);
+    }
+    // Other numeric forms (exponents, leading zeros, `inf`, `.5`) are left to serde_norway.
+    None
+}
+
+/// The text of a double-quoted scalar's inside, escapes resolved.
+fn double_quoted(inner: &str) -> Option<String> {
+    if !inner.contains('\\') {
+        return Some(inner.to_string());
+    }
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let hex = |chars: &mut std::str::Chars<'_>, n: usize| -> Option<char> {
+            let s: String = chars.by_ref().take(n).collect();
+            if s.len() != n {
+                return None;
+            }
+            char::from_u32(u32::from_str_radix(&s, 16).ok()?)
+        };
+        out.push(match chars.next()? {
+            '\\' => '\\',
+            '"' => '"',
+            '/' => '/',
+            'n' => '\n',
+            't' => '\t',
+            'r' => '\r',
+            '0' => '\0',
+            'a' => '\u{7}',
+            'b' => '\u{8}',
+            'e' => '\u{1b}',
+            'f' => '\u{c}',
+            'v' => '\u{b}',
+            ' ' => ' ',
+            'N' => '\u{85}',
+            '_' => '\u{a0}',
+            'L' => '\u{2028}',
+            'P' => '\u{2029}',
+            'x' => hex(&mut chars, 2)?,
+            'u' => hex(&mut chars, 4)?,
+            'U' => hex(&mut chars, 8)?,
+            _ => return None,
+        });
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+    use crate::record::format::RecordingFile;
+    use serde_json::{Value, json};
+
+    /// The subset's answer, checked against serde_norway's whenever it gives one.
+    fn agree(src: &str) -> Option<Value> {
+        let fast = parse(src);
+        if let Some(v) = &fast {
+            let slow: Value = serde_norway::from_str(src).unwrap_or_else(|e| {
+                panic!("fast path read what serde_norway rejects ({e}):\n{src}")
+            });
+            assert_eq!(v, &slow, "fast path and serde_norway differ on:\n{src}");
+        }
+        fast
+    }
+
+    #[test]
+    fn reads_the_recorder_layout() {
+        let src = "# comment\nprovenance:\n  source: authored\n  date: 2026-11-25\nexchanges:\n- request:\n    method: POST\n    body:\n      max_tokens: 62\n      temperature: 0.5\n      stop: null\n      messages:\n      - content: 'It''s {\"id\": 1}'\n        role: user\n      - content: \"tab\\there \\u00e9\"\n        role: assistant\n      tools: []\n  response:\n    status: 200\n    body: {}\n";
+        let v = agree(src).expect("in the subset");
+        assert_eq!(v["provenance"]["date"], json!("2026-11-25"));
+        assert_eq!(
+            v["exchanges"][0]["request"]["body"]["max_tokens"],
+            json!(62)
+        );
+        assert_eq!(
+            v["exchanges"][0]["request"]["body"]["messages"][1]["content"],
+            json!("tab\there é")
+        );
+    }
+
+    #[test]
+    fn scalars_resolve_as_serde_norway_resolves_them_or_are_left_to_it() {
+        for s in [
+            "a: 2026-11-25",
+            "a: -12",
+            "a: 0",
+            "a: -0",
+            "a: 18446744073709551615",
+            "a: 18446744073709551616",
+            "a: 3.25",
+            "a: -0.5",
+            "a: 1e3",
+            "a: 1.",
+            "a: .5",
+            "a: .inf",
+            "a: -.inf",
+            "a: .nan",
+            "a: +1",
+            "a: 007",
+            "a: 0x1F",
+            "a: 0o17",
+            "a: 1_000",
+            "a: inf",
+            "a: NaN",
+            "a: yes",
+            "a: No",
+            "a: on",
+            "a: ~",
+            "a:",
+            "a: True",
+            "a: FALSE",
+            "a: 10ms",
+            "a: 1.2.3",
+            "a: '123'",
+            "a: \"true\"",
+            "a: x # comment",
+            "a: 'x' # comment",
+            "a: http://example.com/a#b",
+            "a: b:c",
+            "a: [1, 2]",
+            "a: {b: 1}",
+            "a: &x 1",
+            "a: *x",
+            "a: !!str 1",
+            "a: |\n  text",
+            "a: >\n  text",
+            "a: two\n  lines",
+            "a: 'two\n  lines'",
+            "1: a",
+            "true: a",
+            "a: 1\na: 2",
+            "\"a b\": 1",
+            "'a''b': 1",
+            "a:\n- 1\n- - 2\n  - 3",
+            "a:\n  - x: 1\n    y: [] \n  -\n    z: 2",
+            "- a\n- b: 1\n  c: 2",
+            "---\na: 1",
+            "a:\n\tb: 1",
+            "a: \"\\x41\\U0001F600\\/\\q\"",
+            "a: \"\\ud800\"",
+            "a: -",
+            "a: - b",
+            "",
+        ] {
+            agree(s);
+        }
+    }
+
+    #[test]
+    fn generated_values_round_trip_through_serde_norway() {
+        // A small deterministic generator: nested maps and lists of the strings, numbers and
+        // words where YAML's scalar rules bite, written by serde_norway as the recorder does.
+        let atoms = [
+            json!("plain text"),
+            json!("2026-11-25"),
+            json!("123"),
+            json!("-7"),
+            json!("1e5"),
+            json!("true"),
+            json!("null"),
+            json!("~"),
+            json!(""),
+            json!(" leading space"),
+            json!("trailing space "),
+            json!("colon: inside"),
+            json!("hash # inside"),
+            json!("quote ' and \" both"),
+            json!("line\nbreak"),
+            json!("tab\tand unicode é ✓"),
+            json!("{\"json\": [1, 2]}"),
+            json!("- dash"),
+            json!("*star"),
+            json!(0),
+            json!(42),
+            json!(-42),
+            json!(1.5),
+            json!(-0.25),
+            json!(1e300),
+            json!(u64::MAX),
+            json!(i64::MIN),
+            json!(true),
+            json!(false),
+            json!(null),
+            json!([]),
+            json!({}),
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        fn build(next: &mut dyn FnMut(usize) -> usize, atoms: &[Value], depth: u32) -> Value {
+            match if depth == 0 { 0 } else { next(4) } {
+                0 | 1 => atoms[next(atoms.len())].clone(),
+                2 => Value::Array(
+                    (0..next(4))
+                        .map(|_| build(next, atoms, depth - 1))
+                        .collect(),
+                ),
+                _ => {
+                    let mut m = serde_json::Map::new();
+                    for _ in 0..next(5) {
+                        let key = match atoms[next(atoms.len())].clone() {
+                            Value::String(s) => s,
+                            other => other.to_string(),
+                        };
+                        m.insert(key, build(next, atoms, depth - 1));
+                    }
+                    Value::Object(m)
+                }
+            }
+        }
+        let mut answered = 0;
+        for _ in 0..2000 {
+            let mut doc = serde_json::Map::new();
+            doc.insert("root".into(), build(&mut next, &atoms, 4));
+            let text = serde_norway::to_string(&Value::Object(doc.clone())).unwrap();
+            if let Some(v) = agree(&text) {
+                assert_eq!(v, Value::Object(doc), "{text}");
+                answered += 1;
+            }
+        }
+        // The shortcut must actually be taken for most of what the recorder writes.
+        assert!(answered > 1000, "only {answered} of 2000 in the subset");
+    }
+
+    #[test]
+    fn every_shipped_yaml_file_agrees_and_recordings_take_the_shortcut() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut stack = vec![
+            root.join("fixtures"),
+            root.join("suites"),
+            root.join("harness/tests"),
+        ];
+        let (mut recordings, mut answered) = (0, 0);
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "yaml") {
+                    let src = std::fs::read_to_string(&path).unwrap();
+                    // Broken files are in there too: where serde_norway fails, the fast
+                    // path must not answer.
+                    let slow = serde_norway::from_str::<Value>(&src);
+                    let fast = parse(&src);
+                    match (&fast, &slow) {
+                        (Some(f), Ok(s)) => assert_eq!(f, s, "{}", path.display()),
+                        (Some(_), Err(e)) => {
+                            panic!(
+                                "{}: fast path read what serde_norway rejects: {e}",
+                                path.display()
+                            )
+                        }
+                        (None, _) => {}
+                    }
+                    // And typed, as a recording: the shortcut's `from_value` must accept
+                    // exactly what serde_norway's typed read accepts, with the same result.
+                    if let Some(f) = fast.clone()
+                        && let Ok(typed) = serde_json::from_value::<RecordingFile>(f)
+                    {
+                        let slow = serde_norway::from_str::<RecordingFile>(&src)
+                            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                        assert_eq!(
+                            format!("{typed:?}"),
+                            format!("{slow:?}"),
+                            "{}",
+                            path.display()
+                        );
+                    }
+                    if path.starts_with(root.join("fixtures")) {
+                        recordings += 1;
+                        answered += fast.is_some() as usize;
+                    }
+                }
+            }
+        }
+        assert!(recordings > 100, "{recordings}");
+        assert!(
+            answered * 10 >= recordings * 9,
+            "{answered} of {recordings}"
+        );
+    }
+
+    #[test]
+    fn the_common_scalars_take_the_shortcut() {
+        for (src, want) in [
+            ("a: 2026-11-25", json!({"a": "2026-11-25"})),
+            ("a: -12", json!({"a": -12})),
+            ("a: 3.25", json!({"a": 3.25})),
+            ("a: ~", json!({"a": null})),
+            ("a:", json!({"a": null})),
+            ("a: FALSE", json!({"a": false})),
+            ("a: yes", json!({"a": "yes"})),
+            ("a: 'x' # c", json!({"a": "x"})),
+            ("'a''b': \"\\x41\"", json!({"a'b": "A"})),
+            ("a:\n- 1\nb: []", json!({"a": [1], "b": []})),
+        ] {
+            assert_eq!(agree(src), Some(want), "{src}");
+        }
+    }
+}
