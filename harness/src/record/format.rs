@@ -397,7 +397,7 @@ impl Recording {
         // anything else, and anything that is not a valid recording, goes to serde_norway,
         // which also locates every error.
         let parsed: RecordingFile =
-            match super::block_yaml::parse(&source).and_then(|v| serde_json::from_value(v).ok()) {
+            match crate::block_yaml::parse(&source).and_then(|v| serde_json::from_value(v).ok()) {
                 Some(parsed) => parsed,
                 None => parse_yaml(&file, &source)?,
             };

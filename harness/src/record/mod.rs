@@ -1,7 +1,6 @@
 //! Recordings: the file format, loading, matching requests to recorded exchanges, and (record
 //! mode) turning live exchanges into redacted recordings.
 
-pub mod block_yaml;
 pub mod format;
 pub mod matching;
 pub mod recorder;

@@ -225,11 +225,28 @@ fn load_suite_with(path: &Path, known: &Known, locate: bool) -> Result<Suite, Ve
             "",
         )]
     })?;
-    let parsed: SuiteFile = parse_yaml(&file, &source).map_err(|d| vec![d])?;
-    let index = if locate {
-        SpanIndex::build(file.clone(), &source).map_err(|e| vec![yaml_error(&file, &source, e)])?
+    // A suite in the block subset (most generated and many written ones) is read, positions
+    // and all, in one pass without libyaml; anything else, and anything that is not a valid
+    // suite, is read by serde_norway and indexed by saphyr-parser, which locate every error.
+    let fast = if locate {
+        crate::block_yaml::parse_with_spans(&source)
     } else {
-        SpanIndex::deferred(file.clone(), &source)
+        crate::block_yaml::parse(&source).map(|v| (v, Vec::new()))
+    }
+    .and_then(|(v, spans)| Some((serde_json::from_value::<SuiteFile>(v).ok()?, spans)));
+    let (parsed, index) = match fast {
+        Some((parsed, spans)) if locate => (parsed, SpanIndex::from_spans(file.clone(), spans)),
+        Some((parsed, _)) => (parsed, SpanIndex::deferred(file.clone(), &source)),
+        None => {
+            let parsed: SuiteFile = parse_yaml(&file, &source).map_err(|d| vec![d])?;
+            let index = if locate {
+                SpanIndex::build(file.clone(), &source)
+                    .map_err(|e| vec![yaml_error(&file, &source, e)])?
+            } else {
+                SpanIndex::deferred(file.clone(), &source)
+            };
+            (parsed, index)
+        }
     };
     let mut diags = Vec::new();
     let at = |p: &str| index.locate(p);
