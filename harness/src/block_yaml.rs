@@ -344,6 +344,14 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Where the two-byte sequence `a b` first occurs in `text`. (`str::find` with a pattern sets
+/// up a two-way searcher each call, which on these short scalars cost more than the scan.)
+fn find_pair(text: &str, a: u8, b: u8) -> Option<usize> {
+    text.as_bytes()
+        .windows(2)
+        .position(|w| w[0] == a && w[1] == b)
+}
+
 /// The length of a plain scalar in a flow collection: up to a flow indicator, `: ` or ` #`.
 fn flow_plain_len(text: &str) -> usize {
     let bytes = text.as_bytes();
@@ -368,8 +376,7 @@ fn split_key(text: &str) -> Option<(&str, &str)> {
     let end = if text.starts_with(['"', '\'']) {
         quoted_end(text)?
     } else {
-        text.find(": ")
-            .or_else(|| text.ends_with(':').then(|| text.len() - 1))?
+        find_pair(text, b':', b' ').or_else(|| text.ends_with(':').then(|| text.len() - 1))?
     };
     let (key, after) = text.split_at(end);
     let rest = after.strip_prefix(':')?;
@@ -437,8 +444,8 @@ fn plain(text: &str) -> Option<Value> {
     if "[]{}#&*!|>%@`,?:'\"".contains(first)
         || text == "-"
         || text.starts_with("- ")
-        || text.contains(": ")
-        || text.contains(" #")
+        || find_pair(text, b':', b' ').is_some()
+        || find_pair(text, b' ', b'#').is_some()
         || text.ends_with(':')
     {
         return None;
@@ -449,12 +456,29 @@ fn plain(text: &str) -> Option<Value> {
         "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
         _ => {}
     }
+    if first.is_alphabetic() {
+        // The common case, a word. Of words, Rust's float parser (which serde_norway uses)
+        // takes only these; they are left to serde_norway.
+        if ["inf", "infinity", "nan"]
+            .iter()
+            .any(|w| text.eq_ignore_ascii_case(w))
+        {
+            return None;
+        }
+        return Some(Value::String(text.to_string()));
+    }
     let unsigned = text.strip_prefix('-').unwrap_or(text);
-    let lower = unsigned.to_ascii_lowercase();
+    let prefixed = |p: &str| {
+        unsigned
+            .get(..p.len())
+            .is_some_and(|s| s.eq_ignore_ascii_case(p))
+    };
     if first == '+'
-        || lower == ".inf"
-        || lower == ".nan"
-        || ["0x", "0o", "0b"].iter().any(|p| lower.starts_with(p))
+        || unsigned.eq_ignore_ascii_case(".inf")
+        || unsigned.eq_ignore_ascii_case(".nan")
+        || prefixed("0x")
+        || prefixed("0o")
+        || prefixed("0b")
     {
         return None;
     }
@@ -590,6 +614,12 @@ mod tests {
             "a: 1_000",
             "a: inf",
             "a: NaN",
+            "a: Infinity",
+            "a: -inf",
+            "a: -Infinity",
+            "a: e5",
+            "a: é",
+            "a: 0X1f",
             "a: yes",
             "a: No",
             "a: on",
