@@ -558,7 +558,6 @@ fn double_quoted(inner: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::parse;
-    use crate::record::format::RecordingFile;
     use crate::suite::location::SpanIndex;
     use crate::suite::model::SuiteFile;
     use serde_json::{Value, json};
@@ -794,10 +793,11 @@ mod tests {
                     // And typed, as a recording: the shortcut's `from_value` must accept
                     // exactly what serde_norway's typed read accepts, with the same result.
                     if let Some(f) = fast.clone()
-                        && let Ok(typed) = serde_json::from_value::<RecordingFile>(f)
+                        && let Some(typed) = crate::record::format::typed(f)
                     {
-                        let slow = serde_norway::from_str::<RecordingFile>(&src)
-                            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                        let slow =
+                            serde_norway::from_str::<crate::record::format::RecordingFile>(&src)
+                                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                         assert_eq!(
                             format!("{typed:?}"),
                             format!("{slow:?}"),

@@ -362,6 +362,37 @@ fn remove_pointer(v: &mut Value, pointer: &str) {
     }
 }
 
+/// A recording read by the block reader, as a [`RecordingFile`]. The request and response
+/// bodies are most of a recording: they are moved out of the value and back into the typed
+/// exchanges, where `from_value` would rebuild each one node by node.
+pub(crate) fn typed(mut v: Value) -> Option<RecordingFile> {
+    let mut bodies = Vec::new();
+    if let Some(exchanges) = v.get_mut("exchanges").and_then(Value::as_array_mut) {
+        for ex in exchanges.iter_mut() {
+            for side in ["request", "response"] {
+                let body = ex
+                    .get_mut(side)
+                    .and_then(Value::as_object_mut)
+                    .and_then(|o| o.get_mut("body"))
+                    .map(Value::take);
+                bodies.push(body);
+            }
+        }
+    }
+    let mut parsed: RecordingFile = serde_json::from_value(v).ok()?;
+    if bodies.len() != parsed.exchanges.len() * 2 {
+        return None;
+    }
+    // A `body: null` reads as no body, as serde reads it into the `Option`.
+    let body = |b: Option<Value>| b.filter(|v| !v.is_null());
+    let mut bodies = bodies.into_iter();
+    for ex in &mut parsed.exchanges {
+        ex.request.body = body(bodies.next().flatten());
+        ex.response.body = body(bodies.next().flatten());
+    }
+    Some(parsed)
+}
+
 impl Recording {
     /// A recording with no exchanges, for a fault script that never serves one.
     pub fn empty() -> Recording {
@@ -396,11 +427,10 @@ impl Recording {
         // Most recordings are in the block subset the recorder writes, read without libyaml;
         // anything else, and anything that is not a valid recording, goes to serde_norway,
         // which also locates every error.
-        let parsed: RecordingFile =
-            match crate::block_yaml::parse(&source).and_then(|v| serde_json::from_value(v).ok()) {
-                Some(parsed) => parsed,
-                None => parse_yaml(&file, &source)?,
-            };
+        let parsed: RecordingFile = match crate::block_yaml::parse(&source).and_then(typed) {
+            Some(parsed) => parsed,
+            None => parse_yaml(&file, &source)?,
+        };
         let spans = Arc::new(LazySpans {
             file: file.clone(),
             source,
