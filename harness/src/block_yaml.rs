@@ -54,6 +54,7 @@ fn read(source: &str, spans: bool) -> Option<(Value, Spans)> {
         lines,
         at: 0,
         spans: spans.then(Vec::new),
+        depth: 0,
     };
     if p.lines.is_empty() {
         return (!spans).then(|| (Value::Null, Vec::new()));
@@ -76,7 +77,13 @@ struct Reader<'a> {
     at: usize,
     /// Collected only when asked for: recordings need no positions.
     spans: Option<Spans>,
+    /// Nesting of the node being read: past [`MAX_DEPTH`] the document is left to
+    /// serde_norway (whose own limit reports it), rather than recursing without bound.
+    depth: usize,
 }
+
+/// Deeper than anything provcheck writes or reads, shallow enough for any thread's stack.
+const MAX_DEPTH: usize = 64;
 
 impl<'a> Reader<'a> {
     /// Where `part` (a slice of line `i`'s text) starts.
@@ -139,6 +146,16 @@ impl<'a> Reader<'a> {
 
     /// The block node whose first line is the current one, at `indent`.
     fn node(&mut self, indent: usize, path: &str) -> Option<Value> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        let value = self.block(indent, path);
+        self.depth -= 1;
+        value
+    }
+
+    fn block(&mut self, indent: usize, path: &str) -> Option<Value> {
         let line = self.lines.get(self.at)?;
         if line.indent != indent {
             return None;
@@ -271,6 +288,16 @@ impl<'a> Reader<'a> {
 
     /// A flow node at the start of `text` (line `i`), and the text after it.
     fn flow(&mut self, i: usize, text: &'a str, path: &str) -> Option<(Value, &'a str)> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        let value = self.flow_node(i, text, path);
+        self.depth -= 1;
+        value
+    }
+
+    fn flow_node(&mut self, i: usize, text: &'a str, path: &str) -> Option<(Value, &'a str)> {
         if let Some(inner) = text.strip_prefix('[') {
             let mut items = Vec::new();
             let mut rest = inner.trim_start_matches(' ');
@@ -863,5 +890,19 @@ mod tests {
         ] {
             assert_eq!(agree(src), Some(want), "{src}");
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_left_to_serde_norway_instead_of_exhausting_the_stack() {
+        let flow = format!("a: {}1{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(parse(&flow), None);
+        let block: String = (0..2_000)
+            .map(|d| format!("{}k:\n", " ".repeat(d)))
+            .collect::<String>()
+            + &" ".repeat(2_000)
+            + "k: 1\n";
+        assert_eq!(parse(&block), None);
+        // Within the limit, nesting is read.
+        assert_eq!(parse("a: [[[1]]]"), Some(json!({"a": [[[1]]]})));
     }
 }
