@@ -34,6 +34,9 @@ pub fn parse_with_spans(source: &str) -> Option<(Value, Spans)> {
 }
 
 fn read(source: &str, spans: bool) -> Option<(Value, Spans)> {
+    if !plain_characters(source) {
+        return None;
+    }
     let mut lines = Vec::new();
     for (no, raw) in source.lines().enumerate() {
         let text = raw.strip_suffix('\r').unwrap_or(raw);
@@ -66,6 +69,34 @@ fn read(source: &str, spans: bool) -> Option<(Value, Spans)> {
     (p.at == p.lines.len()).then(|| (value, p.spans.unwrap_or_default()))
 }
 
+/// Whether `source` holds only characters this reader treats as libyaml does: printable ones,
+/// `\n` and `\r\n`. Tabs (whitespace in some places, text in others), other line breaks
+/// (`\r`, U+0085, U+2028, U+2029), a byte-order mark, and the characters libyaml refuses
+/// anywhere (C0 and C1 controls, U+FFFE, U+FFFF) send the document to serde_norway.
+fn plain_characters(source: &str) -> bool {
+    let bytes = source.as_bytes();
+    if bytes.iter().enumerate().all(|(i, &b)| {
+        (b' '..=b'~').contains(&b) || b == b'\n' || (b == b'\r' && bytes.get(i + 1) == Some(&b'\n'))
+    }) {
+        return true;
+    }
+    let mut chars = source.chars().peekable();
+    while let Some(c) = chars.next() {
+        let ok = match c {
+            ' '..='~' | '\n' => true,
+            '\r' => chars.peek() == Some(&'\n'),
+            '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'.. => {
+                !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}')
+            }
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
 struct Line<'a> {
     no: u32,
     indent: usize,
@@ -90,7 +121,14 @@ impl<'a> Reader<'a> {
     fn pos(&self, i: usize, part: &str) -> Pos {
         let line = &self.lines[i];
         let offset = part.as_ptr() as usize - line.text.as_ptr() as usize;
-        (line.no, (line.indent + offset + 1) as u32)
+        // Columns count characters, as saphyr-parser's do.
+        let before = &line.text[..offset];
+        let chars = if before.is_ascii() {
+            offset
+        } else {
+            before.chars().count()
+        };
+        (line.no, (line.indent + chars + 1) as u32)
     }
 
     /// Where line `i`'s text, after `skip` bytes, starts.
@@ -146,16 +184,6 @@ impl<'a> Reader<'a> {
 
     /// The block node whose first line is the current one, at `indent`.
     fn node(&mut self, indent: usize, path: &str) -> Option<Value> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return None;
-        }
-        let value = self.block(indent, path);
-        self.depth -= 1;
-        value
-    }
-
-    fn block(&mut self, indent: usize, path: &str) -> Option<Value> {
         let line = self.lines.get(self.at)?;
         if line.indent != indent {
             return None;
@@ -175,6 +203,16 @@ impl<'a> Reader<'a> {
 
     /// A block sequence at `indent`.
     fn sequence(&mut self, indent: usize, path: &str) -> Option<Value> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        let value = self.sequence_items(indent, path);
+        self.depth -= 1;
+        value
+    }
+
+    fn sequence_items(&mut self, indent: usize, path: &str) -> Option<Value> {
         let mut items = Vec::new();
         while let Some(line) = self.lines.get(self.at) {
             if line.indent != indent || !is_item(line.text) {
@@ -216,6 +254,21 @@ impl<'a> Reader<'a> {
     /// A block mapping at `indent`; `first` is its first entry's text when it began after a
     /// sequence's `- `.
     fn mapping(&mut self, indent: usize, first: Option<&'a str>, path: &str) -> Option<Value> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        let value = self.mapping_entries(indent, first, path);
+        self.depth -= 1;
+        value
+    }
+
+    fn mapping_entries(
+        &mut self,
+        indent: usize,
+        first: Option<&'a str>,
+        path: &str,
+    ) -> Option<Value> {
         let mut map = Map::new();
         let mut first = first;
         loop {
@@ -333,6 +386,10 @@ impl<'a> Reader<'a> {
                     flow_plain_len(rest)
                 };
                 let key_src = &rest[..key_len];
+                // A colon inside a flow scalar has rules of its own; left to serde_norway.
+                if key_src.contains(':') && !key_src.starts_with(['"', '\'']) {
+                    return None;
+                }
                 let key_pos = self.pos(i, key_src);
                 let key = key_text(key_src.trim_end_matches(' '))?;
                 let after_key = rest[key_len..].trim_start_matches(' ');
@@ -364,7 +421,7 @@ impl<'a> Reader<'a> {
         }
         let len = flow_plain_len(text);
         let plain_text = text[..len].trim_end_matches(' ');
-        if plain_text.is_empty() {
+        if plain_text.is_empty() || plain_text.contains(':') {
             return None;
         }
         Some((plain(plain_text)?, &text[len..]))
@@ -416,6 +473,11 @@ fn split_key(text: &str) -> Option<(&str, &str)> {
 /// A mapping key as text; keys serde_norway would read as anything but a string are left to
 /// it.
 fn key_text(key: &str) -> Option<String> {
+    // libyaml trims a plain key and caps an implicit key at 1024 bytes; neither is worth
+    // copying here.
+    if key.ends_with(' ') || key.len() > 1000 {
+        return None;
+    }
     match scalar(key)? {
         Value::String(s) => Some(s),
         _ => None,
@@ -550,7 +612,7 @@ fn double_quoted(inner: &str) -> Option<String> {
         }
         let hex = |chars: &mut std::str::Chars<'_>, n: usize| -> Option<char> {
             let s: String = chars.by_ref().take(n).collect();
-            if s.len() != n {
+            if s.len() != n || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return None;
             }
             char::from_u32(u32::from_str_radix(&s, 16).ok()?)
@@ -584,7 +646,7 @@ fn double_quoted(inner: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{parse, parse_with_spans};
     use crate::suite::location::SpanIndex;
     use crate::suite::model::SuiteFile;
     use serde_json::{Value, json};
@@ -700,6 +762,30 @@ mod tests {
             "a: {\"b\":1}",
             "a: [[], {}]",
             "- [1, 2]\n- {a: b}",
+            "a: x\t",
+            "a: \tx",
+            "a: x\t# c",
+            "k\t: v",
+            "a: [x,\ty]",
+            "-\tx: 1",
+            "a:\tb: c",
+            "a  : 1",
+            "- a  : 1",
+            "a: x\ry",
+            "a: x\u{2028}",
+            "a: 'x\u{85}'",
+            "a:\n\u{2028}b: 1",
+            "\u{feff}a: 1",
+            "a: 1\n\u{feff}b: 2",
+            "a: x\u{7f}",
+            "a: '\u{1}'",
+            "# \u{1}\na: 1",
+            "a: \"\\x+1\"",
+            "a: \"\\u+0e9\"",
+            "a: [x:?y]",
+            "a: {k: x:?y}",
+            "a: {k:b: 1}",
+            "a: 1\r\nb: 2\r\n",
             "",
         ] {
             agree(s);
@@ -875,6 +961,21 @@ mod tests {
     }
 
     #[test]
+    fn columns_count_characters_as_saphyr_does() {
+        for src in ["é: [1, 2]", "a: {é: 1, b: 2}", "k: 'ü'\nl: [x, ✓, y]\n- z"] {
+            if let Some((_, spans)) = parse_with_spans(src) {
+                let file: std::sync::Arc<str> = "t.yaml".into();
+                assert_eq!(
+                    SpanIndex::from_spans(file.clone(), spans).entries(),
+                    SpanIndex::build(file, src).unwrap().entries(),
+                    "{src}"
+                );
+            }
+        }
+        assert!(parse_with_spans("é: [1, 2]").is_some());
+    }
+
+    #[test]
     fn the_common_scalars_take_the_shortcut() {
         for (src, want) in [
             ("a: 2026-11-25", json!({"a": "2026-11-25"})),
@@ -902,6 +1003,15 @@ mod tests {
             + &" ".repeat(2_000)
             + "k: 1\n";
         assert_eq!(parse(&block), None);
+        // Mappings in sequence items and indentless sequences count too.
+        let items: String = (0..800)
+            .map(|d| format!("{}- a:\n", "  ".repeat(d)))
+            .collect::<String>()
+            + &"  ".repeat(800)
+            + "- 1\n";
+        assert_eq!(parse(&items), None);
+        let long_key = format!("{}: 1", "k".repeat(1025));
+        assert_eq!(agree(&long_key), None);
         // Within the limit, nesting is read.
         assert_eq!(parse("a: [[[1]]]"), Some(json!({"a": [[[1]]]})));
     }
