@@ -644,6 +644,141 @@ fn double_quoted(inner: &str) -> Option<String> {
     Some(out)
 }
 
+/// Deserializes a value read by this module into `T` under serde_norway's rules rather than
+/// serde_json's, which accept more: a struct written as a sequence (fields by position) and a
+/// unit enum variant written as a one-key map. `None` where serde_norway would refuse either,
+/// or where `T` refuses the value, so the caller goes to serde_norway for the located error.
+pub fn typed<T: serde::de::DeserializeOwned>(v: Value) -> Option<T> {
+    T::deserialize(Strict(v)).ok()
+}
+
+/// A `serde_json::Value` as a deserializer with YAML's shapes for structs and enums.
+struct Strict(Value);
+
+impl<'de> serde::Deserializer<'de> for Strict {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Value::Null => v.visit_unit(),
+            Value::Bool(b) => v.visit_bool(b),
+            Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(u), _, _) => v.visit_u64(u),
+                (_, Some(i), _) => v.visit_i64(i),
+                (_, _, Some(f)) => v.visit_f64(f),
+                _ => Err(serde::de::Error::custom("unrepresentable number")),
+            },
+            Value::String(s) => v.visit_string(s),
+            Value::Array(items) => v.visit_seq(Seq(items.into_iter())),
+            Value::Object(map) => v.visit_map(Entries {
+                entries: map.into_iter(),
+                value: None,
+            }),
+        }
+    }
+
+    fn deserialize_option<V: serde::de::Visitor<'de>>(self, v: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Value::Null => v.visit_none(),
+            other => v.visit_some(Strict(other)),
+        }
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Value::Object(_) => self.deserialize_any(v),
+            _ => Err(serde::de::Error::custom("expected a mapping")),
+        }
+    }
+
+    fn deserialize_enum<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        v: V,
+    ) -> Result<V::Value, Self::Error> {
+        // In YAML a variant with data is a tagged node, which this module never reads; a
+        // unit variant is a plain string.
+        match self.0 {
+            Value::String(s) => {
+                v.visit_enum(serde::de::IntoDeserializer::<serde_json::Error>::into_deserializer(s))
+            }
+            _ => Err(serde::de::Error::custom("expected a variant name")),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        v: V,
+    ) -> Result<V::Value, Self::Error> {
+        v.visit_newtype_struct(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct seq tuple tuple_struct map identifier ignored_any
+    }
+}
+
+struct Seq(std::vec::IntoIter<Value>);
+
+impl<'de> serde::de::SeqAccess<'de> for Seq {
+    type Error = serde_json::Error;
+
+    fn next_element_seed<T: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Self::Error> {
+        self.0
+            .next()
+            .map(|v| seed.deserialize(Strict(v)))
+            .transpose()
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.0.len())
+    }
+}
+
+struct Entries {
+    entries: serde_json::map::IntoIter,
+    value: Option<Value>,
+}
+
+impl<'de> serde::de::MapAccess<'de> for Entries {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        match self.entries.next() {
+            Some((k, v)) => {
+                self.value = Some(v);
+                seed.deserialize(Strict(Value::String(k))).map(Some)
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        let v = self
+            .value
+            .take()
+            .ok_or_else(|| serde::de::Error::custom("a value without its key"))?;
+        seed.deserialize(Strict(v))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{parse, parse_with_spans};
@@ -928,7 +1063,7 @@ mod tests {
                         with_spans += 1;
                     }
                     if let Some(f) = fast.clone()
-                        && let Ok(typed) = serde_json::from_value::<SuiteFile>(f)
+                        && let Some(typed) = crate::block_yaml::typed::<SuiteFile>(f)
                     {
                         let slow = serde_norway::from_str::<SuiteFile>(&src)
                             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -958,6 +1093,42 @@ mod tests {
         // Several shipped suites use folded descriptions or anchors, outside the subset.
         assert!(suites_answered >= 3, "{suites_answered} of {suites} suites");
         assert!(with_spans > 100, "{with_spans}");
+    }
+
+    #[test]
+    fn typed_reads_refuse_what_serde_norway_refuses() {
+        use crate::record::format::{RecordingFile, typed as recording};
+        use crate::suite::model::SuiteFile;
+        let rec = |src: &str| {
+            let fast = parse(src).and_then(recording);
+            let slow = serde_norway::from_str::<RecordingFile>(src);
+            assert_eq!(fast.is_some(), slow.is_ok(), "{src}: {slow:?}");
+            fast.is_some()
+        };
+        // A struct written as a sequence, a unit variant written as a map.
+        assert!(!rec("provenance: [authored, 2026-01-01]\nexchanges: []"));
+        let ex = "exchanges:\n- request: {method: POST, path: /x}\n  response: {status: 200}";
+        assert!(!rec(&format!(
+            "provenance: {{source: {{live: ~}}, date: 2026-01-01}}\n{ex}"
+        )));
+        assert!(!rec(
+            "provenance: {source: live, date: 2026-01-01}\nexchanges:\n- request: [POST, /v1/x]\n  response: {status: 200}"
+        ));
+        assert!(rec(&format!(
+            "provenance: {{source: live, date: 2026-01-01}}\n{ex}"
+        )));
+        let suite = |src: &str| {
+            let fast = parse(src).and_then(crate::block_yaml::typed::<SuiteFile>);
+            let slow = serde_norway::from_str::<SuiteFile>(src);
+            assert_eq!(fast.is_some(), slow.is_ok(), "{src}: {slow:?}");
+            fast.is_some()
+        };
+        let head = "suite: s\ncategory: c\nscenarios:\n";
+        let sc = "- id: x\n  title: t\n  request: {messages: [{user: hi}]}\n";
+        assert!(!suite("- s\n- c\n- ~\n- []"));
+        assert!(!suite(&format!("{head}- [x, t]")));
+        assert!(!suite(&format!("{head}{sc}  priority: {{high: ~}}")));
+        assert!(suite(&format!("{head}{sc}  priority: high")));
     }
 
     #[test]

@@ -364,7 +364,7 @@ fn remove_pointer(v: &mut Value, pointer: &str) {
 
 /// A recording read by the block reader, as a [`RecordingFile`]. The request and response
 /// bodies are most of a recording: they are moved out of the value and back into the typed
-/// exchanges, where `from_value` would rebuild each one node by node.
+/// exchanges, where deserializing would rebuild each one node by node.
 pub(crate) fn typed(mut v: Value) -> Option<RecordingFile> {
     let mut bodies = Vec::new();
     if let Some(exchanges) = v.get_mut("exchanges").and_then(Value::as_array_mut) {
@@ -379,7 +379,7 @@ pub(crate) fn typed(mut v: Value) -> Option<RecordingFile> {
             }
         }
     }
-    let mut parsed: RecordingFile = serde_json::from_value(v).ok()?;
+    let mut parsed: RecordingFile = crate::block_yaml::typed(v)?;
     if bodies.len() != parsed.exchanges.len() * 2 {
         return None;
     }

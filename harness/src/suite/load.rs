@@ -233,7 +233,7 @@ fn load_suite_with(path: &Path, known: &Known, locate: bool) -> Result<Suite, Ve
     } else {
         crate::block_yaml::parse(&source).map(|v| (v, Vec::new()))
     }
-    .and_then(|(v, spans)| Some((serde_json::from_value::<SuiteFile>(v).ok()?, spans)));
+    .and_then(|(v, spans)| Some((crate::block_yaml::typed::<SuiteFile>(v)?, spans)));
     let (parsed, index) = match fast {
         Some((parsed, spans)) if locate => (parsed, SpanIndex::from_spans(file.clone(), spans)),
         Some((parsed, _)) => (parsed, SpanIndex::deferred(file.clone(), &source)),
