@@ -203,13 +203,7 @@ impl<'a> Reader<'a> {
 
     /// A block sequence at `indent`.
     fn sequence(&mut self, indent: usize, path: &str) -> Option<Value> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return None;
-        }
-        let value = self.sequence_items(indent, path);
-        self.depth -= 1;
-        value
+        self.nested(|r| r.sequence_items(indent, path))
     }
 
     fn sequence_items(&mut self, indent: usize, path: &str) -> Option<Value> {
@@ -254,13 +248,7 @@ impl<'a> Reader<'a> {
     /// A block mapping at `indent`; `first` is its first entry's text when it began after a
     /// sequence's `- `.
     fn mapping(&mut self, indent: usize, first: Option<&'a str>, path: &str) -> Option<Value> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return None;
-        }
-        let value = self.mapping_entries(indent, first, path);
-        self.depth -= 1;
-        value
+        self.nested(|r| r.mapping_entries(indent, first, path))
     }
 
     fn mapping_entries(
@@ -341,13 +329,19 @@ impl<'a> Reader<'a> {
 
     /// A flow node at the start of `text` (line `i`), and the text after it.
     fn flow(&mut self, i: usize, text: &'a str, path: &str) -> Option<(Value, &'a str)> {
+        self.nested(|r| r.flow_node(i, text, path))
+    }
+
+    /// Reads one level deeper; past [`MAX_DEPTH`] the whole document is given up (a failed
+    /// read abandons it, so the count need not be restored then).
+    fn nested<T>(&mut self, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return None;
         }
-        let value = self.flow_node(i, text, path);
+        let value = read(self)?;
         self.depth -= 1;
-        value
+        Some(value)
     }
 
     fn flow_node(&mut self, i: usize, text: &'a str, path: &str) -> Option<(Value, &'a str)> {
@@ -1041,7 +1035,7 @@ mod tests {
                     // And typed, as a recording: the shortcut's `from_value` must accept
                     // exactly what serde_norway's typed read accepts, with the same result.
                     if let Some(f) = fast.clone()
-                        && let Some(typed) = crate::record::format::typed(f)
+                        && let Some(typed) = crate::record::format::from_block(f)
                     {
                         let slow =
                             serde_norway::from_str::<crate::record::format::RecordingFile>(&src)
@@ -1097,7 +1091,7 @@ mod tests {
 
     #[test]
     fn typed_reads_refuse_what_serde_norway_refuses() {
-        use crate::record::format::{RecordingFile, typed as recording};
+        use crate::record::format::{RecordingFile, from_block as recording};
         use crate::suite::model::SuiteFile;
         let rec = |src: &str| {
             let fast = parse(src).and_then(recording);

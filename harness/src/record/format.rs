@@ -365,7 +365,7 @@ fn remove_pointer(v: &mut Value, pointer: &str) {
 /// A recording read by the block reader, as a [`RecordingFile`]. The request and response
 /// bodies are most of a recording: they are moved out of the value and back into the typed
 /// exchanges, where deserializing would rebuild each one node by node.
-pub(crate) fn typed(mut v: Value) -> Option<RecordingFile> {
+pub(crate) fn from_block(mut v: Value) -> Option<RecordingFile> {
     let mut bodies = Vec::new();
     if let Some(exchanges) = v.get_mut("exchanges").and_then(Value::as_array_mut) {
         for ex in exchanges.iter_mut() {
@@ -427,7 +427,7 @@ impl Recording {
         // Most recordings are in the block subset the recorder writes, read without libyaml;
         // anything else, and anything that is not a valid recording, goes to serde_norway,
         // which also locates every error.
-        let parsed: RecordingFile = match crate::block_yaml::parse(&source).and_then(typed) {
+        let parsed: RecordingFile = match crate::block_yaml::parse(&source).and_then(from_block) {
             Some(parsed) => parsed,
             None => parse_yaml(&file, &source)?,
         };
