@@ -4,7 +4,7 @@
 //! own (as LiteLLM does), so the mock must match leniently, and they retry with or without
 //! backoff, so the same scenario passes one and fails the others.
 
-mod common;
+use crate::common;
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! `provcheck diff` on records of real runs: a field whose type changed is shape drift (exit
 //! 1); different text, token counts and a model's version suffix are content variance (exit 0).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! The run record and the audit a normal run writes beside junit.xml: what run.json holds,
 //! that no key reaches it, and that `provcheck audit` regenerates the same document from it.
 
-mod common;
+use crate::common;
 
 use common::{provcheck, provcheck_env, run_record, text};
 

@@ -1,7 +1,7 @@
 //! Malformed suites and targets: a rustc-style message with file:line:col and the offending
 //! key, a non-zero exit, no panic, and no trial run (no report written).
 
-mod common;
+use crate::common;
 
 use common::{provcheck, text};
 

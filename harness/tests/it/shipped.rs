@@ -1,7 +1,7 @@
 //! The README's main command on the shipped suites: every scenario passes for all three
 //! targets, and the JUnit it writes parses with the right counts.
 
-mod common;
+use crate::common;
 
 use common::{junit_cases, provcheck, text};
 

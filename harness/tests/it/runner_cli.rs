@@ -1,7 +1,7 @@
 //! The runner behaves as libtest users expect: filters, --exact, --list, --skip, tags,
 //! a filter that matches nothing is an error, and skips are visible.
 
-mod common;
+use crate::common;
 
 use common::{junit_cases, provcheck, text};
 

@@ -1,7 +1,7 @@
 //! Broken streams, one per stream-contract rule: each recording is a valid stream with one
 //! defect, and its scenario must fail naming the rule, while the untouched streams pass.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

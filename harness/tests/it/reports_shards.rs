@@ -2,7 +2,7 @@
 //! unpartitioned run concludes; `merge` refuses records that would make it lie; an empty shard
 //! is a note; `--rerun-failed` reruns exactly the failed set.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

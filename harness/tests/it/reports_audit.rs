@@ -2,7 +2,7 @@
 //! their reason, weighted coverage moves by exactly the weight of a failing critical scenario,
 //! and `--previous` lists the status change.
 
-mod common;
+use crate::common;
 
 use common::{edit_recording, fixtures_copy, provcheck, run_record, text};
 use serde_json::json;

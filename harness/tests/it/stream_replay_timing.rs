@@ -2,7 +2,7 @@
 //! 300 ms between two words. At --speed 1 the client sees that gap (the scenario expects
 //! 250..=1500 ms); at --speed 0 it sees none.
 
-mod common;
+use crate::common;
 
 use common::{junit_cases, provcheck, text};
 

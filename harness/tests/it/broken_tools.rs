@@ -3,7 +3,7 @@
 //! passing. Only the `tools` and `structured-output` suites run, so work in progress in other
 //! suites cannot make this test fail.
 
-mod common;
+use crate::common;
 
 use common::{copy_tree, edit_recording, junit_cases, provcheck, root, text};
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 //! secret the server echoes stops the write, budgets skip what they must, `--record
 //! missing|all` and `--strict` do what they say. Nothing here leaves the machine.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,7 +1,7 @@
 //! Deliberately broken recordings: each must make its scenario fail (or error) for the stated
 //! reason, while the untouched recordings beside it keep passing.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! The resilience checks can fail: a target whose client is misconfigured must fail the fault
 //! scenarios that catch it, with messages naming the attempt and the wait that was wrong.
 
-mod common;
+use crate::common;
 
 use common::{junit_cases, provcheck, text};
 

@@ -1,0 +1,26 @@
+//! The integration tests, one module per area, linked into one binary: each former
+//! `tests/*.rs` file was its own binary that linked the library and `common` again, which made
+//! `cargo test` spend most of its time linking.
+//!
+//! The helpers every module shares (run the real binary, read its JUnit and run record) are in
+//! `common`. The vendored OpenAPI specs stay in `tests/spec/`.
+
+mod common;
+
+mod broken_recordings;
+mod broken_streams;
+mod broken_suites;
+mod broken_tools;
+mod docs_examples;
+mod gateway;
+mod live_record;
+mod misconfigured_clients;
+mod openapi_contract;
+mod reports_audit;
+mod reports_diff;
+mod reports_record;
+mod reports_shards;
+mod runner_cli;
+mod shipped;
+mod stream_fuzz;
+mod stream_replay_timing;
