@@ -1,5 +1,5 @@
 //! The `provcheck` binary. Not `#[tokio::main]`: libtest-mimic owns the threads, and every
-//! trial blocks on the one runtime in `run::runtime()`.
+//! trial blocks on the one runtime in `runtime::runtime()`.
 
 fn main() -> std::process::ExitCode {
     provcheck::cli::main()

@@ -14,7 +14,8 @@ use crate::record::redact::RedactSpec;
 use crate::suite::diagnostic::Diagnostic;
 use crate::suite::load::{parse_yaml, yaml_error};
 use crate::suite::location::SpanIndex;
-use crate::suite::model::Capability;
+use crate::vocab::Capability;
+use crate::vocab::valid_name;
 
 /// A provider endpoint.
 #[derive(Debug, Clone, PartialEq)]
@@ -270,13 +271,6 @@ fn apply(t: &mut Target, e: TargetEntry) {
     if let Some(r) = e.redact {
         t.redact.extend(&r);
     }
-}
-
-/// Names of targets, scenarios and suites end up in file paths and trial names.
-pub fn valid_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //!
 //! One listener for the whole run means no server, thread or port per trial, and the client's
 //! keep-alive connections are reused from one trial to the next instead of a TCP connect each.
-//! It runs on the run's runtime (`run::runtime()`), so client and server share its workers.
+//! It runs on the run's runtime (`runtime::runtime()`), so client and server share its workers.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -92,7 +92,7 @@ where
         + 'static,
 {
     listener.set_nonblocking(true)?;
-    let rt = crate::run::runtime();
+    let rt = crate::runtime::runtime();
     let listener = {
         let _guard = rt.enter();
         tokio::net::TcpListener::from_std(listener)?

@@ -50,7 +50,7 @@ pub fn write_checked(
             path.display()
         ));
     }
-    crate::report::write_atomic(path, text.as_bytes())
+    crate::fsio::write_atomic(path, text.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(sha2::Sha256::digest(text.as_bytes())
         .iter()

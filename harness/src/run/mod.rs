@@ -9,5 +9,6 @@ pub mod scaffold;
 pub mod trial;
 
 pub use plan::{PlanInput, PlannedTrial, plan};
-pub use runner::{RunResult, run, runtime};
+pub use crate::runtime::runtime;
+pub use runner::{RunResult, run};
 pub use trial::RunContext;

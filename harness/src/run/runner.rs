@@ -1,32 +1,14 @@
 //! libtest-mimic integration: one trial per planned (scenario, target), all run on one static
 //! multi-thread tokio runtime with one shared HTTP client; outcomes collected for the reports.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Completion, Conclusion, Failed, Trial};
-use tokio::runtime::Runtime;
 
 use super::plan::{Partition, PlannedTrial, SkipKind};
 use super::trial::{RunContext, blank_outcome, execute};
 use crate::outcome::{Outcome, Status};
-
-/// The one runtime every trial runs on. libtest-mimic calls trials from its own worker
-/// threads; each blocks on this runtime, so the client's connection pool and the replay
-/// mock's shared server live on one set of reactor threads.
-pub fn runtime() -> &'static Runtime {
-    static RT: OnceLock<Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .thread_name("provcheck-io")
-            .build()
-            .unwrap_or_else(|e| {
-                eprintln!("error: cannot start the async runtime: {e}");
-                std::process::exit(2)
-            })
-    })
-}
+use crate::runtime::runtime;
 
 /// The result of a run: libtest's conclusion and every outcome, sorted by trial name.
 pub struct RunResult {

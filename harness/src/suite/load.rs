@@ -14,7 +14,7 @@ use super::location::{Location, SpanIndex};
 use super::model::{GATEWAY_OVERRIDE, Scenario, SuiteFile};
 use crate::dialect::DialectKind;
 use crate::expect::Expect;
-use crate::target::valid_name;
+use crate::vocab::valid_name;
 
 /// A suite ready to plan.
 #[derive(Debug, Clone)]

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::location::Location;
 use crate::expect::Expect;
+pub use crate::vocab::Capability;
 
 /// The override key that applies in gateway mode (`--gateway`), before any target or dialect
 /// key: what a gateway should do can differ from what provcheck's own client does.
@@ -55,33 +56,6 @@ impl Priority {
             Priority::Medium => "medium",
             Priority::Low => "low",
         }
-    }
-}
-
-/// A provider feature a scenario needs. A target that does not declare it is skipped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Capability {
-    /// Streamed replies.
-    Streaming,
-    /// `response_format: json_object` or its equivalent.
-    JsonMode,
-    /// Output constrained by a JSON Schema.
-    JsonSchema,
-    /// Function / tool calling.
-    Tools,
-    /// Several tool calls in one reply.
-    ParallelTools,
-    /// Ollama's `/api/pull`.
-    ModelPull,
-    /// Ollama's `/api/tags`, `/api/show`, `/api/ps` and keep_alive.
-    ModelManagement,
-}
-
-impl fmt::Display for Capability {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let v = serde_json::to_value(self).unwrap_or(Value::Null);
-        f.write_str(v.as_str().unwrap_or("?"))
     }
 }
 

@@ -1,0 +1,41 @@
+//! The words suites and targets share: the capabilities a scenario requires and a target
+//! declares, and what makes a valid name. Below both, so neither imports the other for them.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A provider feature a scenario needs. A target that does not declare it is skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    /// Streamed replies.
+    Streaming,
+    /// `response_format: json_object` or its equivalent.
+    JsonMode,
+    /// Output constrained by a JSON Schema.
+    JsonSchema,
+    /// Function / tool calling.
+    Tools,
+    /// Several tool calls in one reply.
+    ParallelTools,
+    /// Ollama's `/api/pull`.
+    ModelPull,
+    /// Ollama's `/api/tags`, `/api/show`, `/api/ps` and keep_alive.
+    ModelManagement,
+}
+
+impl fmt::Display for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = serde_json::to_value(self).unwrap_or(Value::Null);
+        f.write_str(v.as_str().unwrap_or("?"))
+    }
+}
+
+/// Names of targets, scenarios and suites end up in file paths and trial names.
+pub fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
