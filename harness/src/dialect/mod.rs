@@ -5,7 +5,6 @@
 pub mod anthropic;
 mod json;
 pub mod ollama;
-pub mod ollama_api;
 pub mod openai;
 pub mod stream;
 mod tools;
@@ -57,7 +56,7 @@ impl DialectKind {
     pub fn encode_request(self, req: &Request, opts: &WireOptions) -> Result<WireRequest, String> {
         match (self, req) {
             (_, Request::Chat(c)) => Ok(self.encode(c, opts)),
-            (DialectKind::Ollama, other) => Ok(ollama_api::encode(other)),
+            (DialectKind::Ollama, other) => Ok(ollama::api::encode(other)),
             (d, _) => Err(format!(
                 "the {} dialect has no model-management endpoints",
                 d.as_str()
@@ -75,7 +74,7 @@ impl DialectKind {
     ) -> Reply {
         match op {
             WireOp::Chat => self.decode(status, headers, body),
-            other => ollama_api::decode(other, status, headers, body),
+            other => ollama::api::decode(other, status, headers, body),
         }
     }
 

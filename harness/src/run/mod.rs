@@ -8,7 +8,7 @@ pub mod runner;
 pub mod scaffold;
 pub mod trial;
 
-pub use plan::{PlanInput, PlannedTrial, plan};
 pub use crate::runtime::runtime;
+pub use plan::{PlanInput, PlannedTrial, plan};
 pub use runner::{RunResult, run};
 pub use trial::RunContext;

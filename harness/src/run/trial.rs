@@ -8,7 +8,7 @@ use tokio::task::JoinSet;
 
 use super::plan::PlannedTrial;
 use crate::client::{Subject, Transport};
-use crate::dialect::ollama_api::decode_pull;
+use crate::dialect::ollama::api::decode_pull;
 use crate::dialect::stream::{StreamOptions, decode_stream};
 use crate::dialect::{WireOp, WireRequest};
 use crate::expect::{Expect, Finding, evaluate};

@@ -19,10 +19,7 @@
 //!   decoded into [`Reply::error`]), and the terminal marker is then not also demanded.
 //! - A read error after the terminal marker is not a violation: clients stop reading there.
 
-mod anthropic;
 mod framing;
-mod ollama;
-mod openai;
 
 use std::collections::HashSet;
 use std::fmt::Display;
@@ -153,9 +150,9 @@ pub fn decode_stream(
     }
     let mut acc = Acc::new(status, headers);
     let marker = match dialect {
-        DialectKind::Openai => openai::decode(&mut acc, frames, opts),
-        DialectKind::Anthropic => anthropic::decode(&mut acc, frames),
-        DialectKind::Ollama => ollama::decode(&mut acc, frames),
+        DialectKind::Openai => super::openai::stream::decode(&mut acc, frames, opts),
+        DialectKind::Anthropic => super::anthropic::stream::decode(&mut acc, frames),
+        DialectKind::Ollama => super::ollama::stream::decode(&mut acc, frames),
     };
     acc.finish(frames.len(), end, marker)
 }

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::json::Check;
-use super::stream::{Frame, StreamEnd, TimedFrame};
-use super::{DialectKind, WireOp, WireRequest};
+use crate::dialect::json::Check;
+use crate::dialect::stream::{Frame, StreamEnd, TimedFrame};
+use crate::dialect::{DialectKind, WireOp, WireRequest};
 use crate::neutral::{ProviderError, Reply, Request, StreamInfo};
 
 /// Encodes a model-management request. `Request::Chat` is the chat encoder's job.

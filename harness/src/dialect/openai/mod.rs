@@ -1,6 +1,8 @@
 //! OpenAI chat completions (`POST {base}/chat/completions`, base ending in `/v1`), also spoken
 //! by vLLM, llama.cpp, LiteLLM, Ollama's `/v1` layer and most gateways.
 
+pub(crate) mod stream;
+
 use serde_json::{Map, Value, json};
 
 use super::json::{Check, opt_str};

@@ -5,14 +5,14 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{Acc, TimedFrame};
 use crate::dialect::ollama as wire;
+use crate::dialect::stream::{Acc, TimedFrame};
 use crate::neutral::{ProviderError, ToolCall, Usage};
 
 const MARKER: &str = "a `done: true` object";
 
 /// Decodes the frames into `acc`; returns the terminal marker's name.
-pub(super) fn decode(acc: &mut Acc, frames: &[TimedFrame]) -> &'static str {
+pub(crate) fn decode(acc: &mut Acc, frames: &[TimedFrame]) -> &'static str {
     let mut st = State::default();
     for (i, tf) in frames.iter().enumerate() {
         acc.arrived(tf.at);
@@ -186,10 +186,10 @@ impl State {
 mod tests {
     use serde_json::json;
 
-    use super::super::testing::{assert_same_reply, lines, read};
-    use super::super::{StreamEnd, StreamOptions, decode_stream};
     use super::*;
     use crate::dialect::DialectKind;
+    use crate::dialect::stream::testing::{assert_same_reply, lines, read};
+    use crate::dialect::stream::{StreamEnd, StreamOptions, decode_stream};
     use crate::neutral::{FinishReason, Reply};
 
     fn chunk(content: &str) -> String {

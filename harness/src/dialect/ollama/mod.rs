@@ -1,5 +1,8 @@
 //! Ollama's native chat (`POST {base}/api/chat`, `stream: false`).
 
+pub mod api;
+pub(crate) mod stream;
+
 use serde_json::{Map, Value, json};
 
 use super::json::Check;

@@ -7,15 +7,15 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{Acc, TimedFrame, preview};
 use crate::dialect::json::opt_str;
+use crate::dialect::stream::{Acc, TimedFrame, preview};
 use crate::dialect::{anthropic as wire, header};
 use crate::neutral::{FinishReason, ProviderError, ToolCall, Usage};
 
 const MARKER: &str = "`message_stop`";
 
 /// Decodes the frames into `acc`; returns the terminal marker's name.
-pub(super) fn decode(acc: &mut Acc, frames: &[TimedFrame]) -> &'static str {
+pub(crate) fn decode(acc: &mut Acc, frames: &[TimedFrame]) -> &'static str {
     acc.reply.request_id = header(&acc.reply.headers, "request-id").map(str::to_string);
     let mut st = State::default();
     for (i, tf) in frames.iter().enumerate() {
@@ -447,10 +447,10 @@ impl State {
 mod tests {
     use serde_json::json;
 
-    use super::super::testing::{assert_same_reply, read, sse};
-    use super::super::{StreamEnd, StreamOptions, decode_stream};
     use super::*;
     use crate::dialect::DialectKind;
+    use crate::dialect::stream::testing::{assert_same_reply, read, sse};
+    use crate::dialect::stream::{StreamEnd, StreamOptions, decode_stream};
     use crate::neutral::Reply;
 
     type Ev = (String, String);

@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{Acc, StreamOptions, TimedFrame};
+use crate::dialect::stream::{Acc, StreamOptions, TimedFrame};
 use crate::dialect::{header, openai as wire};
 use crate::neutral::{FinishReason, ToolCall, Usage};
 
 const MARKER: &str = "`[DONE]`";
 
 /// Decodes the frames into `acc`; returns the terminal marker's name.
-pub(super) fn decode(acc: &mut Acc, frames: &[TimedFrame], opts: &StreamOptions) -> &'static str {
+pub(crate) fn decode(acc: &mut Acc, frames: &[TimedFrame], opts: &StreamOptions) -> &'static str {
     acc.reply.request_id = header(&acc.reply.headers, "x-request-id").map(str::to_string);
     let mut st = State::default();
     for (i, tf) in frames.iter().enumerate() {
@@ -389,10 +389,10 @@ fn opt_string<'v>(
 mod tests {
     use serde_json::json;
 
-    use super::super::testing::{assert_same_reply, read, sse};
-    use super::super::{StreamEnd, decode_stream};
     use super::*;
     use crate::dialect::DialectKind;
+    use crate::dialect::stream::testing::{assert_same_reply, read, sse};
+    use crate::dialect::stream::{StreamEnd, decode_stream};
     use crate::neutral::Reply;
 
     fn chunk(delta: Value, finish: Option<&str>) -> String {

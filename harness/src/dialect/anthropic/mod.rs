@@ -1,5 +1,7 @@
 //! Anthropic messages (`POST {base}/v1/messages` with `x-api-key` and `anthropic-version`).
 
+pub(crate) mod stream;
+
 use serde_json::{Map, Value, json};
 
 use super::json::{Check, opt_str};
