@@ -776,7 +776,7 @@ impl<'de> serde::de::MapAccess<'de> for Entries {
 #[cfg(test)]
 mod tests {
     use super::{parse, parse_with_spans};
-    use crate::suite::location::SpanIndex;
+    use crate::source::SpanIndex;
     use crate::suite::model::SuiteFile;
     use serde_json::{Value, json};
 

@@ -17,6 +17,7 @@ pub mod record;
 pub mod report;
 pub mod run;
 pub mod runtime;
+pub mod source;
 pub mod suite;
 pub mod target;
 pub mod vocab;

@@ -11,9 +11,7 @@ use serde::Deserialize;
 use crate::client::PolicySpec;
 use crate::dialect::{DialectKind, TokenParam, WireOptions};
 use crate::record::redact::RedactSpec;
-use crate::suite::diagnostic::Diagnostic;
-use crate::suite::load::{parse_yaml, yaml_error};
-use crate::suite::location::SpanIndex;
+use crate::source::{Diagnostic, SpanIndex, parse_yaml, yaml_error};
 use crate::vocab::Capability;
 use crate::vocab::valid_name;
 

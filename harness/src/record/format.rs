@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::Digest;
 
-use crate::suite::diagnostic::Diagnostic;
-use crate::suite::load::parse_yaml;
-use crate::suite::location::{Location, SpanIndex};
+use crate::source::Diagnostic;
+use crate::source::parse_yaml;
+use crate::source::{Location, SpanIndex};
 
 /// The value that replaces a secret in a stored header.
 pub const REDACTED: &str = "<redacted>";

@@ -1,12 +1,10 @@
-//! Suites: the YAML model, its loader and located diagnostics. No HTTP here.
+//! Suites: the YAML model and its loader, which checks what serde cannot. No HTTP here.
 
-pub mod diagnostic;
 pub mod load;
-pub mod location;
 pub mod model;
 pub mod tools;
 
-pub use diagnostic::Diagnostic;
+pub use crate::source::Diagnostic;
+pub use crate::source::Location;
 pub use load::{Known, Suite, load_suites};
-pub use location::Location;
 pub use model::{Capability, Priority, Scenario};

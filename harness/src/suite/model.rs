@@ -7,8 +7,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::location::Location;
 use crate::expect::Expect;
+use crate::source::Location;
 pub use crate::vocab::Capability;
 
 /// The override key that applies in gateway mode (`--gateway`), before any target or dialect

@@ -14,13 +14,13 @@ use std::sync::Arc;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-use super::diagnostic::Diagnostic;
-use super::location::SpanIndex;
 use super::model::{MessageSpec, RequestSpec, Scenario};
 use crate::expect::Expect;
 use crate::expect::spec::Schema;
 use crate::expect::tools::{OfferedTool, OfferedTools};
 use crate::neutral::{Message, Role, Tool, ToolCall, ToolChoice, ToolResult};
+use crate::source::Diagnostic;
+use crate::source::SpanIndex;
 
 /// A tool offered to the model: `{name, description, parameters, strict}`.
 #[derive(Debug, Clone, Deserialize)]

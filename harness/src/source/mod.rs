@@ -1,0 +1,11 @@
+//! Reading source files: YAML into typed values, the position of every node, and
+//! diagnostics that point at a file:line:col with a caret. The bottom of the module graph:
+//! suites, recordings and targets read through it, and it imports none of them.
+
+pub mod diagnostic;
+pub mod location;
+pub mod yaml;
+
+pub use diagnostic::Diagnostic;
+pub use location::{Location, SpanIndex};
+pub use yaml::{parse_yaml, yaml_error};
