@@ -14,6 +14,7 @@ pub mod neutral;
 pub mod observation;
 pub mod outcome;
 pub mod record;
+pub mod reference;
 pub mod report;
 pub mod run;
 pub mod runtime;

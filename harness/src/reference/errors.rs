@@ -1,0 +1,119 @@
+//! API errors and their bodies, in each dialect's documented shape (provider-wire.md A5, B5,
+//! C4).
+
+use serde_json::{Value, json};
+
+use super::config::{Broken, Config};
+use crate::dialect::DialectKind;
+
+/// What went wrong, independent of the dialect that reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// 400: the request is invalid.
+    Invalid,
+    /// 401: the key is missing or wrong.
+    Auth,
+    /// 404: unknown model or route.
+    NotFound,
+}
+
+/// An error answer before it is put in a dialect's shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: u16,
+    /// The kind, which picks the dialect's `type`.
+    pub kind: ErrorKind,
+    /// Human-readable text, as the real API words it.
+    pub message: String,
+    /// OpenAI's `param`: the field at fault.
+    pub param: Option<String>,
+    /// OpenAI's `code`.
+    pub code: Option<String>,
+}
+
+impl ApiError {
+    /// A 400 invalid request.
+    pub fn invalid(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: 400,
+            kind: ErrorKind::Invalid,
+            message: message.into(),
+            param: None,
+            code: None,
+        }
+    }
+
+    /// A 404.
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: 404,
+            kind: ErrorKind::NotFound,
+            ..ApiError::invalid(message)
+        }
+    }
+
+    /// A 401.
+    pub fn auth(message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: 401,
+            kind: ErrorKind::Auth,
+            ..ApiError::invalid(message)
+        }
+    }
+
+    /// Sets OpenAI's `param`.
+    pub fn param(mut self, param: impl Into<String>) -> ApiError {
+        self.param = Some(param.into());
+        self
+    }
+
+    /// Sets OpenAI's `code`.
+    pub fn code(mut self, code: &str) -> ApiError {
+        self.code = Some(code.to_string());
+        self
+    }
+
+    /// The status and body `dialect` answers this error with, broken as `cfg` says.
+    pub fn render(&self, dialect: DialectKind, cfg: &Config) -> (u16, Value) {
+        let status = if cfg.is_broken(Broken::WrongStatus) {
+            500
+        } else {
+            self.status
+        };
+        let shape = if cfg.is_broken(Broken::ErrorShape) {
+            // OpenAI's decoder takes Anthropic's shape (it has `error.message` and
+            // `error.type` too), so OpenAI gets Ollama's flat string.
+            match dialect {
+                DialectKind::Openai => DialectKind::Ollama,
+                _ => DialectKind::Openai,
+            }
+        } else {
+            dialect
+        };
+        (status, self.body(shape))
+    }
+
+    fn body(&self, dialect: DialectKind) -> Value {
+        match dialect {
+            DialectKind::Openai => {
+                let kind = match self.kind {
+                    ErrorKind::Invalid | ErrorKind::NotFound => "invalid_request_error",
+                    ErrorKind::Auth => "invalid_request_error",
+                };
+                json!({"error": {"message": self.message, "type": kind,
+                    "param": self.param, "code": self.code}})
+            }
+            DialectKind::Anthropic => {
+                let kind = match self.kind {
+                    ErrorKind::Invalid => "invalid_request_error",
+                    ErrorKind::Auth => "authentication_error",
+                    ErrorKind::NotFound => "not_found_error",
+                };
+                json!({"type": "error", "error": {"type": kind, "message": self.message},
+                    "request_id": "req_reference"})
+            }
+            DialectKind::Ollama => json!({"error": self.message}),
+        }
+    }
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Runs every shipped suite live against the in-tree conformant reference provider
+# (provcheck::reference), in all three dialects, and compares the failing trials with
+# known-failures.txt: the trials known to fail against it (by construction, or on behaviour). The
+# list is a ratchet: it may only shrink. Exit 0 when the failures are exactly the known ones.
+#
+#   tools/reference-live/run.sh            # conformant server
+#   tools/reference-live/run.sh --broken finish-on-cut   # a broken variant: prints what fails
+#
+# With --broken, the known list is not compared: the run shows which trials catch the knob.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$root"
+broken="${2:-}"
+[ "${1:-}" = "--broken" ] || broken=""
+
+cargo build -q --bin provcheck --example reference_provider
+work="$(mktemp -d)"
+trap 'kill "$server_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+args=(--addr 127.0.0.1:0)
+[ -n "$broken" ] && args+=(--broken "$broken")
+target/debug/examples/reference_provider "${args[@]}" >"$work/urls" &
+server_pid=$!
+for _ in $(seq 100); do [ "$(wc -l <"$work/urls")" -ge 3 ] && break; sleep 0.1; done
+url() { awk -v d="$1" '$1 == d {print $2}' "$work/urls"; }
+
+cat >"$work/targets.yaml" <<YAML
+targets:
+  ref-openai:
+    dialect: openai
+    base_url: $(url openai)
+    models: { small: ref-small, second: ref-second, tools: ref-tools, absent: ref-absent }
+    capabilities: [streaming, json_mode, json_schema, tools, parallel_tools]
+  ref-anthropic:
+    dialect: anthropic
+    base_url: $(url anthropic)
+    models: { small: ref-small, second: ref-second, tools: ref-tools, absent: ref-absent }
+    capabilities: [streaming, json_schema, tools, parallel_tools]
+  ref-ollama:
+    dialect: ollama
+    base_url: $(url ollama)
+    models: { small: ref-small, second: ref-second, tools: ref-tools, absent: ref-absent }
+    capabilities: [streaming, json_mode, json_schema, tools, parallel_tools, model_pull, model_management]
+YAML
+
+# One trial at a time per target: ollama-lifecycle::keep_alive_zero_unloads races any trial
+# that loads the small model meanwhile (issue 13, "exclusive trials"); until suites can say
+# so, the run is serial, which costs about a second here.
+set +e
+target/debug/provcheck --mode live --targets "$work/targets.yaml" \
+  --target ref-openai --target ref-anthropic --target ref-ollama \
+  --live-concurrency 1 --reports "$work/reports" >"$work/console" 2>&1
+status=$?
+set -e
+mkdir -p target/reference-live
+cp "$work/console" target/reference-live/console
+rm -rf target/reference-live/reports && cp -r "$work/reports" target/reference-live/reports
+grep -E '^test .* FAILED$' "$work/console" | sed -E 's/^test ([^ ]+) +\.\.\. FAILED$/\1/' | sort >"$work/failed"
+echo "provcheck exited $status; $(wc -l <"$work/failed") trials failed"
+if [ -n "$broken" ]; then
+  cat "$work/failed"
+  exit 0
+fi
+grep -vE '^(#|$)' "$here/known-failures.txt" | sort >"$work/known"
+if diff -u "$work/known" "$work/failed"; then
+  echo "failures are exactly the known ones"
+else
+  echo "failures differ from tools/reference-live/known-failures.txt (above); the console is in target/reference-live/console" >&2
+  exit 1
+fi
