@@ -7,7 +7,8 @@
 #   tools/reference-live/run.sh            # conformant server
 #   tools/reference-live/run.sh --broken finish-on-cut   # a broken variant: prints what fails
 #
-# With --broken, the known list is not compared: the run shows which trials catch the knob.
+# With --broken, the run lists the trials that fail beyond the known ones (those that catch the
+# knob), and fails when there are none.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -17,12 +18,15 @@ broken="${2:-}"
 
 cargo build -q --bin provcheck --example reference_provider
 work="$(mktemp -d)"
+server_pid=""
 trap 'kill "$server_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 args=(--addr 127.0.0.1:0)
 [ -n "$broken" ] && args+=(--broken "$broken")
+: >"$work/urls"
 target/debug/examples/reference_provider "${args[@]}" >"$work/urls" &
 server_pid=$!
 for _ in $(seq 100); do [ "$(wc -l <"$work/urls")" -ge 3 ] && break; sleep 0.1; done
+[ "$(wc -l <"$work/urls")" -ge 3 ] || { echo "the reference provider did not start" >&2; exit 2; }
 url() { awk -v d="$1" '$1 == d {print $2}' "$work/urls"; }
 
 cat >"$work/targets.yaml" <<YAML
@@ -58,11 +62,15 @@ cp "$work/console" target/reference-live/console
 rm -rf target/reference-live/reports && cp -r "$work/reports" target/reference-live/reports
 grep -E '^test .* FAILED$' "$work/console" | sed -E 's/^test ([^ ]+) +\.\.\. FAILED$/\1/' | sort >"$work/failed"
 echo "provcheck exited $status; $(wc -l <"$work/failed") trials failed"
+grep -vE '^(#|$)' "$here/known-failures.txt" | sort >"$work/known"
 if [ -n "$broken" ]; then
-  cat "$work/failed"
+  # A broken variant must make some trial fail that passes against the conformant server.
+  comm -13 "$work/known" "$work/failed" >"$work/caught"
+  echo "caught by $(wc -l <"$work/caught") more trials:"
+  sed 's/^/  /' "$work/caught"
+  [ -s "$work/caught" ] || { echo "knob $broken is caught by no trial" >&2; exit 1; }
   exit 0
 fi
-grep -vE '^(#|$)' "$here/known-failures.txt" | sort >"$work/known"
 if diff -u "$work/known" "$work/failed"; then
   echo "failures are exactly the known ones"
 else

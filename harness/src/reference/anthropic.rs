@@ -240,19 +240,22 @@ fn tool_id(id: &str) -> String {
 fn message(a: &Answer, model: &str, seq: u64, cfg: &Config) -> Value {
     let mut content: Vec<Value> = Vec::new();
     if a.calls.is_empty() {
-        content.push(json!({"type": "text", "text": a.text}));
+        content.push(json!({"type": "text", "text": a.text, "citations": null}));
     }
     for c in &a.calls {
         content.push(
-            json!({"type": "tool_use", "id": tool_id(&c.id), "name": c.name, "input": c.arguments}),
+            json!({"type": "tool_use", "id": tool_id(&c.id), "name": c.name, "input": c.arguments, "caller": {"type": "direct"}}),
         );
     }
     let (reason, seq_value) = stop_reason(a);
     let mut body = json!({"id": format!("msg_ref{seq}"), "type": "message", "role": "assistant",
-        "model": model, "content": content, "stop_reason": reason, "stop_sequence": seq_value});
+        "model": model, "content": content, "stop_reason": reason, "stop_sequence": seq_value,
+        "stop_details": null, "container": null});
     if let Some((i, o)) = a.usage {
+        // Every field the spec's `Usage` requires, the optional breakdowns null.
         body["usage"] = json!({"input_tokens": i, "output_tokens": o, "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0, "service_tier": "standard"});
+            "cache_read_input_tokens": 0, "service_tier": "standard", "cache_creation": null,
+            "inference_geo": null, "output_tokens_details": null, "server_tool_use": null});
     }
     if cfg.is_broken(Broken::MissingFields) {
         for k in ["id", "type", "role"] {

@@ -64,7 +64,22 @@ fn parse(body: &[u8]) -> Result<Value, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::invalid("missing request body"));
     }
-    serde_json::from_slice(body).map_err(|e| ApiError::invalid(e.to_string()))
+    serde_json::from_slice(body).map_err(|e| {
+        // Go's encoding/json words it, as Ollama passes it on.
+        let first = body
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .copied()
+            .unwrap_or(b' ');
+        if b"{[\"-0123456789tfn".contains(&first) {
+            ApiError::invalid(format!("unexpected end of JSON input ({e})"))
+        } else {
+            ApiError::invalid(format!(
+                "invalid character '{}' looking for beginning of value",
+                first as char
+            ))
+        }
+    })
 }
 
 /// `keep_alive` in seconds: a number, or a Go duration such as `5m`, `30s`, `1h`, `0`.

@@ -1135,3 +1135,73 @@ fn fixture_check_names_file_and_errors() {
         "{report:#?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The reference provider's replies
+// ---------------------------------------------------------------------------------------------
+
+/// The in-tree reference provider (`provcheck::reference`) answers every request of the
+/// corpus with a body the official spec accepts: the response schema for a 2xx, the error
+/// schema otherwise. Streamed requests are sent unstreamed (the specs describe no stream body).
+#[test]
+fn reference_provider_replies_validate_against_the_specs() {
+    use provcheck::reference::{Config, ReferenceProvider};
+    let server = ReferenceProvider::start(Config::default()).expect("reference provider");
+    let client = reqwest::Client::new();
+    let rt = provcheck::run::runtime();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    let cases = [
+        (DialectKind::Openai, &OPENAI_RESPONSE, &OPENAI_ERROR),
+        (
+            DialectKind::Anthropic,
+            &ANTHROPIC_RESPONSE,
+            &ANTHROPIC_ERROR,
+        ),
+    ];
+    for (dialect, ok_schema, err_schema) in cases {
+        let requests = corpus("ref-tools")
+            .into_iter()
+            .chain(tool_corpus("ref-tools"));
+        for (label, mut req) in requests.chain([("unknown model", unknown_model())]) {
+            req.stream = false;
+            let w = dialect.encode(&req, &WireOptions::default());
+            let mut http = client.post(format!("{}{}", server.base_url(dialect), w.path));
+            for (k, v) in &w.headers {
+                http = http.header(*k, v);
+            }
+            let (status, body) = rt.block_on(async {
+                let resp = http.body(w.body.to_string()).send().await.expect("reply");
+                let status = resp.status().as_u16();
+                (status, resp.json::<Value>().await.expect("a JSON body"))
+            });
+            let schema = if status == 200 { ok_schema } else { err_schema };
+            let errors = schema.errors(&body);
+            checked += 1;
+            if !errors.is_empty() {
+                failures.push(format!(
+                    "{label:?} ({status}) vs {}:\n  {}\n  body: {}",
+                    schema.label(),
+                    errors.join("\n  "),
+                    truncate(&body.to_string(), 600)
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} replies are invalid:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+    assert!(checked >= 60, "{checked}");
+}
+
+fn unknown_model() -> ChatRequest {
+    ChatRequest {
+        model: "no-such-model".into(),
+        messages: vec![msg(Role::User, "Hi")],
+        max_tokens: Some(8),
+        ..ChatRequest::default()
+    }
+}
