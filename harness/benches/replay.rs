@@ -29,7 +29,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use provcheck::dialect::DialectKind;
-use provcheck::dialect::stream::{StreamOptions, decode_stream, read_frames};
+use provcheck::dialect::decode_stream;
+use provcheck::dialect::stream::{StreamOptions, read_frames};
 use serde_json::{Value, json};
 
 /// Scenarios per suite file.

@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use crate::neutral::Reply;
+
 /// Collects violations under a path prefix.
 pub(crate) struct Check<'a> {
     pub(crate) violations: &'a mut Vec<String>,
@@ -191,4 +193,29 @@ pub(crate) fn join(path: &str, field: &str) -> String {
 /// An optional string field.
 pub(crate) fn opt_str(v: &Value, field: &str) -> Option<String> {
     v.get(field).and_then(Value::as_str).map(str::to_string)
+}
+
+/// A reply with `status` and `headers` and the body parsed into `raw`, ready for a dialect's
+/// decoder; when the body is not JSON, the reply as it stands (with that breach) is the error.
+pub(crate) fn parse_reply(
+    status: u16,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Result<Reply, Box<Reply>> {
+    let mut reply = Reply {
+        status,
+        headers: headers.to_vec(),
+        ..Reply::default()
+    };
+    reply.raw = match serde_json::from_slice::<Value>(body) {
+        Ok(v) => v,
+        Err(e) => {
+            let preview: String = String::from_utf8_lossy(body).chars().take(120).collect();
+            reply
+                .violations
+                .push(format!("body is not JSON ({e}): {preview:?}"));
+            return Err(Box::new(reply));
+        }
+    };
+    Ok(reply)
 }

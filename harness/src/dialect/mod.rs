@@ -1,48 +1,32 @@
 //! Wire protocols. Each dialect encodes a [`ChatRequest`] into its request body, decodes a
-//! response into a [`Reply`], and checks its own response contract on the way, recording each
-//! breach in [`Reply::violations`] with the field it concerns. Dialects know nothing of suites.
+//! response into a [`Reply`](crate::neutral::Reply), and checks its own response contract on
+//! the way, recording each breach in `Reply::violations` with the field it concerns. Dialects
+//! know nothing of suites.
+//!
+//! One folder per dialect (`openai/`, `anthropic/`, `ollama/`), each holding its request
+//! encoding, reply decoding, stream decoding and tool calling; a new dialect is a new folder
+//! plus its arms in the dispatch here and in `decode.rs`. Shared below them: `wire.rs` (the
+//! vocabulary), `json.rs` (contract-check helpers), `stream/` (SSE/NDJSON framing and the
+//! stream accumulator) and `tools.rs`. The rest of the crate decodes through one entry point,
+//! [`DialectKind::decode_response`].
 
-pub mod anthropic;
+mod anthropic;
+mod decode;
 mod json;
-pub mod ollama;
-pub mod openai;
+mod ollama;
+mod openai;
 pub mod stream;
 mod tools;
+mod wire;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::neutral::{ChatRequest, Reply, Request};
+pub use decode::{Body, decode_stream};
+pub use wire::{DialectKind, TokenParam, WireOp, WireOptions, WireRequest, header};
 
-/// Which wire protocol a target speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DialectKind {
-    /// OpenAI chat completions, and every OpenAI-compatible server.
-    Openai,
-    /// Anthropic messages.
-    Anthropic,
-    /// Ollama's native `/api/*`.
-    Ollama,
-}
+use crate::neutral::{ChatRequest, Request};
 
 impl DialectKind {
-    /// The dialect's name as written in suites and targets.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DialectKind::Openai => "openai",
-            DialectKind::Anthropic => "anthropic",
-            DialectKind::Ollama => "ollama",
-        }
-    }
-
-    /// All dialects.
-    pub const ALL: [DialectKind; 3] = [
-        DialectKind::Openai,
-        DialectKind::Anthropic,
-        DialectKind::Ollama,
-    ];
-
     /// Encodes a chat request.
     pub fn encode(self, req: &ChatRequest, opts: &WireOptions) -> WireRequest {
         match self {
@@ -62,45 +46,6 @@ impl DialectKind {
                 d.as_str()
             )),
         }
-    }
-
-    /// Decodes a non-streamed reply to `op` and checks the contract for it.
-    pub fn decode_op(
-        self,
-        op: WireOp,
-        status: u16,
-        headers: &[(String, String)],
-        body: &[u8],
-    ) -> Reply {
-        match op {
-            WireOp::Chat => self.decode(status, headers, body),
-            other => ollama::api::decode(other, status, headers, body),
-        }
-    }
-
-    /// Decodes a (non-streamed) reply and checks the dialect's contract on it.
-    pub fn decode(self, status: u16, headers: &[(String, String)], body: &[u8]) -> Reply {
-        let mut reply = Reply {
-            status,
-            headers: headers.to_vec(),
-            ..Reply::default()
-        };
-        reply.raw = match serde_json::from_slice::<Value>(body) {
-            Ok(v) => v,
-            Err(e) => {
-                let preview: String = String::from_utf8_lossy(body).chars().take(120).collect();
-                reply
-                    .violations
-                    .push(format!("body is not JSON ({e}): {preview:?}"));
-                return reply;
-            }
-        };
-        match self {
-            DialectKind::Openai => openai::decode(&mut reply, headers),
-            DialectKind::Anthropic => anthropic::decode(&mut reply, headers),
-            DialectKind::Ollama => ollama::decode(&mut reply, headers),
-        }
-        reply
     }
 
     /// The error body this dialect documents for `status` (provider-wire.md A5, B5, C4), so
@@ -188,75 +133,4 @@ impl DialectKind {
             DialectKind::Openai | DialectKind::Ollama => ("authorization", format!("Bearer {key}")),
         }
     }
-}
-
-/// Per-target choices that change the encoding.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WireOptions {
-    /// OpenAI: which field carries the token limit.
-    pub token_param: TokenParam,
-    /// Anthropic: the `anthropic-version` header.
-    pub anthropic_version: String,
-    /// Anthropic requires `max_tokens`; this is sent when a scenario gives none.
-    pub default_max_tokens: u32,
-}
-
-impl Default for WireOptions {
-    fn default() -> Self {
-        WireOptions {
-            token_param: TokenParam::MaxCompletionTokens,
-            anthropic_version: "2023-06-01".to_string(),
-            default_max_tokens: 1024,
-        }
-    }
-}
-
-/// OpenAI's two names for the token limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenParam {
-    /// The current field (required by o-series and GPT-5 models).
-    MaxCompletionTokens,
-    /// The deprecated field most compatible servers still expect.
-    MaxTokens,
-}
-
-/// An encoded request, before the base URL and the key are added.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WireRequest {
-    /// HTTP method.
-    pub method: &'static str,
-    /// Path relative to the target's base URL (`/chat/completions`, `/v1/messages`, ...).
-    pub path: &'static str,
-    /// Headers other than auth.
-    pub headers: Vec<(&'static str, String)>,
-    /// The JSON body (`Null` for a GET).
-    pub body: Value,
-    /// What the request calls, so the reply is decoded by the right rules.
-    pub op: WireOp,
-}
-
-/// The endpoint a wire request calls.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WireOp {
-    /// Chat completion.
-    Chat,
-    /// Ollama model pull (streamed progress).
-    Pull,
-    /// Ollama running models.
-    ListRunning,
-    /// Ollama local models.
-    ListLocal,
-    /// Ollama model details.
-    Show,
-    /// Ollama unload (a chat with no messages and keep_alive 0).
-    Unload,
-}
-
-/// Finds a header (case-insensitive).
-pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
 }

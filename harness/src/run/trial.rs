@@ -8,9 +8,7 @@ use tokio::task::JoinSet;
 
 use super::plan::PlannedTrial;
 use crate::client::{Subject, Transport};
-use crate::dialect::ollama::api::decode_pull;
-use crate::dialect::stream::{StreamOptions, decode_stream};
-use crate::dialect::{WireOp, WireRequest};
+use crate::dialect::{Body, WireRequest};
 use crate::expect::{Expect, Finding, evaluate};
 use crate::mock::ReplayMock;
 use crate::neutral::{ChatRequest, Message, Request, ResponseFormat, Role};
@@ -549,23 +547,12 @@ async fn send_copies(
                 }
             })
             .await;
-        let result = raw.map(|raw| match &raw.stream {
-            Some((frames, end)) if wire.op == WireOp::Pull => {
-                decode_pull(raw.status, &raw.headers, frames, end)
-            }
-            Some((frames, end)) => {
-                let opts = StreamOptions {
-                    usage_requested: wire.body.pointer("/stream_options/include_usage")
-                        == Some(&serde_json::Value::Bool(true)),
-                };
-                decode_stream(dialect, raw.status, &raw.headers, frames, end, &opts)
-            }
-            None => dialect.decode_op(wire.op, raw.status, &raw.headers, &raw.body),
-        });
-        // The finish reason's agreement with the calls depends on the tool choice sent.
-        let result = result.map(|mut r| {
-            dialect.check_tool_agreement(&wire.body, &mut r);
-            r
+        let result = raw.map(|raw| {
+            let body = match &raw.stream {
+                Some((frames, end)) => Body::Stream(frames, end),
+                None => Body::Whole(&raw.body),
+            };
+            dialect.decode_response(&wire, raw.status, &raw.headers, body)
         });
         Observed {
             result,

@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use provcheck::dialect::DialectKind;
-use provcheck::dialect::stream::{StreamOptions, decode_stream, read_frames};
+use provcheck::dialect::decode_stream;
+use provcheck::dialect::stream::{StreamOptions, read_frames};
 use provcheck::neutral::{FinishReason, Reply};
 use serde_json::{Value, json};
 

@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::reply as wire;
 use crate::dialect::json::opt_str;
 use crate::dialect::stream::{Acc, TimedFrame, preview};
-use crate::dialect::{anthropic as wire, header};
+use crate::dialect::wire::header;
 use crate::neutral::{FinishReason, ProviderError, ToolCall, Usage};
 
 const MARKER: &str = "`message_stop`";
@@ -449,8 +450,9 @@ mod tests {
 
     use super::*;
     use crate::dialect::DialectKind;
+    use crate::dialect::decode_stream;
     use crate::dialect::stream::testing::{assert_same_reply, read, sse};
-    use crate::dialect::stream::{StreamEnd, StreamOptions, decode_stream};
+    use crate::dialect::stream::{StreamEnd, StreamOptions};
     use crate::neutral::Reply;
 
     type Ev = (String, String);

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use crate::dialect::json::Check;
+use crate::dialect::json::{Check, parse_reply};
 use crate::dialect::stream::{Frame, StreamEnd, TimedFrame};
-use crate::dialect::{DialectKind, WireOp, WireRequest};
+use crate::dialect::wire::{WireOp, WireRequest};
 use crate::neutral::{ProviderError, Reply, Request, StreamInfo};
 
 /// Encodes a model-management request. `Request::Chat` is the chat encoder's job.
@@ -50,7 +50,13 @@ pub fn encode(req: &Request) -> WireRequest {
 /// Decodes a non-streamed model-management reply and checks its shape.
 pub fn decode(op: WireOp, status: u16, headers: &[(String, String)], body: &[u8]) -> Reply {
     if op == WireOp::Unload {
-        let mut reply = DialectKind::Ollama.decode(status, headers, body);
+        let mut reply = match parse_reply(status, headers, body) {
+            Ok(mut reply) => {
+                super::reply::decode(&mut reply, headers);
+                reply
+            }
+            Err(reply) => return *reply,
+        };
         if reply.error.is_none() && reply.raw_finish_reason.as_deref() != Some("unload") {
             reply.violations.push(format!(
                 "`done_reason` must be \"unload\" after keep_alive 0 with no messages, got {:?}",

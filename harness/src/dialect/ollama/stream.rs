@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::dialect::ollama as wire;
+use super::reply as wire;
 use crate::dialect::stream::{Acc, TimedFrame};
 use crate::neutral::{ProviderError, ToolCall, Usage};
 
@@ -188,8 +188,9 @@ mod tests {
 
     use super::*;
     use crate::dialect::DialectKind;
+    use crate::dialect::decode_stream;
     use crate::dialect::stream::testing::{assert_same_reply, lines, read};
-    use crate::dialect::stream::{StreamEnd, StreamOptions, decode_stream};
+    use crate::dialect::stream::{StreamEnd, StreamOptions};
     use crate::neutral::{FinishReason, Reply};
 
     fn chunk(content: &str) -> String {

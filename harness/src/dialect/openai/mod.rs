@@ -1,185 +1,23 @@
 //! OpenAI chat completions (`POST {base}/chat/completions`, base ending in `/v1`), also spoken
 //! by vLLM, llama.cpp, LiteLLM, Ollama's `/v1` layer and most gateways.
 
+mod reply;
+mod request;
 pub(crate) mod stream;
+mod tools;
 
-use serde_json::{Map, Value, json};
-
-use super::json::{Check, opt_str};
-use super::{TokenParam, WireOp, WireOptions, WireRequest, header};
-use crate::neutral::{ChatRequest, FinishReason, ProviderError, Reply, ResponseFormat, Usage};
-
-/// Encodes a request body per `CreateChatCompletionRequest`.
-pub fn encode(req: &ChatRequest, opts: &WireOptions) -> WireRequest {
-    let mut body = Map::new();
-    body.insert("model".into(), json!(req.model));
-    let messages: Vec<Value> = req
-        .messages
-        .iter()
-        .map(super::tools::openai_message)
-        .collect();
-    body.insert("messages".into(), Value::Array(messages));
-    super::tools::encode_openai(req, &mut body);
-    if let Some(n) = req.max_tokens {
-        let field = match opts.token_param {
-            TokenParam::MaxCompletionTokens => "max_completion_tokens",
-            TokenParam::MaxTokens => "max_tokens",
-        };
-        body.insert(field.into(), json!(n));
-    }
-    if let Some(t) = req.temperature {
-        body.insert("temperature".into(), json!(t));
-    }
-    if let Some(f) = &req.response_format {
-        let v = match f {
-            ResponseFormat::Text => json!({"type": "text"}),
-            ResponseFormat::JsonObject => json!({"type": "json_object"}),
-            ResponseFormat::JsonSchema {
-                name,
-                schema,
-                strict,
-            } => json!({
-                "type": "json_schema",
-                "json_schema": {"name": name, "schema": schema, "strict": strict}
-            }),
-        };
-        body.insert("response_format".into(), v);
-    }
-    if req.stream {
-        body.insert("stream".into(), json!(true));
-        // Without this OpenAI sends no usage in a stream; every SDK-based client asks for it.
-        body.insert("stream_options".into(), json!({"include_usage": true}));
-    }
-    WireRequest {
-        method: "POST",
-        path: "/chat/completions",
-        headers: vec![("content-type", "application/json".into())],
-        body: Value::Object(body),
-        op: WireOp::Chat,
-    }
-}
-
-/// Maps OpenAI's `finish_reason` to the neutral one.
-pub fn finish_reason(raw: &str) -> FinishReason {
-    match raw {
-        "stop" => FinishReason::Stop,
-        "length" => FinishReason::Length,
-        "tool_calls" | "function_call" => FinishReason::ToolCalls,
-        "content_filter" => FinishReason::ContentFilter,
-        _ => FinishReason::Other,
-    }
-}
-
-const FINISH_REASONS: [&str; 5] = [
-    "stop",
-    "length",
-    "tool_calls",
-    "content_filter",
-    "function_call",
-];
-
-/// Decodes a reply body (already parsed into `reply.raw`) and checks the contract.
-pub fn decode(reply: &mut Reply, headers: &[(String, String)]) {
-    reply.request_id = header(headers, "x-request-id").map(str::to_string);
-    let raw = std::mem::take(&mut reply.raw);
-    let mut check = Check {
-        violations: &mut reply.violations,
-    };
-    if !(200..300).contains(&reply.status) {
-        reply.error = Some(decode_error(&raw, &mut check));
-        reply.raw = raw;
-        return;
-    }
-    if !raw.is_object() {
-        check.fail("body must be a JSON object (CreateChatCompletionResponse)".into());
-        reply.raw = raw;
-        return;
-    }
-    reply.id = check.string(&raw, "", "id").map(str::to_string);
-    check.constant(&raw, "", "object", "chat.completion");
-    check.uint(&raw, "", "created");
-    reply.model = check.string(&raw, "", "model").map(str::to_string);
-    if let Some(choices) = check.array(&raw, "", "choices") {
-        if choices.is_empty() {
-            check.fail("`choices` is empty: a chat completion has at least one choice".into());
-        }
-        for (i, choice) in choices.iter().enumerate() {
-            let path = format!("choices[{i}]");
-            check.uint(choice, &path, "index");
-            let fr = check.string(choice, &path, "finish_reason");
-            if let Some(fr) = fr
-                && !FINISH_REASONS.contains(&fr)
-            {
-                check.fail(format!(
-                    "`{path}.finish_reason` has undocumented value {fr:?}"
-                ));
-            }
-            let msg = check.object(choice, &path, "message");
-            if i != 0 {
-                continue;
-            }
-            if let Some(msg) = msg {
-                let mpath = format!("{path}.message");
-                check.constant(msg, &mpath, "role", "assistant");
-                reply.text = check
-                    .string_or_null(msg, &mpath, "content")
-                    .unwrap_or("")
-                    .to_string();
-                reply.tool_calls = super::tools::decode_openai(msg, &mpath, &mut check);
-                let refused = msg.get("refusal").and_then(Value::as_str).is_some();
-                let has_calls = !reply.tool_calls.is_empty();
-                reply.finish_reason = fr.map(|r| {
-                    if refused {
-                        FinishReason::Refusal
-                    } else {
-                        super::tools::openai_finish(r, has_calls)
-                    }
-                });
-            }
-            reply.raw_finish_reason = fr.map(str::to_string);
-        }
-    }
-    if let Some(usage) = raw.get("usage").filter(|u| !u.is_null()) {
-        let input = check.uint(usage, "usage", "prompt_tokens");
-        let output = check.uint(usage, "usage", "completion_tokens");
-        check.uint(usage, "usage", "total_tokens");
-        reply.usage = Some(Usage {
-            input_tokens: input,
-            output_tokens: output,
-        });
-    }
-    reply.raw = raw;
-}
-
-/// Decodes `{"error": {message, type, param, code}}`.
-pub(crate) fn decode_error(raw: &Value, check: &mut Check<'_>) -> ProviderError {
-    let Some(err) = check.object(raw, "", "error") else {
-        return ProviderError {
-            message: raw.to_string(),
-            ..ProviderError::default()
-        };
-    };
-    ProviderError {
-        message: check
-            .string(err, "error", "message")
-            .unwrap_or_default()
-            .to_string(),
-        kind: check
-            .string_or_null(err, "error", "type")
-            .map(str::to_string),
-        code: opt_str(err, "code").or_else(|| {
-            err.get("code")
-                .and_then(Value::as_i64)
-                .map(|n| n.to_string())
-        }),
-        param: opt_str(err, "param"),
-    }
-}
+pub(crate) use reply::decode;
+pub(crate) use request::encode;
+pub(crate) use tools::agreement as tool_agreement;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
     use crate::dialect::DialectKind;
+    use crate::dialect::wire::{TokenParam, WireOptions};
+    use crate::neutral::{ChatRequest, FinishReason, ResponseFormat};
     use crate::neutral::{Message, Role};
 
     fn req() -> ChatRequest {

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::reply as wire;
 use crate::dialect::stream::{Acc, StreamOptions, TimedFrame};
-use crate::dialect::{header, openai as wire};
+use crate::dialect::wire::header;
 use crate::neutral::{FinishReason, ToolCall, Usage};
 
 const MARKER: &str = "`[DONE]`";
@@ -320,7 +321,7 @@ impl State {
             reply.finish_reason = Some(if self.refused {
                 FinishReason::Refusal
             } else {
-                crate::dialect::tools::openai_finish(fr, !self.calls.is_empty())
+                wire::finish_with_calls(fr, !self.calls.is_empty())
             });
             reply.raw_finish_reason = Some(fr.to_string());
         }
@@ -391,8 +392,9 @@ mod tests {
 
     use super::*;
     use crate::dialect::DialectKind;
+    use crate::dialect::decode_stream;
+    use crate::dialect::stream::StreamEnd;
     use crate::dialect::stream::testing::{assert_same_reply, read, sse};
-    use crate::dialect::stream::{StreamEnd, decode_stream};
     use crate::neutral::Reply;
 
     fn chunk(delta: Value, finish: Option<&str>) -> String {

@@ -1,7 +1,7 @@
 //! Streamed replies: framing a body into events as bytes arrive ([`read_frames`]), then
 //! assembling those events into the same neutral [`Reply`] the non-streamed path gives, with
 //! the stream's shape in [`Reply::stream`] and every breach of the dialect's stream contract in
-//! [`Reply::violations`] ([`decode_stream`]). Both halves are pure: no HTTP, no suites.
+//! [`Reply::violations`] ([`decode_stream`](crate::dialect::decode_stream)). Both halves are pure: no HTTP, no suites.
 //!
 //! Conventions every dialect follows, so violations and counts line up with recordings:
 //! - **Event numbers** are 0-based indexes into the frames, the same index as
@@ -29,8 +29,8 @@ use bytes::Bytes;
 use futures_util::Stream;
 use serde_json::Value;
 
-use super::DialectKind;
 use super::json::Check;
+use super::wire::DialectKind;
 use crate::neutral::{ProviderError, Reply, StreamInfo};
 
 /// One unit of a streamed body.
@@ -119,73 +119,6 @@ where
     }
 }
 
-/// Assembles a streamed reply into the same neutral [`Reply`] the non-streaming path gives,
-/// with `reply.stream = Some(StreamInfo{..})`, and records every contract breach in
-/// `reply.violations`, each naming the event (index and type) it concerns.
-///
-/// A non-2xx status means the body is an ordinary error body: the frames' text is joined back
-/// (with `\n`) and decoded by [`DialectKind::decode`], exactly as without streaming, and
-/// `reply.stream` stays `None`. `reply.raw` is a JSON array with one item per frame: its data
-/// parsed, or the data as a string when it is not JSON (so `/3/delta` addresses event 3).
-pub fn decode_stream(
-    dialect: DialectKind,
-    status: u16,
-    headers: &[(String, String)],
-    frames: &[TimedFrame],
-    end: &StreamEnd,
-    opts: &StreamOptions,
-) -> Reply {
-    if !(200..300).contains(&status) {
-        let mut reply = dialect.decode(status, headers, joined(frames).as_bytes());
-        if let StreamEnd::Cut(e) = end {
-            reply.violations.push(format!(
-                "connection closed before the error body ended: {e}"
-            ));
-        }
-        return reply;
-    }
-    let sse = dialect != DialectKind::Ollama;
-    if sse && !frames.is_empty() && frames.iter().all(|f| matches!(f.frame, Frame::Line(_))) {
-        return not_sse(dialect, status, headers, frames, end);
-    }
-    let mut acc = Acc::new(status, headers);
-    let marker = match dialect {
-        DialectKind::Openai => super::openai::stream::decode(&mut acc, frames, opts),
-        DialectKind::Anthropic => super::anthropic::stream::decode(&mut acc, frames),
-        DialectKind::Ollama => super::ollama::stream::decode(&mut acc, frames),
-    };
-    acc.finish(frames.len(), end, marker)
-}
-
-fn joined(frames: &[TimedFrame]) -> String {
-    let parts: Vec<&str> = frames.iter().map(|f| f.frame.text()).collect();
-    parts.join("\n")
-}
-
-/// A 2xx body for an SSE dialect that is not SSE: decoded as a plain reply (a server that
-/// ignores `stream: true` still gets its text and usage read), with the breach up front.
-fn not_sse(
-    dialect: DialectKind,
-    status: u16,
-    headers: &[(String, String)],
-    frames: &[TimedFrame],
-    end: &StreamEnd,
-) -> Reply {
-    let body = joined(frames);
-    let mut reply = dialect.decode(status, headers, body.as_bytes());
-    reply.violations.insert(
-        0,
-        format!("the body is not an SSE stream: {:?}", preview(&body)),
-    );
-    if let StreamEnd::Cut(e) = end {
-        reply.violations.push(format!(
-            "connection closed before the terminal marker after 0 events: {e}"
-        ));
-    }
-    reply.stream = Some(StreamInfo::default());
-    reply
-}
-
 /// The first 120 characters, for messages.
 pub(crate) fn preview(s: &str) -> String {
     s.chars().take(120).collect()
@@ -211,7 +144,7 @@ pub(crate) struct Acc {
 }
 
 impl Acc {
-    fn new(status: u16, headers: &[(String, String)]) -> Acc {
+    pub(crate) fn new(status: u16, headers: &[(String, String)]) -> Acc {
         Acc {
             reply: Reply {
                 status,
@@ -345,7 +278,7 @@ impl Acc {
         self.terminal_at.is_some() && self.error_at.is_none()
     }
 
-    fn finish(mut self, events: usize, end: &StreamEnd, marker: &str) -> Reply {
+    pub(crate) fn finish(mut self, events: usize, end: &StreamEnd, marker: &str) -> Reply {
         if self.terminal_at.is_none() && self.error_at.is_none() {
             self.reply.violations.push(match end {
                 StreamEnd::Clean => format!(
@@ -433,6 +366,7 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
+    use crate::dialect::decode_stream;
 
     #[test]
     fn non_2xx_is_decoded_as_the_plain_error_body() {

@@ -1,0 +1,52 @@
+//! Encoding a neutral request into openai's request body.
+
+use serde_json::{Map, Value, json};
+
+use crate::dialect::wire::{TokenParam, WireOp, WireOptions, WireRequest};
+use crate::neutral::{ChatRequest, ResponseFormat};
+
+/// Encodes a request body per `CreateChatCompletionRequest`.
+pub fn encode(req: &ChatRequest, opts: &WireOptions) -> WireRequest {
+    let mut body = Map::new();
+    body.insert("model".into(), json!(req.model));
+    let messages: Vec<Value> = req.messages.iter().map(super::tools::message).collect();
+    body.insert("messages".into(), Value::Array(messages));
+    super::tools::encode(req, &mut body);
+    if let Some(n) = req.max_tokens {
+        let field = match opts.token_param {
+            TokenParam::MaxCompletionTokens => "max_completion_tokens",
+            TokenParam::MaxTokens => "max_tokens",
+        };
+        body.insert(field.into(), json!(n));
+    }
+    if let Some(t) = req.temperature {
+        body.insert("temperature".into(), json!(t));
+    }
+    if let Some(f) = &req.response_format {
+        let v = match f {
+            ResponseFormat::Text => json!({"type": "text"}),
+            ResponseFormat::JsonObject => json!({"type": "json_object"}),
+            ResponseFormat::JsonSchema {
+                name,
+                schema,
+                strict,
+            } => json!({
+                "type": "json_schema",
+                "json_schema": {"name": name, "schema": schema, "strict": strict}
+            }),
+        };
+        body.insert("response_format".into(), v);
+    }
+    if req.stream {
+        body.insert("stream".into(), json!(true));
+        // Without this OpenAI sends no usage in a stream; every SDK-based client asks for it.
+        body.insert("stream_options".into(), json!({"include_usage": true}));
+    }
+    WireRequest {
+        method: "POST",
+        path: "/chat/completions",
+        headers: vec![("content-type", "application/json".into())],
+        body: Value::Object(body),
+        op: WireOp::Chat,
+    }
+}

@@ -1,0 +1,106 @@
+//! The vocabulary every dialect shares: which dialect, an encoded request, the options that
+//! change an encoding. Below the dialects, so each of them imports it and nothing imports back.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Which wire protocol a target speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DialectKind {
+    /// OpenAI chat completions, and every OpenAI-compatible server.
+    Openai,
+    /// Anthropic messages.
+    Anthropic,
+    /// Ollama's native `/api/*`.
+    Ollama,
+}
+
+impl DialectKind {
+    /// The dialect's name as written in suites and targets.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DialectKind::Openai => "openai",
+            DialectKind::Anthropic => "anthropic",
+            DialectKind::Ollama => "ollama",
+        }
+    }
+
+    /// All dialects.
+    pub const ALL: [DialectKind; 3] = [
+        DialectKind::Openai,
+        DialectKind::Anthropic,
+        DialectKind::Ollama,
+    ];
+}
+
+/// Per-target choices that change the encoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireOptions {
+    /// OpenAI: which field carries the token limit.
+    pub token_param: TokenParam,
+    /// Anthropic: the `anthropic-version` header.
+    pub anthropic_version: String,
+    /// Anthropic requires `max_tokens`; this is sent when a scenario gives none.
+    pub default_max_tokens: u32,
+}
+
+impl Default for WireOptions {
+    fn default() -> Self {
+        WireOptions {
+            token_param: TokenParam::MaxCompletionTokens,
+            anthropic_version: "2023-06-01".to_string(),
+            default_max_tokens: 1024,
+        }
+    }
+}
+
+/// OpenAI's two names for the token limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenParam {
+    /// The current field (required by o-series and GPT-5 models).
+    MaxCompletionTokens,
+    /// The deprecated field most compatible servers still expect.
+    MaxTokens,
+}
+
+/// An encoded request, before the base URL and the key are added.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireRequest {
+    /// HTTP method.
+    pub method: &'static str,
+    /// Path relative to the target's base URL (`/chat/completions`, `/v1/messages`, ...).
+    pub path: &'static str,
+    /// Headers other than auth.
+    pub headers: Vec<(&'static str, String)>,
+    /// The JSON body (`Null` for a GET).
+    pub body: Value,
+    /// What the request calls, so the reply is decoded by the right rules.
+    pub op: WireOp,
+}
+
+/// The endpoint a wire request calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WireOp {
+    /// Chat completion.
+    Chat,
+    /// Ollama model pull (streamed progress).
+    Pull,
+    /// Ollama running models.
+    ListRunning,
+    /// Ollama local models.
+    ListLocal,
+    /// Ollama model details.
+    Show,
+    /// Ollama unload (a chat with no messages and keep_alive 0).
+    Unload,
+}
+
+/// Finds a header (case-insensitive).
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
