@@ -8,8 +8,8 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use super::{Broken, Config, ReferenceProvider};
-use crate::dialect::stream::{StreamOptions, decode_stream, read_frames};
-use crate::dialect::{DialectKind, WireOp, WireOptions, WireRequest};
+use crate::dialect::stream::read_frames;
+use crate::dialect::{Body, DialectKind, WireOptions, WireRequest};
 use crate::neutral::{
     ChatRequest, FinishReason, Message, Reply, Request, ResponseFormat, Role, Tool, ToolCall,
     ToolChoice, ToolResult,
@@ -56,17 +56,11 @@ fn exchange(
     crate::run::runtime().block_on(async {
         if !streamed {
             let body = resp.bytes().await.expect("body");
-            return dialect.decode_op(w.op, status, &headers, &body);
+            return dialect.decode_response(w, status, &headers, Body::Whole(&body));
         }
         let body = resp.bytes_stream().map(|r| r.map_err(|e| e.to_string()));
         let (frames, end) = read_frames(dialect, body, Instant::now()).await;
-        if w.op == WireOp::Pull {
-            return crate::dialect::ollama::api::decode_pull(status, &headers, &frames, &end);
-        }
-        let opts = StreamOptions {
-            usage_requested: w.body["stream_options"]["include_usage"] == json!(true),
-        };
-        decode_stream(dialect, status, &headers, &frames, &end, &opts)
+        dialect.decode_response(w, status, &headers, Body::Stream(&frames, &end))
     })
 }
 
