@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::{Broken, Config, ReferenceProvider};
 use crate::dialect::stream::read_frames;
-use crate::dialect::{Body, DialectKind, WireOptions, WireRequest};
+use crate::dialect::{Body, DialectKind, WireOp, WireOptions, WireRequest};
 use crate::neutral::{
     ChatRequest, FinishReason, Message, Reply, Request, ResponseFormat, Role, Tool, ToolCall,
     ToolChoice, ToolResult,
@@ -461,7 +461,7 @@ fn invalid_requests_get_each_dialects_documented_error() {
             WireOp::Chat
         };
         let raw = send_raw(&server, &w, body);
-        let r = d.decode_op(w.op, raw.0, &raw.1, &raw.2);
+        let r = d.decode_response(&w, raw.0, &raw.1, Body::Whole(&raw.2));
         assert!(r.violations.is_empty(), "{d:?} {body}: {:?}", r.violations);
         assert_eq!(r.status, status, "{d:?} {body}");
         let e = r.error.expect("an error");
