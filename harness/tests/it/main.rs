@@ -16,6 +16,7 @@ mod gateway;
 mod live_record;
 mod misconfigured_clients;
 mod openapi_contract;
+mod reference_live;
 mod reports_audit;
 mod reports_diff;
 mod reports_record;
