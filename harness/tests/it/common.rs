@@ -16,16 +16,29 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The variables a child `provcheck` inherits from the test process: enough to run at all
+/// (PATH) and to debug or measure it (backtraces, coverage profiles), nothing that can change
+/// what it concludes. Everything else (OLLAMA_HOST, *_API_KEY, RUST_TEST_THREADS, CI, ...) is
+/// cleared, so a developer's shell cannot change a test; a test that wants a variable sets it.
+pub const INHERITED_ENV: &[&str] = &["PATH", "RUST_BACKTRACE", "LLVM_PROFILE_FILE"];
+
+/// The real binary, to run in `dir` with a cleared environment plus [`INHERITED_ENV`] and
+/// `NO_COLOR`. Every child process of these tests is built here.
+pub fn command(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_provcheck"));
+    cmd.current_dir(dir).env_clear();
+    for k in INHERITED_ENV {
+        if let Some(v) = std::env::var_os(k) {
+            cmd.env(k, v);
+        }
+    }
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
 /// Runs `provcheck` from the repository root with `args`.
 pub fn provcheck(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_provcheck"))
-        .current_dir(root())
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("ANTHROPIC_API_KEY")
-        .output()
-        .expect("run provcheck")
+    provcheck_env(args, &[])
 }
 
 /// stdout and stderr as text.
@@ -109,15 +122,8 @@ pub fn copy_tree(from: &Path, to: &Path) {
 
 /// Runs `provcheck` from the repository root with `args` and extra environment variables.
 pub fn provcheck_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_provcheck"));
-    cmd.current_dir(root())
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("ANTHROPIC_API_KEY");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
+    let mut cmd = command(&root());
+    cmd.args(args).envs(env.iter().copied());
     cmd.output().expect("run provcheck")
 }
 

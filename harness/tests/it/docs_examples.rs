@@ -18,7 +18,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use provcheck::expect::spec::{
     ArgumentExpect, Bounds, ConcurrentExpect, ErrorExpect, ErrorKind, Expect, JsonExpect,
@@ -677,12 +676,9 @@ fn marked_recordings_replay_against_their_suite_example() {
             write(dir.path(), "targets.yaml", &t.text);
         }
         let trial = format!("{suite}::{scenario}::{target}");
-        let out = Command::new(env!("CARGO_BIN_EXE_provcheck"))
-            .current_dir(dir.path())
+        let out = crate::common::command(dir.path())
             .args(["--suite", &format!("suites/{suite}.yaml")])
             .args(["--target", target, "--no-reports", "--exact", &trial])
-            .env("NO_COLOR", "1")
-            .env_remove("OLLAMA_HOST")
             .output()
             .expect("run provcheck");
         let stdout = String::from_utf8_lossy(&out.stdout);

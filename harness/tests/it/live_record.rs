@@ -6,7 +6,7 @@
 use crate::common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -186,16 +186,8 @@ fn provcheck(dir: &Path, key: bool, args: &[&str]) -> Output {
 
 /// Runs provcheck in `dir` with exactly `env` set among the variables that matter.
 fn provcheck_env(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_provcheck"));
-    c.current_dir(dir)
-        .args(["--target", "standin"])
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env_remove("OPENAI_API_KEY")
-        .env_remove("ANTHROPIC_API_KEY")
-        .env_remove("OLLAMA_HOST")
-        .env_remove(KEY_VAR)
-        .env_remove(SESSION_VAR);
+    let mut c = common::command(dir);
+    c.args(["--target", "standin"]).args(args);
     for (k, v) in env {
         c.env(k, v);
     }

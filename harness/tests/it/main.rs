@@ -11,6 +11,7 @@ mod broken_recordings;
 mod broken_streams;
 mod broken_suites;
 mod broken_tools;
+mod child_env;
 mod docs_examples;
 mod gateway;
 mod live_record;
