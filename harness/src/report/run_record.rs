@@ -371,6 +371,17 @@ mod tests {
     use super::*;
     use crate::report::test_support;
 
+    /// A record written by the provcheck of format version 1 (a small replay run with a pass,
+    /// a failure, an error and three kinds of skip), kept so newer builds go on reading it.
+    const V1: &str = include_str!("testdata/run-v1.json");
+
+    #[test]
+    fn reads_a_version_1_record() {
+        let r = RunRecord::parse(V1).unwrap();
+        assert_eq!(r.outcomes.len(), 7);
+        assert_eq!(Totals::of(&r.outcomes), r.totals);
+    }
+
     #[test]
     fn round_trips_and_rejects_what_is_not_a_record() {
         let r = test_support::record(vec![test_support::outcome(
