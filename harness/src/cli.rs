@@ -11,11 +11,12 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::client::Transport;
+use crate::outcome::SkipKind;
 use crate::outcome::{Mode, Outcome, Status};
 use crate::record::{RecordPolicy, Recording};
 use crate::report::run_record::{RunRecord, Selection, SuiteInfo, TargetInfo, Totals};
 use crate::report::{self, run_record};
-use crate::run::plan::{Partition, SkipKind};
+use crate::run::plan::Partition;
 use crate::run::{self, PlanInput, RunContext};
 use crate::suite::{self, Diagnostic, Known, Suite};
 use crate::target::{self, Target};
@@ -400,12 +401,11 @@ fn scaffold(args: ScaffoldArgs) -> ExitCode {
     {
         let Some(path) = &t.recording else { continue };
         // Only trials skipped for lack of a recording get one; capability skips stay skips.
-        if path.exists()
-            || !t
-                .skip
-                .as_deref()
-                .is_some_and(|s| s.starts_with("no recording"))
-        {
+        let not_recorded = t
+            .skip
+            .as_ref()
+            .is_some_and(|s| s.kind == SkipKind::NotRecorded);
+        if path.exists() || !not_recorded {
             continue;
         }
         if let Err(e) = crate::record::write::write(path, &run::scaffold::skeleton(t, &date), false)
@@ -637,7 +637,8 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
         ..inputs
     };
     let started_at = run_record::now();
-    let result = match run::run(&args.libtest, trials, ctx, args.partition) {
+    let text = report::text::libtest_text;
+    let result = match run::run(&args.libtest, trials, ctx, args.partition, text) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
@@ -728,12 +729,12 @@ fn required_skips(
 ) -> std::collections::BTreeMap<String, (usize, String)> {
     let mut out = std::collections::BTreeMap::new();
     for o in outcomes {
-        let unavailable = o.status == Status::Skip
-            && SkipKind::of(o.message.as_deref().unwrap_or("")).target_unavailable();
+        let unavailable =
+            o.status == Status::Skip && o.skip_kind().is_some_and(SkipKind::target_unavailable);
         if unavailable && required.contains(&o.target) {
             let e = out
                 .entry(o.target.clone())
-                .or_insert((0, o.message.clone().unwrap_or_default()));
+                .or_insert_with(|| (0, report::text::headline_or_empty(o)));
             e.0 += 1;
         }
     }

@@ -83,18 +83,28 @@ pub struct Outcome {
     pub models: Vec<String>,
     /// Replay or live.
     pub mode: Mode,
+    /// What the trial judged.
+    pub subject: Subject,
     /// How it ended.
     pub status: Status,
-    /// One line: the first failure, the error, or the skip reason.
-    pub message: Option<String>,
-    /// Every finding, each with the location of the expectation it concerns.
-    pub details: Vec<String>,
+    /// Why it did not run (set exactly when the status is [`Status::Skip`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<Skip>,
+    /// Why provcheck could not judge it (set exactly when the status is [`Status::Error`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<TrialError>,
+    /// Every breach found, in the order found; a failed trial has at least one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+    /// Record mode: why this trial's exchanges were not written as a recording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_recorded: Option<String>,
     /// The scenario's `file:line:col`.
     pub location: String,
     /// The recording used, if any.
     pub recording: Option<String>,
-    /// The recording's provenance line.
-    pub provenance: Option<String>,
+    /// Where the recording came from.
+    pub provenance: Option<Provenance>,
     /// Wall-clock time of the trial in milliseconds.
     pub duration_ms: u64,
     /// Requests sent.
@@ -110,6 +120,223 @@ pub struct Outcome {
     /// Record mode: the recording this trial's exchanges were written to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recorded: Option<String>,
+}
+
+impl Outcome {
+    /// The skip's kind, for a skipped trial.
+    pub fn skip_kind(&self) -> Option<SkipKind> {
+        self.skip.as_ref().map(|s| s.kind)
+    }
+
+    /// Marks the trial skipped.
+    pub fn set_skip(&mut self, skip: Skip) {
+        self.status = Status::Skip;
+        self.skip = Some(skip);
+    }
+
+    /// Marks the trial errored: provcheck could not judge it.
+    pub fn set_error(&mut self, kind: ErrorKind, message: impl Into<String>) {
+        self.status = Status::Error;
+        self.error = Some(TrialError {
+            kind,
+            message: message.into(),
+        });
+    }
+}
+
+/// What a trial judged. A trial that never reached the target is no evidence about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Subject {
+    /// The provider's replies, against the contract (served live, or from its recording).
+    Provider,
+    /// provcheck's own client (its retry, backoff and breaker policy): every request went to
+    /// the mock's fault script, none to the target or its recording.
+    Client,
+    /// A gateway under test (`--gateway`), whose upstream is the mock.
+    Gateway,
+    /// provcheck itself (a check of the harness; belongs in `cargo test`).
+    Provcheck,
+}
+
+impl Subject {
+    /// The name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Subject::Provider => "provider",
+            Subject::Client => "client",
+            Subject::Gateway => "gateway",
+            Subject::Provcheck => "provcheck",
+        }
+    }
+}
+
+/// Why a trial did not run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Skip {
+    /// The kind of reason, for counting and for the audit's gaps.
+    pub kind: SkipKind,
+    /// The particulars, by kind: the key's variable for [`SkipKind::NoKey`], the recording's
+    /// path for [`SkipKind::NotRecorded`], the capability, the alias, the `ignore` reason,
+    /// which budget, why a gateway can't be judged, or the whole reason for
+    /// [`SkipKind::Other`].
+    pub detail: String,
+}
+
+impl Skip {
+    /// A skip of `kind` with its particulars.
+    pub fn new(kind: SkipKind, detail: impl Into<String>) -> Skip {
+        Skip {
+            kind,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// The kinds of reason a trial is skipped for.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipKind {
+    /// Live mode and the target's key variable is unset.
+    NoKey,
+    /// Replay mode and no recording exists for the trial.
+    NotRecorded,
+    /// The target does not declare a capability the scenario requires.
+    CapabilityNotDeclared,
+    /// The target has no model for an alias the scenario uses.
+    NoModelAlias,
+    /// The scenario is marked `ignore`.
+    Ignored,
+    /// Live or record mode, and the run's `--max-requests` or `--max-output-tokens` budget
+    /// was spent before the trial could send.
+    OverBudget,
+    /// Gateway mode, and the scenario judges provcheck's own client rather than what a
+    /// gateway does.
+    NotForGateway,
+    /// Any other reason.
+    Other,
+}
+
+impl SkipKind {
+    /// True when the scenario is not for this subject (a capability or model alias the
+    /// target does not declare, a check of provcheck's own client in gateway mode): such a
+    /// trial is not applicable, not a missing check.
+    pub fn not_declared(self) -> bool {
+        matches!(
+            self,
+            SkipKind::CapabilityNotDeclared | SkipKind::NoModelAlias | SkipKind::NotForGateway
+        )
+    }
+
+    /// True when the target could not be exercised at all (no key, no recording): on a
+    /// target the run requires, such a skip fails the run.
+    pub fn target_unavailable(self) -> bool {
+        matches!(self, SkipKind::NoKey | SkipKind::NotRecorded)
+    }
+}
+
+/// Why provcheck could not judge a trial.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct TrialError {
+    /// What went wrong, by kind.
+    pub kind: ErrorKind,
+    /// The explanation, possibly several lines (a recording's diagnostic with its caret).
+    pub message: String,
+}
+
+/// The kinds of trouble that keep provcheck from judging a trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The recording does not load, or none was planned.
+    Recording,
+    /// The replay mock could not start.
+    Mock,
+    /// The scenario's request could not be encoded for the dialect.
+    Request,
+    /// A request matched no exchange of the recording.
+    Unmatched,
+    /// `--strict`: the recording holds an exchange the trial never asked for.
+    Unused,
+    /// The live concurrency limit was closed, so the trial could not be admitted.
+    Admission,
+    /// Record mode: the recording could not be written.
+    RecordWrite,
+    /// Read from an older run record, which kept no kind.
+    Other,
+}
+
+/// One breach a trial found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Finding {
+    /// The scenario key it concerns (`expect.finish_reason`, `steps[1].overrides.anthropic.text`),
+    /// or `contract` for a breach of the dialect's contract; empty for a missed deadline.
+    pub path: String,
+    /// What kind of check found it.
+    pub kind: FindingKind,
+    /// Contract (the wire) or behaviour (what the model chose to say), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<Class>,
+    /// What was expected and what was seen.
+    pub message: String,
+    /// `file:line:col` of the expectation (the scenario's, for contract breaches).
+    pub location: String,
+}
+
+/// What kind of check found a breach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// An expectation of the scenario did not hold for a reply.
+    Expectation,
+    /// A reply broke its dialect's contract (required fields, types, stream grammar).
+    Contract,
+    /// A request got no reply (timeout, connection, open circuit) where one was expected.
+    Transport,
+    /// The trial did not finish within its deadline.
+    Deadline,
+}
+
+/// The two kinds of expectation: the wire, or what the model chose to say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Class {
+    /// Status, shapes, error bodies, finish reason, usage, stream grammar, tool-call
+    /// structure and argument validity.
+    Contract,
+    /// Text contains or matches, which tool was called, argument values.
+    Behaviour,
+}
+
+/// Where a recording came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Provenance {
+    /// Recorded from the real API, or written by hand.
+    pub source: Source,
+    /// When (`YYYY-MM-DD`).
+    pub date: String,
+    /// The model that answered, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+}
+
+/// How a recording was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// Recorded from the real API.
+    Live,
+    /// Written by hand from the documented contract.
+    Authored,
+}
+
+impl Provenance {
+    /// Whether the recording came from the real API.
+    pub fn is_live(&self) -> bool {
+        self.source == Source::Live
+    }
 }
 
 /// Requests sent to a real API and the output tokens its replies reported.

@@ -5,27 +5,11 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
+use super::finding::{Finding, finding};
 use super::spec::{ErrorKind, Expect};
 use crate::client::TransportError;
 use crate::neutral::Reply;
 use crate::observation::StepObservation;
-
-/// One expectation that did not hold.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
-    /// The expectation key (`finish_reason`, `text`, ...), or `contract` for dialect breaches.
-    pub key: &'static str,
-    /// What was expected and what was seen.
-    pub message: String,
-}
-
-pub(super) fn finding(key: &'static str, copy: Option<(usize, usize)>, message: String) -> Finding {
-    let message = match copy {
-        Some((i, n)) if n > 1 => format!("copy {}/{n}: {message}", i + 1),
-        _ => message,
-    };
-    Finding { key, message }
-}
 
 /// Evaluates `expect` against every copy in `step`, then the cross-copy checks. `earlier`
 /// holds the steps before this one, for checks that compare across steps.
@@ -96,12 +80,20 @@ fn check_transport_error(
     };
     match expect.error.as_ref().and_then(|x| x.kind) {
         Some(k) if k == got => {}
-        Some(k) => out.push(finding(
+        Some(k) => out.push(transport(
             "error",
             copy,
             format!("expected a {} error, got: {e}", k.as_str()),
         )),
-        None => out.push(finding("error", copy, format!("request failed: {e}"))),
+        None => out.push(transport("error", copy, format!("request failed: {e}"))),
+    }
+}
+
+/// A finding about a request that got no reply.
+fn transport(key: &'static str, copy: Option<(usize, usize)>, message: String) -> Finding {
+    Finding {
+        kind: crate::outcome::FindingKind::Transport,
+        ..finding(key, copy, message)
     }
 }
 

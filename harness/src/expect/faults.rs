@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::eval::Finding;
+use super::finding::Finding;
 use super::spec::Expect;
 use crate::client::ClientEvent;
 use crate::observation::StepObservation;
@@ -15,7 +15,7 @@ const GROWTH: f64 = 1.2;
 const GROWTH_MIN_MS: u64 = 50;
 
 fn finding(key: &'static str, message: String) -> Finding {
-    Finding { key, message }
+    super::finding::finding(key, None, message)
 }
 
 fn list(hits: &[(Duration, String)]) -> String {

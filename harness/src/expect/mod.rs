@@ -3,8 +3,10 @@
 
 pub mod eval;
 pub mod faults;
+pub mod finding;
 pub mod spec;
 pub mod tools;
 
-pub use eval::{Finding, evaluate};
+pub use eval::evaluate;
+pub use finding::Finding;
 pub use spec::Expect;

@@ -53,7 +53,7 @@ pub struct Expect {
     /// The tools the step's request offered, attached by the loader: a call to any other tool
     /// fails the step, and arguments are validated against the offered schemas.
     #[serde(skip)]
-    pub offered_tools: Option<super::tools::OfferedTools>,
+    pub offered_tools: Option<OfferedTools>,
 }
 
 /// Checks on the tool calls of a reply (evaluated in `expect/tools.rs`).
@@ -513,3 +513,14 @@ impl Expect {
         k
     }
 }
+/// A tool a request offered, with its compiled parameters schema.
+#[derive(Debug, Clone)]
+pub struct OfferedTool {
+    /// The tool's name.
+    pub name: String,
+    /// Its parameters schema, when it declared one.
+    pub schema: Option<Schema>,
+}
+
+/// The tools one request offered, shared by every expectation of its step.
+pub type OfferedTools = Arc<[OfferedTool]>;

@@ -6,25 +6,15 @@
 //! tool they call (compiled when the suite loaded), and satisfy `tool_calls.schema` if given.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::eval::{Finding, finding};
+use super::finding::{Finding, finding, finding_as};
 use super::spec::{ArgumentExpect, Expect, NamesExpect, Schema};
 use crate::neutral::{Reply, ToolCall};
+use crate::outcome::Class;
 
-/// A tool a request offered, with its compiled parameters schema.
-#[derive(Debug, Clone)]
-pub struct OfferedTool {
-    /// The tool's name.
-    pub name: String,
-    /// Its parameters schema, when it declared one.
-    pub schema: Option<Schema>,
-}
-
-/// The tools one request offered, shared by every expectation of its step.
-pub type OfferedTools = Arc<[OfferedTool]>;
+pub use super::spec::{OfferedTool, OfferedTools};
 
 const KEY: &str = "tool_calls";
 
@@ -69,7 +59,13 @@ pub(super) fn check(
             1 => "1 tool call".to_string(),
             n => format!("{n} tool calls"),
         };
-        out.push(finding(KEY, copy, format!("{got}, expected {}", count(b))));
+        // How many calls the model chose to make is behaviour.
+        out.push(finding_as(
+            KEY,
+            Class::Behaviour,
+            copy,
+            format!("{got}, expected {}", count(b)),
+        ));
     }
     if let Some(names) = &tc.names {
         check_names(names, calls, copy, out);
@@ -132,8 +128,9 @@ fn check_names(
     match want {
         NamesExpect::InOrder(w) => {
             if got != *w {
-                out.push(finding(
+                out.push(finding_as(
                     KEY,
+                    Class::Behaviour,
                     copy,
                     format!(
                         "calls are [{}], expected [{}]",
@@ -148,8 +145,9 @@ fn check_names(
             let want: BTreeSet<&str> = w.iter().map(String::as_str).collect();
             if got != want {
                 let list = |s: &BTreeSet<&str>| s.iter().copied().collect::<Vec<_>>().join(", ");
-                out.push(finding(
+                out.push(finding_as(
                     KEY,
+                    Class::Behaviour,
                     copy,
                     format!(
                         "tools called are {{{}}}, expected {{{}}} in any order",
@@ -227,8 +225,9 @@ fn check_argument(
             1 => "the reply made 1".to_string(),
             n => format!("the reply made {n}"),
         };
-        out.push(finding(
+        out.push(finding_as(
             KEY,
+            Class::Behaviour,
             copy,
             format!("no {which} to check {} against ({made})", a.pointer),
         ));
@@ -293,7 +292,7 @@ fn check_argument(
             seen.join(", ")
         )
     };
-    out.push(finding(KEY, copy, msg));
+    out.push(finding_as(KEY, Class::Behaviour, copy, msg));
 }
 
 fn quote(s: &str, max: usize) -> String {
@@ -321,7 +320,7 @@ mod tests {
 
     fn expect(yaml: &str) -> Expect {
         let mut e: Expect = serde_norway::from_str(yaml).unwrap();
-        e.offered_tools = Some(Arc::from(vec![
+        e.offered_tools = Some(std::sync::Arc::from(vec![
             OfferedTool {
                 name: "get_weather".into(),
                 schema: Some(schema(json!({

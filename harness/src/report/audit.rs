@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use crate::outcome::SkipKind;
 use crate::outcome::{Mode, Outcome, Status};
 use crate::report::coverage::{
     self, Cell, Coverage, GapKind, Matrix, PRIORITIES, Tally, skip_kind, weight,
 };
 use crate::report::markdown::{cell, code, escape, percent, plural, table};
 use crate::report::run_record::RunRecord;
-use crate::run::plan::SkipKind;
 
 /// Rows of a list shown before it is cut; run.json keeps them all.
 const MAX_GAP_ROWS: usize = 100;
@@ -440,7 +440,8 @@ fn cell_text(c: &Cell<'_>) -> (String, Option<String>) {
             Some("scenario limited to other dialects".into()),
         ),
         Cell::Ran(o) => {
-            let why = o.message.as_deref().map(|m| m.lines().next().unwrap_or(""));
+            let headline = super::text::headline(o);
+            let why = headline.as_deref().map(|m| m.lines().next().unwrap_or(""));
             match o.status {
                 Status::Pass => ("✅ pass".into(), None),
                 Status::Fail => ("❌ fail".into(), why.map(str::to_string)),
@@ -608,7 +609,7 @@ fn changes_section(out: &mut String, prev: &RunRecord, r: &RunRecord) {
                     n.priority.as_str().into(),
                     status_text(o),
                     status_text(n),
-                    cell(n.message.as_deref().unwrap_or(""), 160),
+                    cell(&super::text::headline_or_empty(n), 160),
                 ]
             })
             .collect();

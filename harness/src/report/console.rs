@@ -79,7 +79,7 @@ pub fn summary(outcomes: &[Outcome], reports: &[String], color: bool) -> String 
     }
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     for o in outcomes.iter().filter(|o| o.status == Status::Skip) {
-        let r = o.message.clone().unwrap_or_default();
+        let r = super::text::headline_or_empty(o);
         // Group "no recording at <path>" and the like by their stem, not their path.
         let key = r.split(" at ").next().unwrap_or(&r).to_string();
         *reasons.entry(key).or_default() += 1;
@@ -95,10 +95,7 @@ pub fn summary(outcomes: &[Outcome], reports: &[String], color: bool) -> String 
     let not_recorded: Vec<(&str, &str)> = outcomes
         .iter()
         .filter_map(|o| {
-            let why = o
-                .details
-                .iter()
-                .find_map(|d| d.strip_prefix(crate::run::live::NOT_RECORDED))?;
+            let why = o.not_recorded.as_deref()?;
             Some((o.trial.as_str(), why))
         })
         .collect();
@@ -123,13 +120,8 @@ pub fn summary(outcomes: &[Outcome], reports: &[String], color: bool) -> String 
         } else {
             s(Style::new().magenta()).apply_to("ERROR")
         };
-        let first_line = o
-            .message
-            .as_deref()
-            .unwrap_or("")
-            .lines()
-            .next()
-            .unwrap_or("");
+        let headline = super::text::headline_or_empty(o);
+        let first_line = headline.lines().next().unwrap_or("");
         out.push_str(&format!("  {tag} {}: {first_line}\n", o.trial));
     }
     for r in reports {

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use crate::dialect::DialectKind;
+use crate::outcome::SkipKind;
 use crate::outcome::{Mode, Outcome, Status};
 use crate::report::run_record::{RunRecord, ScenarioInfo};
-use crate::run::plan::SkipKind;
 use crate::suite::Priority;
 
 /// A priority's weight in coverage and gap ranking: each step up doubles, so one critical
@@ -30,7 +30,7 @@ pub const PRIORITIES: [Priority; 4] = [
 
 /// The kind of a skip; `None` when the trial was not skipped.
 pub fn skip_kind(o: &Outcome) -> Option<SkipKind> {
-    (o.status == Status::Skip).then(|| SkipKind::of(o.message.as_deref().unwrap_or("")))
+    o.skip_kind().filter(|_| o.status == Status::Skip)
 }
 
 /// A trial counts towards coverage unless its target declares that the scenario is not for
@@ -43,11 +43,7 @@ pub fn applicable(o: &Outcome) -> bool {
 /// Whether a passing trial's evidence comes from the real API: a live run, a trial that sent
 /// to a real API (record mode), or a replay of a recording captured live.
 pub fn live_evidence(o: &Outcome) -> bool {
-    o.mode == Mode::Live
-        || o.spent.is_some()
-        || o.provenance
-            .as_deref()
-            .is_some_and(|p| p.starts_with("live"))
+    o.mode == Mode::Live || o.spent.is_some() || o.provenance.as_ref().is_some_and(|p| p.is_live())
 }
 
 /// Passing and applicable counts and weights.
@@ -323,8 +319,8 @@ pub fn gap_kind(o: &Outcome, required: bool) -> Option<GapKind> {
         Status::Pass if live_evidence(o) => return None,
         Status::Pass
             if o.provenance
-                .as_deref()
-                .is_some_and(|p| p.starts_with("authored")) =>
+                .as_ref()
+                .is_some_and(|p| p.source == crate::outcome::Source::Authored) =>
         {
             GapKind::AuthoredOnly
         }
@@ -365,8 +361,7 @@ pub fn gaps(record: &RunRecord) -> Vec<Gap> {
         }
         let why = match kind {
             GapKind::AuthoredOnly => "replayed recording is authored from documentation".into(),
-            _ => o
-                .message
+            _ => crate::report::text::headline(o)
                 .as_deref()
                 .and_then(|m| m.lines().next())
                 .unwrap_or("")

@@ -344,7 +344,7 @@ fn stream_change(o: &ExchangeRecord, n: &ExchangeRecord) -> Option<String> {
 }
 
 fn skip_reason(o: &Outcome) -> String {
-    o.message.clone().unwrap_or_default()
+    super::text::headline_or_empty(o)
 }
 
 /// Compares two records.
@@ -388,9 +388,8 @@ pub fn diff(old: &RunRecord, new: &RunRecord) -> Drift {
                     "{} → {}{}",
                     o.status,
                     n.status,
-                    n.message
-                        .as_deref()
-                        .map(|m| format!(": {}", cell(m, 160)))
+                    super::text::headline(n)
+                        .map(|m| format!(": {}", cell(&m, 160)))
                         .unwrap_or_default()
                 ),
             ));
@@ -678,12 +677,23 @@ mod tests {
         let old = with_exchange(ex());
         let mut new = old.clone();
         new.outcomes[0].status = Status::Skip;
-        new.outcomes[0].message = Some("no key: OPENAI_API_KEY is not set".into());
+        new.outcomes[0].skip = Some(crate::report::legacy::skip_from_reason(
+            "no key: OPENAI_API_KEY is not set",
+        ));
         let d = diff(&old, &new);
         assert_eq!(d.compared_trials, 0);
         assert!(d.not_compared[0].what.contains("no key: OPENAI_API_KEY"));
         let md = render(&d, "a.json", "b.json", &old, &new);
         assert!(md.contains("**No shape drift** in 0 trials"), "{md}");
         assert!(md.contains("## Not compared (1)"), "{md}");
+    }
+
+    #[test]
+    fn a_version_1_record_diffs_against_its_version_2_rewrite_without_drift() {
+        let old = RunRecord::parse(include_str!("testdata/run-v1.json")).unwrap();
+        let new = RunRecord::parse(&old.to_json()).unwrap();
+        let d = diff(&old, &new);
+        assert!(!d.has_shape_drift());
+        assert!(d.status.is_empty());
     }
 }

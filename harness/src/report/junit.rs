@@ -41,16 +41,17 @@ fn report(outcomes: &[Outcome]) -> Report {
                 Status::Skip => TestCaseStatus::skipped(),
             };
             if o.status != Status::Pass {
-                if let Some(m) = &o.message {
-                    status.set_message(m.as_str());
+                if let Some(m) = super::text::headline(o) {
+                    status.set_message(m);
                 }
                 status.set_type(match o.status {
                     Status::Fail => "contract-or-expectation",
                     Status::Error => "harness-error",
                     _ => "skipped",
                 });
-                if !o.details.is_empty() {
-                    status.set_description(o.details.join("\n"));
+                let details = super::text::detail_lines(o);
+                if !details.is_empty() {
+                    status.set_description(details.join("\n"));
                 }
             }
             let mut tc = TestCase::new(format!("{}::{}", o.scenario, o.target), status);
@@ -66,7 +67,8 @@ fn report(outcomes: &[Outcome]) -> Report {
                 Property::new(x.get("location"), o.location.as_str()),
             ];
             if let Some(p) = &o.provenance {
-                props.push(Property::new(x.get("provenance"), x.get(p)));
+                let p = super::text::provenance(p);
+                props.push(Property::new(x.get("provenance"), x.get(&p)));
             }
             if let Some(r) = &o.recording {
                 props.push(Property::new(x.get("recording"), r.as_str()));

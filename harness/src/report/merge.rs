@@ -226,4 +226,30 @@ mod tests {
         assert!(matches!(e, MergeError::Target { .. }), "{e}");
         assert_eq!(merge(&[]).unwrap_err(), MergeError::Empty);
     }
+
+    #[test]
+    fn a_version_1_shard_merges_with_a_version_2_shard() {
+        let v1_text = include_str!("testdata/run-v1.json");
+        let whole = RunRecord::parse(v1_text).unwrap();
+        // The second shard is the same run's other half, written by this build (version 2);
+        // the first is read from its version-1 text, with that half of its outcomes.
+        let mut newer = whole.clone();
+        newer.outcomes.retain(|o| o.target != "anthropic");
+        let newer = RunRecord::parse(&newer.to_json()).unwrap();
+        let mut older: serde_json::Value = serde_json::from_str(v1_text).unwrap();
+        older["outcomes"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|o| o["target"] == "anthropic");
+        let older = RunRecord::parse(&older.to_string()).unwrap();
+        let m = merge(&[("old.json".into(), older), ("new.json".into(), newer)]).unwrap();
+        assert_eq!(m.totals, whole.totals);
+        assert_eq!(m.to_json(), {
+            let mut w = whole.clone();
+            w.started_at = m.started_at.clone();
+            w.finished_at = m.finished_at.clone();
+            w.selection = m.selection.clone();
+            w.to_json()
+        });
+    }
 }

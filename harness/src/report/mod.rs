@@ -10,11 +10,13 @@ pub mod console;
 pub mod coverage;
 pub mod diff;
 pub mod junit;
+pub mod legacy;
 pub mod markdown;
 pub mod merge;
 pub mod run_record;
 #[cfg(test)]
 pub(crate) mod test_support;
+pub mod text;
 
 use std::path::{Path, PathBuf};
 

@@ -16,8 +16,10 @@ use crate::target::Target;
 /// The value of [`RunRecord::format`]; a JSON file without it is not a run record.
 pub const FORMAT: &str = "provcheck-run";
 /// The newest record layout this build reads and the one it writes. Bump it when a field
-/// changes meaning or disappears; added optional fields keep the version.
-pub const FORMAT_VERSION: u32 = 1;
+/// changes meaning or disappears; added optional fields keep the version. Version 2 made
+/// outcomes typed (skip, error, findings, provenance, subject); version 1 records are still
+/// read, through [`crate::report::legacy`].
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A whole run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -319,6 +321,11 @@ impl RunRecord {
                 found: version,
             });
         }
+        if version == 1 {
+            let mut value = value;
+            crate::report::legacy::upgrade_v1(&mut value);
+            return serde_json::from_value(value).map_err(|e| not(format!("{e}")));
+        }
         serde_json::from_str(text)
             .map_err(|e| not(format!("line {} column {}: {e}", e.line(), e.column())))
     }
@@ -380,6 +387,48 @@ mod tests {
         let r = RunRecord::parse(V1).unwrap();
         assert_eq!(r.outcomes.len(), 7);
         assert_eq!(Totals::of(&r.outcomes), r.totals);
+        let kinds: Vec<_> = r.outcomes.iter().filter_map(|o| o.skip_kind()).collect();
+        assert_eq!(
+            kinds,
+            [
+                crate::outcome::SkipKind::NotRecorded,
+                crate::outcome::SkipKind::Ignored,
+                crate::outcome::SkipKind::CapabilityNotDeclared
+            ]
+        );
+        let failed = r
+            .outcomes
+            .iter()
+            .find(|o| o.status == Status::Fail)
+            .unwrap();
+        assert_eq!(failed.findings[0].path, "expect.text");
+        assert_eq!(failed.findings[0].location, "suites/messages.yaml:21:7");
+        assert_eq!(
+            crate::report::text::headline(failed).unwrap(),
+            "expect.text: text \"PINEAPPLE\" does not contain \"MANGO\""
+        );
+        let errored = r
+            .outcomes
+            .iter()
+            .find(|o| o.status == Status::Error)
+            .unwrap();
+        assert!(
+            errored
+                .error
+                .as_ref()
+                .unwrap()
+                .message
+                .starts_with("recording does not load:")
+        );
+        let p = r.outcomes[0].provenance.as_ref().unwrap();
+        assert_eq!(
+            crate::report::text::provenance(p),
+            "authored 2026-11-25 (claude-haiku-4-5)"
+        );
+        // Written again, it is a current record that reads back the same.
+        let again = RunRecord::parse(&r.to_json()).unwrap();
+        assert_eq!(again.to_json(), r.to_json());
+        assert_eq!(r.format_version, FORMAT_VERSION);
     }
 
     #[test]

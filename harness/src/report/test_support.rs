@@ -2,6 +2,7 @@
 
 use crate::dialect::DialectKind;
 use crate::outcome::{ExchangeRecord, Mode, Outcome, Status};
+use crate::report::legacy;
 use crate::report::run_record::{
     FORMAT, FORMAT_VERSION, RunRecord, ScenarioInfo, Selection, SuiteInfo, TargetInfo, Totals,
 };
@@ -27,12 +28,24 @@ pub fn outcome(trial: &str, priority: Priority, status: Status, message: Option<
         dialect,
         models: vec!["m".into()],
         mode: Mode::Replay,
+        subject: crate::outcome::Subject::Provider,
         status,
-        message: message.map(str::to_string),
-        details: Vec::new(),
+        // The message is read as a version-1 record held it: a skip reason, an error, or a
+        // finding's `path: message`.
+        skip: (status == Status::Skip)
+            .then(|| legacy::skip_from_reason(message.unwrap_or_default())),
+        error: (status == Status::Error).then(|| crate::outcome::TrialError {
+            kind: crate::outcome::ErrorKind::Other,
+            message: message.unwrap_or_default().to_string(),
+        }),
+        findings: match (status, message) {
+            (Status::Fail, Some(m)) => vec![legacy::finding_from_line(m)],
+            _ => Vec::new(),
+        },
+        not_recorded: None,
         location: format!("suites/{}.yaml:1:1", parts[0]),
         recording: None,
-        provenance: Some("authored 2026-11-25".into()),
+        provenance: legacy::provenance_from_line("authored 2026-11-25"),
         duration_ms: 1,
         requests: 1,
         recording_sha256: None,

@@ -16,6 +16,7 @@ use crate::dialect::DialectKind;
 use crate::expect::Expect;
 use crate::expect::spec::ErrorKind;
 use crate::mock::FixedMock;
+use crate::outcome::{Skip, SkipKind};
 use crate::suite::Scenario;
 use crate::suite::model::GATEWAY_OVERRIDE;
 use crate::target::Target;
@@ -65,7 +66,7 @@ pub fn override_keys(target: &Target, gateway: bool) -> Vec<&str> {
 /// the overrides that apply) read the circuit breaker of provcheck's own client, which a
 /// gateway's caller cannot see. A suite can give such a scenario `overrides.gateway` to judge
 /// a gateway by what the mock saw instead.
-pub fn cannot_judge(sc: &Scenario, target: &Target, dialect: DialectKind) -> Option<String> {
+pub fn cannot_judge(sc: &Scenario, target: &Target, dialect: DialectKind) -> Option<Skip> {
     let ops = sc
         .request
         .iter()
@@ -76,12 +77,12 @@ pub fn cannot_judge(sc: &Scenario, target: &Target, dialect: DialectKind) -> Opt
             .into_iter()
             .find(|op| *op != crate::suite::model::Op::Chat)
     {
-        return Some(format!(
-            "{}`op: {}` is an Ollama endpoint and the gateway speaks {}",
-            super::plan::SkipKind::GATEWAY,
+        let why = format!(
+            "`op: {}` is an Ollama endpoint and the gateway speaks {}",
             format!("{op:?}").to_lowercase(),
             dialect.as_str()
-        ));
+        );
+        return Some(Skip::new(SkipKind::NotForGateway, why));
     }
     let keys = override_keys(target, true);
     let steps: Vec<(Option<&Expect>, &std::collections::BTreeMap<String, Expect>)> =
@@ -106,10 +107,10 @@ pub fn cannot_judge(sc: &Scenario, target: &Target, dialect: DialectKind) -> Opt
             } else {
                 format!(" (step {i})")
             };
-            return Some(format!(
-                "{}its expectations{at} read provcheck's own circuit breaker; give it `overrides.gateway` to judge a gateway",
-                super::plan::SkipKind::GATEWAY
-            ));
+            let why = format!(
+                "its expectations{at} read provcheck's own circuit breaker; give it `overrides.gateway` to judge a gateway"
+            );
+            return Some(Skip::new(SkipKind::NotForGateway, why));
         }
     }
     None

@@ -16,10 +16,10 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::plan::{PlannedTrial, SkipKind};
+use super::plan::PlannedTrial;
 use crate::client::{RawResponse, Sent, Tap, TransportError};
 use crate::observation::StepObservation;
-use crate::outcome::{Outcome, Spent, Status};
+use crate::outcome::{ErrorKind, Outcome, Skip, SkipKind, Spent};
 use crate::record::format::RecordingFile;
 use crate::record::recorder::{self, Captured, CapturedResponse};
 use crate::record::redact::Secrets;
@@ -49,25 +49,25 @@ impl Budget {
 
     /// The skip reason when a trial's requests don't fit in `--max-requests`. Constant for a
     /// run, so the console groups these skips into one line.
-    pub fn requests_reason(max: u64) -> String {
-        format!(
-            "{}--max-requests {max} would be exceeded; not sent",
-            SkipKind::BUDGET
+    pub fn requests_reason(max: u64) -> Skip {
+        Skip::new(
+            SkipKind::OverBudget,
+            format!("--max-requests {max} would be exceeded; not sent"),
         )
     }
 
     /// The skip reason once `--max-output-tokens` is spent.
-    pub fn tokens_reason(max: u64) -> String {
-        format!(
-            "{}--max-output-tokens {max} spent; not sent",
-            SkipKind::BUDGET
+    pub fn tokens_reason(max: u64) -> Skip {
+        Skip::new(
+            SkipKind::OverBudget,
+            format!("--max-output-tokens {max} spent; not sent"),
         )
     }
 
     /// Reserves `n` requests, or says why not. The token check comes first so a refused trial
     /// reserves nothing; the request reservation is one compare-and-swap, so concurrent
     /// trials can't both take the last request.
-    pub fn reserve(&self, n: u64) -> Result<(), String> {
+    pub fn reserve(&self, n: u64) -> Result<(), Skip> {
         if let Some(max) = self.max_output_tokens
             && self.output_tokens.load(Ordering::SeqCst) >= max
         {
@@ -174,16 +174,18 @@ impl Live {
 
     /// Admits a trial about to send to a real API: waits for its target's slot, then
     /// reserves its requests. `Ok(None)` for a trial the local mock answers (nothing to
-    /// limit or count); `Err` is the skip reason when the budget is spent.
-    pub async fn admit(&self, t: &PlannedTrial) -> Result<Option<Admission>, String> {
+    /// limit or count); `Err` says why it may not send.
+    pub async fn admit(&self, t: &PlannedTrial) -> Result<Option<Admission>, Refused> {
         if !t.live {
             return Ok(None);
         }
+        // The semaphores are never closed, but if one were, provcheck could not run the trial:
+        // that is an error of provcheck's, not a reason to skip.
         let permit = self
             .slot(&t.target.name)
             .acquire_owned()
             .await
-            .map_err(|_| "the live concurrency limit was closed".to_string())?;
+            .map_err(|_| Refused::Closed)?;
         let sc = &t.scenario;
         let steps = if sc.request.is_some() {
             1
@@ -191,7 +193,7 @@ impl Live {
             sc.steps.len() as u64
         };
         let planned = steps * u64::from(sc.concurrency);
-        self.budget.reserve(planned)?;
+        self.budget.reserve(planned).map_err(Refused::Budget)?;
         Ok(Some(Admission {
             _permit: permit,
             reserved: planned,
@@ -241,7 +243,7 @@ impl Live {
         finished: bool,
     ) {
         let not_recorded = |outcome: &mut Outcome, why: String| {
-            outcome.details.push(format!("{NOT_RECORDED}{why}"));
+            outcome.not_recorded = Some(why);
         };
         if !finished {
             return not_recorded(outcome, "the trial did not finish".into());
@@ -267,17 +269,10 @@ impl Live {
                 let shown = path.display().to_string();
                 outcome.recording = Some(shown.clone());
                 outcome.recorded = Some(shown);
-                outcome.provenance = Some(file.provenance.summary());
+                outcome.provenance = Some(super::trial::provenance(&file.provenance));
                 outcome.recording_sha256 = Some(sha);
             }
-            Err(e) => {
-                // The refusal leads: failure text shows the details when there are any.
-                if !outcome.details.is_empty() {
-                    outcome.details.insert(0, e.clone());
-                }
-                outcome.status = Status::Error;
-                outcome.message = Some(e);
-            }
+            Err(e) => outcome.set_error(ErrorKind::RecordWrite, e),
         }
     }
 
@@ -293,10 +288,16 @@ impl Live {
                 *v = s.scrub(v);
             }
         };
-        if let Some(m) = &mut o.message {
-            fix(m);
+        if let Some(e) = &mut o.error {
+            fix(&mut e.message);
         }
-        o.details.iter_mut().for_each(fix);
+        if let Some(sk) = &mut o.skip {
+            fix(&mut sk.detail);
+        }
+        o.findings.iter_mut().for_each(|f| fix(&mut f.message));
+        if let Some(n) = &mut o.not_recorded {
+            fix(n);
+        }
         for e in &mut o.exchanges {
             e.violations.iter_mut().for_each(fix);
             for v in [
@@ -314,8 +315,14 @@ impl Live {
     }
 }
 
-/// Prefix of the detail saying why a record-mode trial's exchanges were not written.
-pub const NOT_RECORDED: &str = "not recorded: ";
+/// Why a trial may not send to a real API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// The run's budget is spent: a skip.
+    Budget(Skip),
+    /// The target's concurrency limit was closed: provcheck cannot run the trial.
+    Closed,
+}
 
 /// A trial's permission to send: its target slot (released when dropped), its reservation,
 /// and the tap its transport reports to.

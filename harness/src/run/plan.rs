@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::outcome::Mode;
+use crate::outcome::{Mode, Skip, SkipKind, Subject};
 use crate::record;
 use crate::suite::{Scenario, Suite};
 use crate::target::Target;
@@ -33,7 +33,9 @@ pub struct PlannedTrial {
     /// Record mode: where the trial's live exchanges are written.
     pub record_to: Option<PathBuf>,
     /// Why the trial will not run, decided now.
-    pub skip: Option<String>,
+    pub skip: Option<Skip>,
+    /// What the trial judges.
+    pub subject: Subject,
 }
 
 /// What the planner needs.
@@ -147,13 +149,9 @@ fn plan_one(
         .chain(ops.iter().filter_map(|o| o.capability()))
         .collect();
     if let Some(c) = required.iter().find(|c| !target.capabilities.contains(c)) {
-        skip = Some(format!(
-            "{}{c}` not declared by target {}",
-            SkipKind::CAPABILITY,
-            target.name
-        ));
+        skip = Some(Skip::new(SkipKind::CapabilityNotDeclared, c.to_string()));
     } else if let Some(a) = aliases.iter().find(|a| !target.models.contains_key(**a)) {
-        skip = Some(format!("target {}{}{a}`", target.name, SkipKind::ALIAS));
+        skip = Some(Skip::new(SkipKind::NoModelAlias, *a));
     } else if let Some(dialect) = input.gateway {
         skip = super::gateway::cannot_judge(sc, target, dialect);
     }
@@ -173,7 +171,7 @@ fn plan_one(
         !live
     };
     if needs_recording && skip.is_none() && !recorded.is_file(&p) {
-        skip = Some(format!("{}{}", SkipKind::NO_RECORDING, p.display()));
+        skip = Some(Skip::new(SkipKind::NotRecorded, p.display().to_string()));
     }
     let record_to = (live && input.mode == Mode::Record).then(|| p.clone());
     if !live {
@@ -184,8 +182,17 @@ fn plan_one(
         && skip.is_none()
         && (input.env)(var).is_none_or(|v| v.trim().is_empty())
     {
-        skip = Some(format!("{}{var} is not set", SkipKind::NO_KEY));
+        skip = Some(Skip::new(SkipKind::NoKey, format!("{var} is not set")));
     }
+    // Requests that all go to the fault script never reach the target or its recording:
+    // such a trial judges the client that meets the faults.
+    let subject = if input.gateway.is_some() {
+        Subject::Gateway
+    } else if scripted && !sc.mock.iter().any(|m| m.recorded) {
+        Subject::Client
+    } else {
+        Subject::Provider
+    };
     PlannedTrial {
         name: format!("{suite}::{}::{}", sc.id, target.name),
         suite: suite.clone(),
@@ -197,86 +204,7 @@ fn plan_one(
         live,
         record_to,
         skip,
-    }
-}
-
-/// Why a trial was skipped, recovered from its reason. The plan writes the reasons with the
-/// prefixes below and reports read them back through [`SkipKind::of`], so the two cannot
-/// drift apart without a test noticing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum SkipKind {
-    /// Live mode and the target's key variable is unset.
-    NoKey,
-    /// Replay mode and no recording exists for the trial.
-    NotRecorded,
-    /// The target does not declare a capability the scenario requires.
-    CapabilityNotDeclared,
-    /// The target has no model for an alias the scenario uses.
-    NoModelAlias,
-    /// The scenario is marked `ignore`.
-    Ignored,
-    /// Live or record mode, and the run's `--max-requests` or `--max-output-tokens` budget
-    /// was spent before the trial could send.
-    OverBudget,
-    /// Gateway mode, and the scenario judges provcheck's own client rather than what a
-    /// gateway does.
-    NotForGateway,
-    /// Any other reason.
-    Other,
-}
-
-impl SkipKind {
-    /// Prefix of a missing-key skip.
-    pub const NO_KEY: &'static str = "no key: ";
-    /// Prefix of a missing-recording skip.
-    pub const NO_RECORDING: &'static str = "no recording at ";
-    /// Prefix of an undeclared-capability skip (the capability follows, then a backquote).
-    pub const CAPABILITY: &'static str = "capability `";
-    /// Infix of a missing-alias skip (`target NAME` comes before it).
-    pub const ALIAS: &'static str = " has no model for alias `";
-    /// Prefix of an ignored scenario's skip.
-    pub const IGNORED: &'static str = "ignored: ";
-    /// Prefix of a skip for a spent budget (decided when the trial is about to send, not in
-    /// the plan: only then is it known what earlier trials spent).
-    pub const BUDGET: &'static str = "budget: ";
-    /// Prefix of a scenario skipped in gateway mode because it cannot judge a gateway.
-    pub const GATEWAY: &'static str = "not for a gateway: ";
-
-    /// Classifies a skip reason.
-    pub fn of(reason: &str) -> SkipKind {
-        if reason.starts_with(Self::NO_KEY) {
-            SkipKind::NoKey
-        } else if reason.starts_with(Self::NO_RECORDING) {
-            SkipKind::NotRecorded
-        } else if reason.starts_with(Self::CAPABILITY) && reason.contains("` not declared by") {
-            SkipKind::CapabilityNotDeclared
-        } else if reason.starts_with("target ") && reason.contains(Self::ALIAS) {
-            SkipKind::NoModelAlias
-        } else if reason.starts_with(Self::IGNORED) {
-            SkipKind::Ignored
-        } else if reason.starts_with(Self::BUDGET) {
-            SkipKind::OverBudget
-        } else if reason.starts_with(Self::GATEWAY) {
-            SkipKind::NotForGateway
-        } else {
-            SkipKind::Other
-        }
-    }
-
-    /// True when the scenario is not for this subject (a capability or model alias the
-    /// target does not declare, a check of provcheck's own client in gateway mode): such a
-    /// trial is not applicable, not a missing check.
-    pub fn not_declared(self) -> bool {
-        matches!(
-            self,
-            SkipKind::CapabilityNotDeclared | SkipKind::NoModelAlias | SkipKind::NotForGateway
-        )
-    }
-
-    /// True when the target could not be exercised at all (no key, no recording): on a
-    /// target the run requires, such a skip fails the run.
-    pub fn target_unavailable(self) -> bool {
-        matches!(self, SkipKind::NoKey | SkipKind::NotRecorded)
+        subject,
     }
 }
 
@@ -340,6 +268,38 @@ mod tests {
     }
 
     #[test]
+    fn the_subject_is_the_client_only_when_every_reply_is_scripted() {
+        let suites = suite(
+            "suite: s\ncategory: c\nscenarios:\n  - id: a\n    title: A\n    request: {messages: [{user: hi}]}\n  - id: f\n    title: F\n    mock: [{status: 500}, {status: 503}]\n    request: {messages: [{user: hi}]}\n    expect: {error: {status: 503}}\n  - id: r\n    title: R\n    mock: [{status: 500}, {recorded: true}]\n    request: {messages: [{user: hi}]}\n",
+        );
+        let targets = [Arc::new(target::builtins(None).remove(0))];
+        let dir = tempfile::tempdir().unwrap();
+        let subjects = |gateway| -> Vec<Subject> {
+            plan(&PlanInput {
+                suites: &suites,
+                targets: &targets,
+                mode: Mode::Replay,
+                record: record::RecordPolicy::Missing,
+                fixtures: dir.path(),
+                tags: &[],
+                env: &|_| None,
+                gateway,
+            })
+            .iter()
+            .map(|t| t.subject)
+            .collect()
+        };
+        assert_eq!(
+            subjects(None),
+            [Subject::Provider, Subject::Client, Subject::Provider]
+        );
+        assert_eq!(
+            subjects(Some(crate::dialect::DialectKind::Openai)),
+            [Subject::Gateway; 3]
+        );
+    }
+
+    #[test]
     fn every_skip_the_plan_writes_is_classified() {
         let suites = suite(
             "suite: s\ncategory: c\nscenarios:\n  - id: j\n    title: J\n    requires: [json_mode]\n    request: {messages: [{user: hi}]}\n  - id: x\n    title: X\n    request: {model: second, messages: [{user: hi}]}\n",
@@ -360,7 +320,7 @@ mod tests {
                 gateway: None,
             })
             .iter()
-            .map(|t| SkipKind::of(t.skip.as_deref().unwrap()))
+            .map(|t| t.skip.as_ref().unwrap().kind)
             .collect()
         };
         assert_eq!(
@@ -380,10 +340,7 @@ mod tests {
             env: &|_| None,
             gateway: None,
         });
-        assert_eq!(
-            SkipKind::of(p[0].skip.as_deref().unwrap()),
-            SkipKind::NotRecorded
-        );
+        assert_eq!(p[0].skip.as_ref().unwrap().kind, SkipKind::NotRecorded);
         let p = plan(&PlanInput {
             suites: &suites_ok,
             targets: &targets,
@@ -394,17 +351,15 @@ mod tests {
             env: &|_| None,
             gateway: None,
         });
-        assert_eq!(SkipKind::of(p[0].skip.as_deref().unwrap()), SkipKind::NoKey);
-        assert_eq!(SkipKind::of("ignored: slow"), SkipKind::Ignored);
+        assert_eq!(p[0].skip.as_ref().unwrap().kind, SkipKind::NoKey);
         assert_eq!(
-            SkipKind::of(&crate::run::live::Budget::requests_reason(2)),
+            crate::run::live::Budget::requests_reason(2).kind,
             SkipKind::OverBudget
         );
         assert_eq!(
-            SkipKind::of(&crate::run::live::Budget::tokens_reason(100)),
+            crate::run::live::Budget::tokens_reason(100).kind,
             SkipKind::OverBudget
         );
-        assert_eq!(SkipKind::of("something else"), SkipKind::Other);
     }
 
     #[test]
@@ -471,7 +426,7 @@ mod tests {
                 s("f", false, false, false)
             ]
         );
-        assert_eq!(SkipKind::of(p[1].skip.as_deref().unwrap()), SkipKind::NoKey);
+        assert_eq!(p[1].skip.as_ref().unwrap().kind, SkipKind::NoKey);
     }
 
     #[test]

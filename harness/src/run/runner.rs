@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Completion, Conclusion, Failed, Trial};
 
-use super::plan::{Partition, PlannedTrial, SkipKind};
+use super::plan::{Partition, PlannedTrial};
 use super::trial::{RunContext, blank_outcome, execute};
-use crate::outcome::{Outcome, Status};
+use crate::outcome::{Outcome, Skip, SkipKind, Status};
 use crate::runtime::runtime;
 
 /// The result of a run: libtest's conclusion and every outcome, sorted by trial name.
@@ -26,6 +26,11 @@ pub enum RunError {
     NothingMatched(String),
 }
 
+/// The text libtest shows for a finished trial: the failure under a failed or errored one,
+/// the reason beside a skipped one. The caller supplies it, so the run never renders
+/// outcomes itself.
+pub type TrialText = fn(&Outcome) -> String;
+
 /// Runs the planned trials through libtest-mimic. With a partition, only this shard's share
 /// of the plan (round-robin over the sorted trial names) reaches libtest, and libtest's name
 /// filters apply within the shard.
@@ -34,6 +39,7 @@ pub fn run(
     plan: Vec<PlannedTrial>,
     ctx: Arc<RunContext>,
     partition: Option<Partition>,
+    text: TrialText,
 ) -> Result<RunResult, RunError> {
     let collected: Arc<Mutex<Vec<Outcome>>> = Arc::new(Mutex::new(Vec::with_capacity(plan.len())));
     let mut trials = Vec::with_capacity(plan.len());
@@ -56,12 +62,9 @@ pub fn run(
         }
         if args.is_ignored(&probe) && !args.list {
             // libtest never calls an ignored trial; record its skip here so it is not silent.
-            let reason = format!(
-                "{}{}",
-                SkipKind::IGNORED,
-                ignored_reason.as_deref().unwrap_or("")
-            );
-            let o = blank_outcome(&planned, ctx.mode, Status::Skip, Some(reason));
+            let mut o = blank_outcome(&planned, ctx.mode);
+            let reason = ignored_reason.as_deref().unwrap_or("");
+            o.set_skip(Skip::new(SkipKind::Ignored, reason));
             collected.lock().unwrap_or_else(|p| p.into_inner()).push(o);
         }
         let sink = collected.clone();
@@ -70,10 +73,8 @@ pub fn run(
             let outcome = runtime().block_on(execute(&ctx, &planned));
             let verdict = match outcome.status {
                 Status::Pass => Ok(Completion::Completed),
-                Status::Skip => Ok(Completion::ignored_with(
-                    outcome.message.clone().unwrap_or_default(),
-                )),
-                Status::Fail | Status::Error => Err(Failed::from(failure_text(&outcome))),
+                Status::Skip => Ok(Completion::ignored_with(text(&outcome))),
+                Status::Fail | Status::Error => Err(Failed::from(text(&outcome))),
             };
             // Kept until the reports are written: trimmed to size (a first push reserves
             // room for four exchanges; most trials send one request).
@@ -131,22 +132,4 @@ pub fn run(
         conclusion,
         outcomes,
     })
-}
-
-/// The text libtest prints under a failed trial.
-pub fn failure_text(o: &Outcome) -> String {
-    let mut s = format!("[{}]", o.status);
-    if o.details.is_empty() {
-        s.push(' ');
-        s.push_str(o.message.as_deref().unwrap_or(""));
-    }
-    for d in &o.details {
-        s.push_str("\n  ");
-        s.push_str(d);
-    }
-    s.push_str(&format!("\n  scenario at {}", o.location));
-    if let Some(r) = &o.recording {
-        s.push_str(&format!("\n  recording {r}"));
-    }
-    s
 }

@@ -9,11 +9,13 @@ use tokio::task::JoinSet;
 use super::plan::PlannedTrial;
 use crate::client::{Subject, Transport};
 use crate::dialect::{Body, WireRequest};
-use crate::expect::{Expect, Finding, evaluate};
+use crate::expect::{Expect, evaluate};
 use crate::mock::ReplayMock;
 use crate::neutral::{ChatRequest, Message, Request, ResponseFormat, Role};
 use crate::observation::{Observation, Observed, StepObservation};
-use crate::outcome::{ExchangeRecord, Mode, Outcome, Shape, Status, StreamTiming};
+use crate::outcome::{
+    ErrorKind, ExchangeRecord, Finding, FindingKind, Mode, Outcome, Shape, Status, StreamTiming,
+};
 use crate::record::Recording;
 use crate::suite::model::{FormatSpec, Op, RequestSpec};
 
@@ -42,13 +44,9 @@ pub struct RunContext {
 /// Reads an environment variable; injected so tests never depend on the real environment.
 pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
-/// An outcome with the fields every status shares filled in.
-pub fn blank_outcome(
-    t: &PlannedTrial,
-    mode: Mode,
-    status: Status,
-    message: Option<String>,
-) -> Outcome {
+/// An outcome with the fields every status shares filled in: a pass until told otherwise,
+/// or the plan's skip.
+pub fn blank_outcome(t: &PlannedTrial, mode: Mode) -> Outcome {
     Outcome {
         trial: t.name.clone(),
         suite: t.suite.to_string(),
@@ -61,9 +59,16 @@ pub fn blank_outcome(
         dialect: t.target.dialect,
         models: t.models.clone(),
         mode,
-        status,
-        message,
-        details: Vec::new(),
+        subject: t.subject,
+        status: if t.skip.is_some() {
+            Status::Skip
+        } else {
+            Status::Pass
+        },
+        skip: t.skip.clone(),
+        error: None,
+        findings: Vec::new(),
+        not_recorded: None,
         location: t.scenario.location.to_string(),
         recording: t.recording.as_ref().map(|p| p.display().to_string()),
         provenance: None,
@@ -143,10 +148,8 @@ pub(crate) fn base_path(base_url: &str) -> &str {
 /// Runs a trial to its outcome. Never panics on input; every failure is an outcome.
 pub async fn execute(ctx: &RunContext, t: &PlannedTrial) -> Outcome {
     let started = Instant::now();
-    let mut outcome = blank_outcome(t, ctx.mode, Status::Pass, None);
-    if let Some(reason) = &t.skip {
-        outcome.status = Status::Skip;
-        outcome.message = Some(reason.clone());
+    let mut outcome = blank_outcome(t, ctx.mode);
+    if t.skip.is_some() {
         return outcome;
     }
     let deadline = t
@@ -157,9 +160,13 @@ pub async fn execute(ctx: &RunContext, t: &PlannedTrial) -> Outcome {
     // Waiting for a live slot happens before the deadline starts: it is not the trial's time.
     let admission = match ctx.live.admit(t).await {
         Ok(a) => a,
-        Err(reason) => {
-            outcome.status = Status::Skip;
-            outcome.message = Some(reason);
+        Err(super::live::Refused::Budget(skip)) => {
+            outcome.set_skip(skip);
+            return outcome;
+        }
+        Err(super::live::Refused::Closed) => {
+            let why = "the live concurrency limit was closed; the trial could not be admitted";
+            outcome.set_error(ErrorKind::Admission, why);
             return outcome;
         }
     };
@@ -168,10 +175,16 @@ pub async fn execute(ctx: &RunContext, t: &PlannedTrial) -> Outcome {
             Ok(()) => true,
             Err(_) => {
                 outcome.status = Status::Fail;
-                outcome.message = Some(format!(
-                    "the trial did not finish within its deadline of {} ms",
-                    deadline.as_millis()
-                ));
+                outcome.findings.push(Finding {
+                    path: String::new(),
+                    kind: FindingKind::Deadline,
+                    class: None,
+                    message: format!(
+                        "the trial did not finish within its deadline of {} ms",
+                        deadline.as_millis()
+                    ),
+                    location: outcome.location.clone(),
+                });
                 false
             }
         };
@@ -200,24 +213,25 @@ async fn run(
             Some(path) if needs_recording => match Recording::load(path) {
                 Ok(r) => Arc::new(r),
                 Err(d) => {
-                    return set_error(
-                        outcome,
-                        format!("recording does not load:\n{}", d.render(false)),
-                    );
+                    let why = format!("recording does not load:\n{}", d.render(false));
+                    return outcome.set_error(ErrorKind::Recording, why);
                 }
             },
             Some(_) => Arc::new(Recording::empty()),
-            None => return set_error(outcome, "no recording path planned".into()),
+            None => return outcome.set_error(ErrorKind::Recording, "no recording path planned"),
         };
         if needs_recording {
-            outcome.provenance = Some(rec.provenance.summary());
+            outcome.provenance = Some(provenance(&rec.provenance));
             outcome.recording_sha256 = Some(rec.sha256.clone());
             loaded = Some(rec.clone());
         }
         let fixed = ctx.gateway.as_ref().map(|g| &*g.mock);
         let m = match ReplayMock::start(rec, &sc.mock, target.dialect, ctx.speed, fixed).await {
             Ok(m) => m,
-            Err(e) => return set_error(outcome, format!("cannot start the replay mock: {e}")),
+            Err(e) => {
+                let why = format!("cannot start the replay mock: {e}");
+                return outcome.set_error(ErrorKind::Mock, why);
+            }
         };
         let base = format!("{}{}", m.uri(), base_path(&target.base_url));
         mock = Some(m);
@@ -304,7 +318,7 @@ async fn run(
         let model = target.models.get(&spec.model).cloned().unwrap_or_default();
         let wire = match dialect.encode_request(&neutral(spec, &model), wire_options) {
             Ok(w) => w,
-            Err(e) => return set_error(outcome, e),
+            Err(e) => return outcome.set_error(ErrorKind::Request, e),
         };
         // A scenario's `timeout_ms` is the subject's deadline: through a gateway, the
         // gateway's to keep, so provcheck waits the run's whole request deadline.
@@ -347,7 +361,7 @@ async fn run(
     if let Some(m) = &mock {
         let witness = m.witness();
         if let Some(miss) = witness.misses.first() {
-            return set_error(outcome, miss.explanation.clone());
+            return outcome.set_error(ErrorKind::Unmatched, miss.explanation.clone());
         }
         // A fault script answers some steps itself, so its recording's other exchanges may
         // rightly go unserved: strictness is for plain replays.
@@ -356,10 +370,9 @@ async fn run(
             && let Some(rec) = &loaded
             && let Some(e) = crate::record::matching::unused_explanation(rec, &m.unused())
         {
-            return set_error(outcome, e);
+            return outcome.set_error(ErrorKind::Unused, e);
         }
     }
-    let mut findings: Vec<(String, Finding)> = Vec::new();
     for (step_index, ((_, base_expect, overrides, prefix), step)) in
         steps.iter().zip(&observation.steps).enumerate()
     {
@@ -382,51 +395,49 @@ async fn run(
                     } else {
                         String::new()
                     };
-                    findings.push((
-                        prefix.clone(),
-                        Finding {
-                            key: "contract",
-                            message: format!("{who}{} contract: {v}", dialect.as_str()),
-                        },
-                    ));
+                    outcome.findings.push(Finding {
+                        path: "contract".into(),
+                        kind: FindingKind::Contract,
+                        class: Some(crate::outcome::Class::Contract),
+                        message: format!("{who}{} contract: {v}", dialect.as_str()),
+                        location: outcome.location.clone(),
+                    });
                 }
             }
         }
         for f in evaluate(expect, step, &observation.steps[..step_index]) {
-            findings.push((expect_path.clone(), f));
+            let path = format!("{expect_path}.{}", f.key);
+            let location = sc
+                .expect_locations
+                .get(&path)
+                .or_else(|| sc.expect_locations.get(&expect_path))
+                .map(ToString::to_string)
+                .unwrap_or_else(|| outcome.location.clone());
+            outcome.findings.push(Finding {
+                path,
+                kind: f.kind,
+                class: f.class,
+                message: f.message,
+                location,
+            });
         }
     }
-    if findings.is_empty() {
-        return;
+    if !outcome.findings.is_empty() {
+        outcome.status = Status::Fail;
     }
-    outcome.status = Status::Fail;
-    for (path, f) in &findings {
-        let loc = if f.key == "contract" {
-            outcome.location.clone()
-        } else {
-            let key = format!("{path}.{}", f.key);
-            sc.expect_locations
-                .get(&key)
-                .or_else(|| sc.expect_locations.get(path))
-                .map(ToString::to_string)
-                .unwrap_or_else(|| outcome.location.clone())
-        };
-        let label = if f.key == "contract" {
-            "contract".to_string()
-        } else {
-            format!("{path}.{}", f.key)
-        };
-        outcome
-            .details
-            .push(format!("{label}: {} (at {loc})", f.message));
+}
+
+/// A recording's provenance as an outcome keeps it.
+pub(crate) fn provenance(p: &crate::record::format::Provenance) -> crate::outcome::Provenance {
+    use crate::record::format::Source as S;
+    crate::outcome::Provenance {
+        source: match p.source {
+            S::Live => crate::outcome::Source::Live,
+            S::Authored => crate::outcome::Source::Authored,
+        },
+        date: p.date.clone(),
+        model: p.model.clone(),
     }
-    let (path, first) = &findings[0];
-    let label = if first.key == "contract" {
-        "contract".to_string()
-    } else {
-        format!("{path}.{}", first.key)
-    };
-    outcome.message = Some(format!("{label}: {}", first.message));
 }
 
 /// Contract breaches a scenario is looking for are its subject, not failures: every breach
@@ -499,11 +510,6 @@ fn record_exchanges(outcome: &mut Outcome, step_index: usize, step: &StepObserva
         }
         outcome.exchanges.push(rec);
     }
-}
-
-fn set_error(outcome: &mut Outcome, message: String) {
-    outcome.status = Status::Error;
-    outcome.message = Some(message);
 }
 
 #[allow(clippy::too_many_arguments)]

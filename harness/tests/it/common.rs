@@ -152,6 +152,9 @@ pub fn verdicts(path: &Path) -> std::collections::BTreeSet<(String, String, Stri
     run_record(path)
         .outcomes
         .into_iter()
-        .map(|o| (o.trial, o.status.to_string(), o.message.unwrap_or_default()))
+        .map(|o| {
+            let message = provcheck::report::text::headline_or_empty(&o);
+            (o.trial, o.status.to_string(), message)
+        })
         .collect()
 }

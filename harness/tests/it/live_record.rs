@@ -292,7 +292,8 @@ fn record_sends_the_key_writes_no_key_and_replays_green() {
     assert!(record.spent.is_empty());
     assert!(record.outcomes.iter().all(|o| {
         o.provenance
-            .as_deref()
+            .as_ref()
+            .map(provcheck::report::text::provenance)
             .is_some_and(|p| p.starts_with("live "))
     }));
 }

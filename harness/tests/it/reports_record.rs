@@ -20,7 +20,7 @@ fn a_run_writes_its_record_and_audit_beside_junit() {
     }
     let r = run_record(&reports.join("run.json"));
     assert_eq!(r.format, "provcheck-run");
-    assert_eq!(r.format_version, 1);
+    assert_eq!(r.format_version, 2);
     assert_eq!(r.provcheck_version, env!("CARGO_PKG_VERSION"));
     assert!(
         r.started_at <= r.finished_at,
@@ -52,7 +52,8 @@ fn a_run_writes_its_record_and_audit_beside_junit() {
         .find(|o| o.trial == "limits::max_tokens_enforced::openai")
         .unwrap();
     assert_eq!(o.models, ["gpt-4o-mini"]);
-    assert!(o.provenance.as_deref().unwrap().starts_with("authored"));
+    let provenance = provcheck::report::text::provenance(o.provenance.as_ref().unwrap());
+    assert!(provenance.starts_with("authored"));
     assert_eq!(o.recording_sha256.as_deref().map(str::len), Some(64));
     let ex = &o.exchanges[0];
     assert_eq!(ex.status, Some(200));
