@@ -15,6 +15,8 @@ Choices that keep its replies usable by a conformance harness:
   tokens weigh it strongly negative. Replies are therefore always valid UTF-8 text.
 - The same dimension gives EOS a steady bonus, so an unconstrained reply usually ends on its own
   after some tens of tokens (finish `stop`) and a small `max_tokens` cuts it (finish `length`).
+- `<tool_call>` is a token of its own with a smaller bonus of the same kind, so replies offered
+  tools often open a call.
 - A Qwen2.5-style ChatML template with `<tools>` / `<tool_call>`, which llama-server's `--jinja`
   template analysis recognises, so tool definitions are rendered and `tool_choice: required`
   grammar-constrains the reply into a well-formed tool call.
@@ -34,8 +36,13 @@ CONTEXT = 4096
 # The residual dimension every embedding holds high (see the module doc).
 BIAS_DIM = 0
 # How strongly EOS is favoured: with this, a free reply has a few percent chance to end at each
-# token (about 15 tokens on average). Larger means shorter replies.
-EOS_WEIGHT = 0.6
+# token (some tens of tokens on average). Larger means shorter replies.
+EOS_WEIGHT = 1.2
+# How strongly `<tool_call>` is favoured: enough that a reply offered tools often opens a call
+# (llama-server then grammar-constrains the rest into a valid one).
+TOOL_CALL_WEIGHT = 1.0
+# The scale of the attention and feed-forward weights.
+LAYER_SCALE = 0.15
 
 CHAT_TEMPLATE = """{%- if tools %}
 {{- '<|im_start|>system\\n' }}
@@ -93,6 +100,12 @@ def vocabulary() -> tuple[list[str], list[int], list[str], set[int]]:
         sayable.add(len(tokens))
         tokens.append(left + right)
         types.append(TokenType.NORMAL)
+    # The tool-call markers are plain text in the template, but one token each (as in Qwen's
+    # vocabulary), so that a random reply sometimes opens a tool call.
+    for marker in ["<tool_call>", "</tool_call>"]:
+        sayable.add(len(tokens))
+        tokens.append(marker)
+        types.append(TokenType.USER_DEFINED)
     for special in ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]:
         tokens.append(special)
         types.append(TokenType.CONTROL)
@@ -138,20 +151,35 @@ def main() -> None:
 
     embed = weights(n_vocab, N_EMBD, scale=1.0)
     embed[:, BIAS_DIM] = 4.0
-    writer.add_tensor("token_embd.weight", embed)
-    for layer in range(N_LAYER):
-        blk = f"blk.{layer}"
-        writer.add_tensor(f"{blk}.attn_norm.weight", np.ones(N_EMBD, dtype=np.float32))
-        for name in ("attn_q", "attn_k", "attn_v", "attn_output"):
-            writer.add_tensor(f"{blk}.{name}.weight", weights(N_EMBD, N_EMBD, scale=0.02))
-        writer.add_tensor(f"{blk}.ffn_norm.weight", np.ones(N_EMBD, dtype=np.float32))
-        writer.add_tensor(f"{blk}.ffn_gate.weight", weights(N_FF, N_EMBD, scale=0.02))
-        writer.add_tensor(f"{blk}.ffn_up.weight", weights(N_FF, N_EMBD, scale=0.02))
-        writer.add_tensor(f"{blk}.ffn_down.weight", weights(N_EMBD, N_FF, scale=0.02))
-    writer.add_tensor("output_norm.weight", np.ones(N_EMBD, dtype=np.float32))
     output = weights(n_vocab, N_EMBD, scale=0.25)
     output[:, BIAS_DIM] = [0.0 if t in sayable else -6.0 for t in range(n_vocab)]
     output[eos, BIAS_DIM] = EOS_WEIGHT
+    output[tokens.index("<tool_call>"), BIAS_DIM] = TOOL_CALL_WEIGHT
+    for layer in range(N_LAYER):
+        blk = f"blk.{layer}"
+        writer.add_tensor(f"{blk}.attn_norm.weight", np.ones(N_EMBD, dtype=np.float32))
+        # Layers large enough that the reply depends on the prompt (so different requests get
+        # replies of different lengths), but never writing the held-high dimension.
+        for name in ("attn_q", "attn_k", "attn_v"):
+            writer.add_tensor(f"{blk}.{name}.weight", weights(N_EMBD, N_EMBD, scale=LAYER_SCALE))
+        attn_output = weights(N_EMBD, N_EMBD, scale=LAYER_SCALE)
+        attn_output[BIAS_DIM, :] = 0.0
+        writer.add_tensor(f"{blk}.attn_output.weight", attn_output)
+        writer.add_tensor(f"{blk}.ffn_norm.weight", np.ones(N_EMBD, dtype=np.float32))
+        writer.add_tensor(f"{blk}.ffn_gate.weight", weights(N_FF, N_EMBD, scale=LAYER_SCALE))
+        writer.add_tensor(f"{blk}.ffn_up.weight", weights(N_FF, N_EMBD, scale=LAYER_SCALE))
+        ffn_down = weights(N_EMBD, N_FF, scale=LAYER_SCALE)
+        ffn_down[BIAS_DIM, :] = 0.0
+        writer.add_tensor(f"{blk}.ffn_down.weight", ffn_down)
+    writer.add_tensor("output_norm.weight", np.ones(N_EMBD, dtype=np.float32))
+    # llama-server opens a tool call on "<tool_call>\n": point the marker's embedding at the
+    # newline's output row, so that a newline nearly always follows it.
+    tool_call, newline = tokens.index("<tool_call>"), 10
+    direction = output[newline].copy()
+    direction[BIAS_DIM] = 0.0
+    embed[tool_call] = direction / np.linalg.norm(direction) * np.sqrt(N_EMBD) * 1.5
+    embed[tool_call, BIAS_DIM] = 4.0
+    writer.add_tensor("token_embd.weight", embed)
     writer.add_tensor("output.weight", output)
 
     writer.write_header_to_file()
