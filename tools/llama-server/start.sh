@@ -173,9 +173,10 @@ start() {
   command -v curl >/dev/null || die "curl is needed to wait for /health"
   mkdir -p "$run_dir"
   # --jinja: the model's chat template renders tools and tool calls. Four slots so concurrent
-  # trials don't queue; a small context is plenty for the suites. No web UI.
+  # trials don't queue; a small context is plenty for the suites. No web UI. A fixed seed, so
+  # the same request gets the same reply and live runs repeat.
   "$binary" -m "$model" --alias "$aliases" --host 127.0.0.1 --port "$port" \
-    --jinja -c 8192 --parallel 4 --threads 2 --no-webui --seed 1 >"$log_file" 2>&1 &
+    --jinja -c 8192 --parallel 4 --threads 2 --no-webui --seed 1 </dev/null >"$log_file" 2>&1 &
   pid=$!
   echo "$pid" >"$pid_file"
   local deadline=$((SECONDS + timeout))
