@@ -40,7 +40,10 @@ BIAS_DIM = 0
 EOS_WEIGHT = 1.2
 # How strongly `<tool_call>` is favoured: enough that a reply offered tools often opens a call
 # (llama-server then grammar-constrains the rest into a valid one).
-TOOL_CALL_WEIGHT = 1.0
+TOOL_CALL_WEIGHT = 1.6
+# How strongly the characters that close a JSON string or object are favoured: grammar-constrained
+# replies (JSON schema, tool arguments) then finish well within the suites' max_tokens.
+JSON_CLOSE_WEIGHT = 0.8
 # The scale of the attention and feed-forward weights.
 LAYER_SCALE = 0.15
 
@@ -155,6 +158,8 @@ def main() -> None:
     output[:, BIAS_DIM] = [0.0 if t in sayable else -6.0 for t in range(n_vocab)]
     output[eos, BIAS_DIM] = EOS_WEIGHT
     output[tokens.index("<tool_call>"), BIAS_DIM] = TOOL_CALL_WEIGHT
+    for closer in '"}':
+        output[ord(closer), BIAS_DIM] = JSON_CLOSE_WEIGHT
     for layer in range(N_LAYER):
         blk = f"blk.{layer}"
         writer.add_tensor(f"{blk}.attn_norm.weight", np.ones(N_EMBD, dtype=np.float32))
