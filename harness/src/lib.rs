@@ -3,7 +3,6 @@
 //! Data flows one way: [`suite`] → [`run::plan`] → [`run`] trials → ([`mock`], [`client`],
 //! [`dialect`]) → [`observation`] → [`expect`] → [`outcome`] → [`report`].
 
-pub mod block_yaml;
 pub mod cli;
 pub mod client;
 pub mod dialect;

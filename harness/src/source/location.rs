@@ -130,33 +130,6 @@ impl SpanIndex {
         }
     }
 
-    /// An index from positions already found (by the block-YAML reader, which gives the
-    /// ones saphyr-parser would).
-    pub fn from_spans(file: Arc<str>, spans: crate::block_yaml::Spans) -> SpanIndex {
-        let mut nodes: Nodes = HashMap::with_capacity_and_hasher(spans.len(), Default::default());
-        for (path, key, value) in spans {
-            nodes.insert(path.into(), Node { key, value });
-        }
-        SpanIndex {
-            file,
-            source: None,
-            nodes: OnceLock::from(nodes),
-        }
-    }
-
-    /// Every indexed path with its key and value positions, sorted (for tests comparing two
-    /// ways of indexing a file).
-    #[cfg(test)]
-    pub(crate) fn entries(&self) -> crate::block_yaml::Spans {
-        let mut v: Vec<_> = self
-            .nodes()
-            .iter()
-            .map(|(k, n)| (k.to_string(), n.key, n.value))
-            .collect();
-        v.sort();
-        v
-    }
-
     fn nodes(&self) -> &Nodes {
         self.nodes.get_or_init(|| {
             self.source

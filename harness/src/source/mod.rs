@@ -8,4 +8,4 @@ pub mod yaml;
 
 pub use diagnostic::Diagnostic;
 pub use location::{Location, SpanIndex};
-pub use yaml::{parse_yaml, yaml_error};
+pub use yaml::{parse_json_or_yaml, parse_yaml, yaml_error};

@@ -180,28 +180,14 @@ fn load_suite_with(path: &Path, known: &Known, locate: bool) -> Result<Suite, Ve
             "",
         )]
     })?;
-    // A suite in the block subset (most generated and many written ones) is read, positions
-    // and all, in one pass without libyaml; anything else, and anything that is not a valid
-    // suite, is read by serde_norway and indexed by saphyr-parser, which locate every error.
-    let fast = if locate {
-        crate::block_yaml::parse_with_spans(&source)
+    // serde_norway reads the typed suite and locates any error it meets; the span index
+    // locates the nodes that later checks and failing expectations point at. A listing never
+    // asks for a location, so it does not index the file unless a diagnostic needs one.
+    let parsed: SuiteFile = parse_yaml(&file, &source).map_err(|d| vec![d])?;
+    let index = if locate {
+        SpanIndex::build(file.clone(), &source).map_err(|e| vec![yaml_error(&file, &source, e)])?
     } else {
-        crate::block_yaml::parse(&source).map(|v| (v, Vec::new()))
-    }
-    .and_then(|(v, spans)| Some((crate::block_yaml::typed::<SuiteFile>(v)?, spans)));
-    let (parsed, index) = match fast {
-        Some((parsed, spans)) if locate => (parsed, SpanIndex::from_spans(file.clone(), spans)),
-        Some((parsed, _)) => (parsed, SpanIndex::deferred(file.clone(), &source)),
-        None => {
-            let parsed: SuiteFile = parse_yaml(&file, &source).map_err(|d| vec![d])?;
-            let index = if locate {
-                SpanIndex::build(file.clone(), &source)
-                    .map_err(|e| vec![yaml_error(&file, &source, e)])?
-            } else {
-                SpanIndex::deferred(file.clone(), &source)
-            };
-            (parsed, index)
-        }
+        SpanIndex::deferred(file.clone(), &source)
     };
     let mut diags = Vec::new();
     let at = |p: &str| index.locate(p);
