@@ -2,10 +2,12 @@
 //!
 //! ```text
 //! cargo run --example reference_provider -- --addr 127.0.0.1:8099 [--key K] [--broken KNOB,...]
+//!     [--no-tools] [--no-streaming]
 //! ```
 //!
 //! It prints one base URL per dialect, then serves until killed. `--broken` takes knob names
-//! (`finish-on-cut`, `stream-no-terminal`, ...; `--broken help` lists them).
+//! (`finish-on-cut`, `stream-no-terminal`, ...; `--broken help` lists them). `--no-tools` and
+//! `--no-streaming` make a server that lacks those capabilities (for probing).
 
 use std::net::SocketAddr;
 
@@ -17,6 +19,17 @@ fn main() {
     let mut addr: SocketAddr = "127.0.0.1:0".parse().expect("address");
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--no-tools" => {
+                cfg.tools = false;
+                continue;
+            }
+            "--no-streaming" => {
+                cfg.streaming = false;
+                continue;
+            }
+            _ => {}
+        }
         let value = args.next().unwrap_or_default();
         match arg.as_str() {
             "--addr" => {

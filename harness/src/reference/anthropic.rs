@@ -17,7 +17,7 @@ pub fn messages(headers: &hyper::HeaderMap, body: &[u8], cfg: &Config, seq: u64)
         Ok((turn, stream)) => {
             let a = answer::answer(&turn, cfg, seq);
             let model = super::openai::reply_model(&turn.model, cfg);
-            if stream {
+            if stream && cfg.streaming {
                 Out::Stream("text/event-stream", events(&a, &model, seq, cfg))
             } else {
                 Out::Json(200, message(&a, &model, seq, cfg))
@@ -74,6 +74,9 @@ fn read(body: &[u8], cfg: &Config) -> Result<(Turn, bool), ApiError> {
     lenient(read_messages(&messages, vision, &mut turn))?;
     turn.prompt = format!("{system}\n{}", turn.prompt);
     lenient(read_tools(&body, &mut turn))?;
+    if let Some(msg) = cfg.refuse_tools(&turn.model, !turn.tools.is_empty()) {
+        return Err(ApiError::invalid(format!("tools: {msg}")));
+    }
     if let Some(schema) = body["output_config"]["format"].get("schema") {
         turn.format = Format::Schema(schema.clone());
     }

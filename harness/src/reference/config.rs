@@ -35,6 +35,12 @@ pub struct Config {
     pub api_key: Option<String>,
     /// Rules to break on purpose; none by default.
     pub broken: BTreeSet<Broken>,
+    /// Whether tools are supported. Without, a request offering tools is refused with 400, as
+    /// servers without tool support do (Ollama: `"x" does not support tools`).
+    pub tools: bool,
+    /// Whether streaming is supported. Without, `stream: true` is ignored and the whole reply
+    /// comes as one JSON body, as servers without streaming do.
+    pub streaming: bool,
 }
 
 impl Default for Config {
@@ -53,6 +59,8 @@ impl Default for Config {
             ],
             api_key: None,
             broken: BTreeSet::new(),
+            tools: true,
+            streaming: true,
         }
     }
 }
@@ -61,6 +69,11 @@ impl Config {
     /// The model named `name`, if the provider knows it.
     pub fn model(&self, name: &str) -> Option<&ModelSpec> {
         self.models.iter().find(|m| m.name == name)
+    }
+
+    /// The refusal of a request that offers tools to a server without them, if it is one.
+    pub(crate) fn refuse_tools(&self, model: &str, offered: bool) -> Option<String> {
+        (offered && !self.tools).then(|| format!("\"{model}\" does not support tools"))
     }
 
     /// Whether the rule `b` is broken on purpose.

@@ -149,7 +149,7 @@ pub fn chat(
         return Out::Json(200, done);
     }
     let a = answer::answer(&turn, cfg, seq);
-    let stream = body["stream"].as_bool().unwrap_or(true);
+    let stream = body["stream"].as_bool().unwrap_or(true) && cfg.streaming;
     let lines = lines(&a, &model, generate, load_ns, cfg);
     if stream {
         Out::Stream(NDJSON, lines.iter().map(|l| format!("{l}\n")).collect())
@@ -216,6 +216,9 @@ fn read(body: &Value, generate: bool, cfg: &Config) -> Result<Turn, ApiError> {
         instructions.push(std::mem::take(&mut turn.prompt));
         turn.prompt = instructions.join("\n");
         read_tools(body, &mut turn);
+        if let Some(msg) = cfg.refuse_tools(&turn.model, !turn.tools.is_empty()) {
+            return Err(ApiError::invalid(msg));
+        }
     }
     if images && !vision && cfg.model(&turn.model).is_some() {
         return Err(ApiError::invalid(format!(
@@ -398,7 +401,7 @@ pub fn pull(body: &[u8], cfg: &Config, models: &std::sync::Mutex<Models>) -> Out
     let Some(name) = body["model"].as_str().or(body["name"].as_str()) else {
         return error(&ApiError::invalid("model is required"), cfg);
     };
-    let stream = body["stream"].as_bool().unwrap_or(true);
+    let stream = body["stream"].as_bool().unwrap_or(true) && cfg.streaming;
     let known = cfg.model(name).is_some();
     if !stream {
         if !known {

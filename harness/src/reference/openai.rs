@@ -34,7 +34,7 @@ pub fn chat(body: &[u8], cfg: &Config, seq: u64) -> Out {
         Ok(ask) => {
             let a = answer::answer(&ask.turn, cfg, seq);
             let model = reply_model(&ask.turn.model, cfg);
-            if ask.stream {
+            if ask.stream && cfg.streaming {
                 Out::Stream("text/event-stream", chunks(&ask, &a, &model, seq, cfg))
             } else {
                 Out::Json(200, completion(&ask, &a, &model, seq, cfg))
@@ -93,6 +93,9 @@ fn read(body: &[u8], cfg: &Config) -> Result<Ask, ApiError> {
     read_messages(&messages, vision, &mut turn)
         .or_else(|e| if accept { Ok(()) } else { Err(e) })?;
     read_tools(&body, &mut turn).or_else(|e| if accept { Ok(()) } else { Err(e) })?;
+    if let Some(msg) = cfg.refuse_tools(&turn.model, !turn.tools.is_empty()) {
+        return Err(ApiError::invalid(msg).param("tools"));
+    }
     turn.format = read_format(&body).or_else(|e| if accept { Ok(Format::Text) } else { Err(e) })?;
     let stream = body["stream"].as_bool().unwrap_or(false);
     if !stream && body.get("stream_options").is_some_and(|v| !v.is_null()) && !accept {

@@ -724,3 +724,38 @@ fn lifecycle_knobs_are_caught() {
     let r = exchange(&server, DialectKind::Openai, &w, false);
     assert!(r.text.contains("green"));
 }
+
+#[test]
+fn a_server_without_tools_or_streaming_says_so_in_each_dialect() {
+    let cfg = Config {
+        tools: false,
+        streaming: false,
+        ..Config::default()
+    };
+    let server = ReferenceProvider::start(cfg).unwrap();
+    for d in DialectKind::ALL {
+        let r = chat(&server, d, &tools("What is the weather in Paris?"));
+        assert_eq!(r.status, 400, "{d:?}");
+        assert!(
+            r.error.unwrap().message.contains("does not support tools"),
+            "{d:?}"
+        );
+        let r = chat(
+            &server,
+            d,
+            &ChatRequest {
+                stream: true,
+                ..user("Say hi.")
+            },
+        );
+        assert_eq!(r.status, 200, "{d:?}");
+        if d != DialectKind::Ollama {
+            assert!(
+                r.violations[0].starts_with("the body is not an SSE stream"),
+                "{d:?} {:?}",
+                r.violations
+            );
+        }
+        assert!(!r.text.is_empty());
+    }
+}
