@@ -314,6 +314,23 @@ fn json_escaped(v: &str) -> Option<String> {
     (inner != v).then(|| inner.to_string())
 }
 
+/// Removes user info and query from a URL: a base URL is configuration, but someone may have
+/// put a token in it.
+pub fn redact_url(url: &str) -> String {
+    let no_query = url.split(['?', '#']).next().unwrap_or(url);
+    match no_query.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = match rest.find('/') {
+                Some(i) => rest.split_at(i),
+                None => (rest, ""),
+            };
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            format!("{scheme}://{host}{path}")
+        }
+        None => no_query.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

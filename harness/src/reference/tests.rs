@@ -22,7 +22,7 @@ fn send(
     w: &WireRequest,
 ) -> (u16, Vec<(String, String)>, reqwest::Response) {
     let url = format!("{}{}", server.base_url(dialect), w.path);
-    crate::run::runtime().block_on(async {
+    crate::runtime::runtime().block_on(async {
         let client = reqwest::Client::new();
         let mut req = if w.method == "GET" {
             client.get(&url)
@@ -53,7 +53,7 @@ fn exchange(
     streamed: bool,
 ) -> Reply {
     let (status, headers, resp) = send(server, dialect, w);
-    crate::run::runtime().block_on(async {
+    crate::runtime::runtime().block_on(async {
         if !streamed {
             let body = resp.bytes().await.expect("body");
             return dialect.decode_response(w, status, &headers, Body::Whole(&body));
@@ -486,7 +486,7 @@ fn send_raw(
     body: &str,
 ) -> (u16, Vec<(String, String)>, Vec<u8>) {
     let url = format!("http://{}{}", server.addr(), w.path);
-    crate::run::runtime().block_on(async {
+    crate::runtime::runtime().block_on(async {
         let mut req = reqwest::Client::new().post(&url).body(body.to_string());
         for (k, v) in &w.headers {
             req = req.header(*k, v);

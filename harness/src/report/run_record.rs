@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dialect::DialectKind;
 use crate::outcome::{Mode, Outcome, Spent, Status};
+pub use crate::record::redact::redact_url;
 use crate::suite::{Capability, Priority, Suite};
 use crate::target::Target;
 
@@ -348,23 +349,6 @@ impl RunRecord {
     /// Targets by name.
     pub fn target(&self, name: &str) -> Option<&TargetInfo> {
         self.targets.iter().find(|t| t.name == name)
-    }
-}
-
-/// Removes user info and query from a URL: a base URL is configuration, but someone may have
-/// put a token in it.
-pub fn redact_url(url: &str) -> String {
-    let no_query = url.split(['?', '#']).next().unwrap_or(url);
-    match no_query.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = match rest.find('/') {
-                Some(i) => rest.split_at(i),
-                None => (rest, ""),
-            };
-            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            format!("{scheme}://{host}{path}")
-        }
-        None => no_query.to_string(),
     }
 }
 

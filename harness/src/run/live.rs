@@ -260,7 +260,7 @@ impl Live {
             provenance: recorder::provenance(
                 &self.date,
                 model,
-                crate::report::run_record::redact_url(&t.target.base_url),
+                crate::record::redact::redact_url(&t.target.base_url),
             ),
             exchanges,
         };
