@@ -50,7 +50,7 @@ pub struct ReferenceProvider {
 impl ReferenceProvider {
     /// Starts a server on a free port of 127.0.0.1, on provcheck's own runtime.
     pub fn start(cfg: Config) -> std::io::Result<ReferenceProvider> {
-        let rt = crate::run::runtime();
+        let rt = crate::runtime::runtime();
         rt.block_on(ReferenceProvider::bind(
             "127.0.0.1:0".parse().expect("address"),
             cfg,
