@@ -8,15 +8,15 @@
 //! layer or above (`arch_test` checks the imports against this list):
 //! 1. `runtime`, `fsio`, `block_yaml`, `neutral`, `vocab`: leaves. The one async runtime,
 //!    atomic file writes, the block-YAML reader, the provider-neutral request and reply, and
-//!    the words suites and targets share (capabilities, names).
+//!    the words suites, targets and outcomes share (capabilities, priority, names).
 //! 2. `source`, `dialect`: reading YAML sources with positions and diagnostics; the wire
 //!    protocols, one folder per provider behind `DialectKind::decode_response`.
-//! 3. `client`, `record`: HTTP transport and resilience; recording files.
+//! 3. `client`, `record`, `outcome`: HTTP transport and resilience; recording files; a
+//!    trial's outcome and findings, the typed record every reporter reads.
 //! 4. `observation`, `target`: what a trial saw; the targets a run can use.
 //! 5. `expect`: expectations and their evaluation against an observation.
 //! 6. `suite`: the suite model and loader.
-//! 7. `mock`, `reference`, `outcome`: the replay and fault server, the reference provider,
-//!    and a trial's outcome.
+//! 7. `mock`, `reference`: the replay and fault server; the reference provider.
 //! 8. `run`: plan, trials and the runner.
 //! 9. `report`: reporters, reading outcomes only.
 //! 10. `cli`: the command line.

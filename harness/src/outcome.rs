@@ -6,7 +6,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::dialect::DialectKind;
-use crate::suite::Priority;
+use crate::vocab::Priority;
 
 /// Where requests go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]

@@ -1,5 +1,6 @@
-//! The words suites and targets share: the capabilities a scenario requires and a target
-//! declares, and what makes a valid name. Below both, so neither imports the other for them.
+//! The words suites, targets and outcomes share: the capabilities a scenario requires and a
+//! target declares, a scenario's priority, and what makes a valid name. Below all of them, so
+//! none imports another for these words.
 
 use std::fmt;
 
@@ -38,4 +39,33 @@ pub fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// How much a scenario matters to the audit.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// A production outage if broken.
+    Critical,
+    /// A visible defect if broken.
+    High,
+    /// The default.
+    #[default]
+    Medium,
+    /// Nice to know.
+    Low,
+}
+
+impl Priority {
+    /// The name used in suites and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Critical => "critical",
+            Priority::High => "high",
+            Priority::Medium => "medium",
+            Priority::Low => "low",
+        }
+    }
 }

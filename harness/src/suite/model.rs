@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::expect::Expect;
 use crate::source::Location;
-pub use crate::vocab::Capability;
+pub use crate::vocab::{Capability, Priority};
 
 /// The override key that applies in gateway mode (`--gateway`), before any target or dialect
 /// key: what a gateway should do can differ from what provcheck's own client does.
@@ -28,35 +28,6 @@ pub struct SuiteFile {
     pub description: Option<String>,
     /// The scenarios.
     pub scenarios: Vec<Scenario>,
-}
-
-/// How much a scenario matters to the audit.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Priority {
-    /// A production outage if broken.
-    Critical,
-    /// A visible defect if broken.
-    High,
-    /// The default.
-    #[default]
-    Medium,
-    /// Nice to know.
-    Low,
-}
-
-impl Priority {
-    /// The name used in suites and reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Priority::Critical => "critical",
-            Priority::High => "high",
-            Priority::Medium => "medium",
-            Priority::Low => "low",
-        }
-    }
 }
 
 /// One behaviour to check.
