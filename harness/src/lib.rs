@@ -6,9 +6,9 @@
 //! ## Module map
 //! Layers, bottom first. A module imports only from layers below its own, never from its own
 //! layer or above (`arch_test` checks the imports against this list):
-//! 1. `runtime`, `fsio`, `block_yaml`, `neutral`, `vocab`: leaves. The one async runtime,
-//!    atomic file writes, the block-YAML reader, the provider-neutral request and reply, and
-//!    the words suites, targets and outcomes share (capabilities, priority, names).
+//! 1. `runtime`, `fsio`, `neutral`, `vocab`: leaves. The one async runtime, atomic file
+//!    writes, the provider-neutral request and reply, and the words suites, targets and
+//!    outcomes share (capabilities, priority, names).
 //! 2. `source`, `dialect`: reading YAML sources with positions and diagnostics; the wire
 //!    protocols, one folder per provider behind `DialectKind::decode_response`.
 //! 3. `client`, `record`, `outcome`: HTTP transport and resilience; recording files; a
