@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
-use super::replay::Replay;
+use super::script::Replay;
 
 type Current = Arc<Mutex<Option<(Arc<Replay>, f64)>>>;
 

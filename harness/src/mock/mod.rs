@@ -5,8 +5,10 @@
 
 pub mod fixed;
 pub mod replay;
+mod script;
 mod shared;
 pub mod streaming;
 
 pub use fixed::FixedMock;
-pub use replay::{ReplayMock, Witness};
+pub use replay::ReplayMock;
+pub use script::Witness;

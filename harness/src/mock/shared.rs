@@ -16,7 +16,7 @@ use std::time::Duration;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 
-use super::replay::Replay;
+use super::script::Replay;
 use super::streaming::{handle, not_addressed};
 
 /// The first path segment of every replay URL.

@@ -15,7 +15,7 @@ use hyper::{Request, Response};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::replay::{Action, Replay, content_type, miss_body};
+use super::script::{Action, Replay, content_type, miss_body};
 use crate::record::format::StreamEndSpec;
 use crate::record::matching::Incoming;
 

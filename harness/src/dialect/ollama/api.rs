@@ -227,29 +227,7 @@ pub fn decode_pull(
         }
         if let Some(digest) = s.strip_prefix("pulling ").filter(|d| *d != "manifest") {
             push_kind(&mut kinds, "pulling <digest>");
-            let total = v.get("total").and_then(Value::as_u64);
-            let completed = v.get("completed").and_then(Value::as_u64).unwrap_or(0);
-            if let Some(total) = total {
-                if completed > total {
-                    reply.violations.push(format!(
-                        "line {i}: layer {digest}: completed {completed} exceeds total {total}"
-                    ));
-                }
-                let entry = progress.entry(digest.to_string()).or_insert((total, 0));
-                if entry.0 != total {
-                    reply.violations.push(format!(
-                        "line {i}: layer {digest}: total changed from {} to {total}",
-                        entry.0
-                    ));
-                }
-                if completed < entry.1 {
-                    reply.violations.push(format!(
-                        "line {i}: layer {digest}: completed went back from {} to {completed}",
-                        entry.1
-                    ));
-                }
-                entry.1 = entry.1.max(completed);
-            }
+            check_layer(i, digest, &v, &mut progress, &mut reply.violations);
         } else {
             if s != "pulling manifest" && !PULL_STEPS.contains(&s) {
                 reply
@@ -263,21 +241,59 @@ pub fn decode_pull(
     }
     let succeeded = statuses.last().is_some_and(|s| s == "success");
     info.terminated = succeeded || reply.error.is_some();
-    match end {
-        StreamEnd::Cut(e) if !info.terminated => reply.violations.push(format!(
-            "connection closed before the terminal marker after {} events: {e}",
-            info.events
-        )),
-        StreamEnd::Clean if !info.terminated => reply
-            .violations
-            .push("missing terminal marker: the pull ended without status \"success\"".into()),
-        _ => {}
-    }
+    check_end(&info, end, &mut reply.violations);
     info.event_types = kinds;
     reply.text = statuses.join("\n");
     reply.raw = Value::Array(objects);
     reply.stream = Some(info);
     reply
+}
+
+/// One "pulling <digest>" line's progress: `completed` within `total`, `total` fixed and
+/// `completed` never going back, against what `progress` saw of the layer before.
+fn check_layer(
+    i: usize,
+    digest: &str,
+    v: &Value,
+    progress: &mut HashMap<String, (u64, u64)>,
+    violations: &mut Vec<String>,
+) {
+    let total = v.get("total").and_then(Value::as_u64);
+    let completed = v.get("completed").and_then(Value::as_u64).unwrap_or(0);
+    if let Some(total) = total {
+        if completed > total {
+            violations.push(format!(
+                "line {i}: layer {digest}: completed {completed} exceeds total {total}"
+            ));
+        }
+        let entry = progress.entry(digest.to_string()).or_insert((total, 0));
+        if entry.0 != total {
+            violations.push(format!(
+                "line {i}: layer {digest}: total changed from {} to {total}",
+                entry.0
+            ));
+        }
+        if completed < entry.1 {
+            violations.push(format!(
+                "line {i}: layer {digest}: completed went back from {} to {completed}",
+                entry.1
+            ));
+        }
+        entry.1 = entry.1.max(completed);
+    }
+}
+
+/// The pull's end: a stream that neither succeeded nor failed is a breach, cut or not.
+fn check_end(info: &StreamInfo, end: &StreamEnd, violations: &mut Vec<String>) {
+    match end {
+        StreamEnd::Cut(e) if !info.terminated => violations.push(format!(
+            "connection closed before the terminal marker after {} events: {e}",
+            info.events
+        )),
+        StreamEnd::Clean if !info.terminated => violations
+            .push("missing terminal marker: the pull ended without status \"success\"".into()),
+        _ => {}
+    }
 }
 
 fn push_kind(kinds: &mut Vec<String>, k: &str) {
