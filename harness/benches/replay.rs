@@ -17,8 +17,11 @@
 //! Environment: `PROVCHECK_BENCH_N` (comma-separated sizes, default `200,2000,10000`),
 //! `PROVCHECK_BENCH_REPS` (runs per size; the best and the median are shown; default 5),
 //! `PROVCHECK_BIN` (the binary to measure, default `target/release/provcheck`).
-//! `PROVCHECK_BENCH_DIR` (generate into `DIR/n<N>/` and keep it, e.g. to profile one run by
-//! hand, instead of a temporary directory).
+//! `PROVCHECK_BENCH_DIR` (generate into `DIR/<set>-n<N>/` and keep it, e.g. to profile one run
+//! by hand, instead of a temporary directory). `PROVCHECK_BENCH_SETS` (`one-line`, `realistic`,
+//! comma-separated, default both: the realistic set is described in `replay/realistic.rs`).
+//! `PROVCHECK_BENCH_RECORDINGS=yaml` writes the recordings as YAML, as recordings written by
+//! hand are, instead of the recorder's JSON.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -32,6 +35,9 @@ use provcheck::dialect::DialectKind;
 use provcheck::dialect::decode_stream;
 use provcheck::dialect::stream::{StreamOptions, read_frames};
 use serde_json::{Value, json};
+
+#[path = "replay/realistic.rs"]
+mod realistic;
 
 /// Scenarios per suite file.
 const PER_FILE: usize = 100;
@@ -66,24 +72,33 @@ fn main() {
     let mut rows = Vec::new();
     let mut list = None;
     let mut raw_requests = None;
-    for &n in &sizes {
-        let dir = root.join(format!("n{n}"));
-        let t = Instant::now();
-        let requests = generate(&dir, n);
-        eprintln!(
-            "generated {n} scenarios in {:.1} s; replaying {reps}x",
-            t.elapsed().as_secs_f64()
-        );
-        let mut runs: Vec<Measured> = (0..reps).map(|_| run_replay(&bin, &dir, n)).collect();
-        runs.sort_by_key(|m| m.wall);
-        rows.push((n, runs));
-        if n == 10_000 || (list.is_none() && n == *sizes.iter().max().unwrap_or(&0)) {
-            let mut runs: Vec<Measured> = (0..reps).map(|_| run_list(&bin, &dir, n)).collect();
+    for set in bench_sets() {
+        for &n in &sizes {
+            let dir = root.join(format!("{}-n{n}", set.name()));
+            let t = Instant::now();
+            let requests = match set {
+                Set::OneLine => generate(&dir, n),
+                Set::Realistic => realistic::generate(&dir, n),
+            };
+            eprintln!(
+                "generated {n} {} scenarios in {:.1} s; replaying {reps}x",
+                set.name(),
+                t.elapsed().as_secs_f64()
+            );
+            let mut runs: Vec<Measured> = (0..reps).map(|_| run_replay(&bin, &dir, n)).collect();
             runs.sort_by_key(|m| m.wall);
-            list = Some((n, runs));
-        }
-        if n == 2_000 || raw_requests.is_none() {
-            raw_requests = Some(requests);
+            rows.push((set, n, runs));
+            if set != Set::OneLine {
+                continue;
+            }
+            if n == 10_000 || (list.is_none() && n == *sizes.iter().max().unwrap_or(&0)) {
+                let mut runs: Vec<Measured> = (0..reps).map(|_| run_list(&bin, &dir, n)).collect();
+                runs.sort_by_key(|m| m.wall);
+                list = Some((n, runs));
+            }
+            if n == 2_000 || raw_requests.is_none() {
+                raw_requests = Some(requests);
+            }
         }
     }
     let raw = raw_requests.map(|r| {
@@ -99,25 +114,27 @@ fn main() {
     );
     println!();
     println!(
-        "| run | scenarios | wall, best / median of {reps} | scenarios/s, best / median | peak RSS (max of {reps}) | child CPU, median run (user+sys) | target |"
+        "| run | recordings | scenarios | wall, best / median of {reps} | scenarios/s, best / median | peak RSS (max of {reps}) | child CPU, median run (user+sys) | target |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---|");
-    for (n, runs) in &rows {
+    println!("|---|---|---:|---:|---:|---:|---:|---|");
+    for (set, n, runs) in &rows {
         let (best, median) = (&runs[0], &runs[runs.len() / 2]);
         let per_s = *n as f64 / best.wall.as_secs_f64();
         let per_s_median = *n as f64 / median.wall.as_secs_f64();
         let mb = runs.iter().map(|m| m.maxrss_kb).max().unwrap_or(0) as f64 / 1024.0;
-        let target = match n {
-            2_000 => format!(
+        let target = match (set, n) {
+            (Set::Realistic, _) => String::new(),
+            (_, 2_000) => format!(
                 "≥ 5,000/s {}, < 40 MB {}",
                 verdict(per_s >= 5_000.0),
                 verdict(mb < 40.0)
             ),
-            10_000 => format!("< 100 MB {}", verdict(mb < 100.0)),
+            (_, 10_000) => format!("< 100 MB {}", verdict(mb < 100.0)),
             _ => String::new(),
         };
         println!(
-            "| replay | {} | {:.3} / {:.3} s | {} / {} | {:.1} MB | {:.2} s | {target} |",
+            "| replay | {} | {} | {:.3} / {:.3} s | {} / {} | {:.1} MB | {:.2} s | {target} |",
+            set.name(),
             thousands(*n as f64),
             best.wall.as_secs_f64(),
             median.wall.as_secs_f64(),
@@ -136,7 +153,7 @@ fn main() {
             String::new()
         };
         println!(
-            "| `--list` | {} | {ms:.0} / {:.0} ms | | {:.1} MB | {:.2} s | {target} |",
+            "| `--list` | one-line | {} | {ms:.0} / {:.0} ms | | {:.1} MB | {:.2} s | {target} |",
             thousands(*n as f64),
             median.wall.as_secs_f64() * 1e3,
             runs.iter().map(|m| m.maxrss_kb).max().unwrap_or(0) as f64 / 1024.0,
@@ -152,7 +169,10 @@ fn main() {
         println!("|---|---:|");
         println!("| concurrency 1 | {} |", thousands(c1));
         println!("| concurrency 2 | {} |", thousands(c2));
-        if let Some((n, runs)) = rows.iter().find(|(n, _)| *n == count) {
+        if let Some((_, n, runs)) = rows
+            .iter()
+            .find(|(set, n, _)| *set == Set::OneLine && *n == count)
+        {
             let per_s = *n as f64 / runs[0].wall.as_secs_f64();
             println!();
             println!(
@@ -326,12 +346,7 @@ fn generate(dir: &Path, n: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
                     },
                 }],
             });
-            let text = serde_norway::to_string(&recording).expect("recording YAML");
-            std::fs::write(
-                fixtures.join(format!("{id}.yaml")),
-                format!("# provcheck recording; see docs/SUITES.md#recordings\n{text}"),
-            )
-            .expect("recording");
+            write_recording(&fixtures.join(format!("{id}.yaml")), &recording);
             pairs.push((
                 serde_json::to_vec(&request).expect("request JSON"),
                 serde_json::to_vec(&response).expect("response JSON"),
@@ -340,6 +355,49 @@ fn generate(dir: &Path, n: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
         std::fs::write(suites.join(format!("{suite}.yaml")), yaml).expect("suite file");
     }
     pairs
+}
+
+/// The recordings' sets: the one-line JSON-mode replies, and [`realistic`] ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Set {
+    OneLine,
+    Realistic,
+}
+
+impl Set {
+    fn name(self) -> &'static str {
+        match self {
+            Set::OneLine => "one-line",
+            Set::Realistic => "realistic",
+        }
+    }
+}
+
+/// `PROVCHECK_BENCH_SETS`: `one-line`, `realistic` or both, comma-separated (default both).
+fn bench_sets() -> Vec<Set> {
+    let v = std::env::var("PROVCHECK_BENCH_SETS").unwrap_or_else(|_| "one-line,realistic".into());
+    v.split(',')
+        .filter_map(|s| match s.trim() {
+            "one-line" => Some(Set::OneLine),
+            "realistic" => Some(Set::Realistic),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Writes a recording as the recorder does (pretty JSON), or, with
+/// `PROVCHECK_BENCH_RECORDINGS=yaml`, as YAML the way recordings written by hand (and every
+/// recording before the JSON format) are.
+fn write_recording(path: &Path, recording: &Value) {
+    let text = if std::env::var("PROVCHECK_BENCH_RECORDINGS").as_deref() == Ok("yaml") {
+        let text = serde_norway::to_string(recording).expect("recording YAML");
+        format!("# provcheck recording; see docs/SUITES.md#recordings\n{text}")
+    } else {
+        let typed: provcheck::record::format::RecordingFile =
+            serde_json::from_value(recording.clone()).expect("a valid recording");
+        provcheck::record::write::to_text(&typed).expect("recording JSON")
+    };
+    std::fs::write(path, text).expect("recording");
 }
 
 /// A YAML scalar: JSON string syntax is valid YAML and needs no thought about quoting.
@@ -367,6 +425,9 @@ fn base_args(dir: &Path) -> Vec<String> {
         "bench".into(),
         "--color".into(),
         "never".into(),
+        // Streams are served as fast as they decode, not at their recorded pace.
+        "--speed".into(),
+        "0".into(),
     ]
 }
 
