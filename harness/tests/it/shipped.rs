@@ -1,9 +1,18 @@
 //! The README's main command on the shipped suites: every scenario passes for all three
-//! targets, and the JUnit it writes parses with the right counts.
+//! targets, the JUnit it writes parses with the right counts, and every trial's verdict is the
+//! one pinned in `shipped_verdicts.txt`.
+//!
+//! A new scenario, target or recording changes the pinned list on purpose. To update it, run
+//! `PROVCHECK_BLESS=1 cargo test shipped` and review the diff of `shipped_verdicts.txt`.
+
+use std::path::Path;
 
 use crate::common;
 
-use common::{junit_cases, provcheck, text};
+use common::{Case, junit_cases, provcheck, root, run_record, text};
+
+/// The pinned verdicts, one `suite::scenario::target pass|skip(kind)` line per trial, sorted.
+const VERDICTS: &str = "harness/tests/it/shipped_verdicts.txt";
 
 #[test]
 fn shipped_suites_pass_in_replay_and_junit_counts_are_right() {
@@ -19,11 +28,7 @@ fn shipped_suites_pass_in_replay_and_junit_counts_are_right() {
     let (report, cases) = junit_cases(&dir.path().join("junit.xml"));
     let count = |s: &str| cases.iter().filter(|c| c.status == s).count();
     assert_eq!(count("fail") + count("error"), 0, "{cases:#?}");
-    assert!(
-        count("pass") >= 30,
-        "expected at least 30 passing trials, got {}",
-        count("pass")
-    );
+    check_pinned(&verdict_lines(&cases, &dir.path().join("run.json")));
     assert_eq!(report.tests, cases.len());
     assert_eq!(report.failures, 0);
     assert_eq!(report.errors, 0);
@@ -63,6 +68,64 @@ fn shipped_suites_pass_in_replay_and_junit_counts_are_right() {
         .collect();
     files.sort();
     assert_eq!(suites, files);
+}
+
+/// One line per trial: its JUnit status, and for a skip the kind the run record gives it.
+fn verdict_lines(cases: &[Case], record: &Path) -> Vec<String> {
+    let record = run_record(record);
+    let mut lines: Vec<String> = cases
+        .iter()
+        .map(|c| match c.status {
+            "skip" => {
+                let o = record.outcomes.iter().find(|o| o.trial == c.trial);
+                let kind = o
+                    .and_then(|o| o.skip_kind())
+                    .map_or("none".to_string(), |k| {
+                        serde_json::to_value(k)
+                            .unwrap()
+                            .as_str()
+                            .unwrap()
+                            .to_string()
+                    });
+                format!("{} skip({kind})", c.trial)
+            }
+            status => format!("{} {status}", c.trial),
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// Compares `got` with the pinned file, or rewrites the file when PROVCHECK_BLESS is set.
+fn check_pinned(got: &[String]) {
+    let path = root().join(VERDICTS);
+    let mut text = got.join("\n");
+    text.push('\n');
+    if std::env::var_os("PROVCHECK_BLESS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+        return;
+    }
+    let pinned = std::fs::read_to_string(&path).unwrap_or_default();
+    let want: Vec<&str> = pinned.lines().filter(|l| !l.is_empty()).collect();
+    if want == got {
+        return;
+    }
+    let missing: Vec<&&str> = want
+        .iter()
+        .filter(|l| !got.iter().any(|g| g == **l))
+        .collect();
+    let new: Vec<&String> = got.iter().filter(|g| !want.contains(&g.as_str())).collect();
+    let mut diff = String::new();
+    for l in &missing {
+        diff.push_str(&format!("- {l}\n"));
+    }
+    for l in &new {
+        diff.push_str(&format!("+ {l}\n"));
+    }
+    panic!(
+        "the shipped run's verdicts differ from {VERDICTS} (- pinned, + this run):\n{diff}\n\
+         If the change is intended, run `PROVCHECK_BLESS=1 cargo test shipped` and commit the file."
+    );
 }
 
 #[test]
