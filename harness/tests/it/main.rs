@@ -24,5 +24,6 @@ mod reports_record;
 mod reports_shards;
 mod runner_cli;
 mod shipped;
+mod snapshots;
 mod stream_fuzz;
 mod stream_replay_timing;
