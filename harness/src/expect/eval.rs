@@ -97,88 +97,122 @@ fn transport(key: &'static str, copy: Option<(usize, usize)>, message: String) -
     }
 }
 
+/// Judges one reply against every expectation key, one function per key. An `error`
+/// expectation the reply plainly misses (a normal reply, the wrong kind) ends the judging:
+/// the other keys describe an error reply that isn't there.
 fn check_reply(
     expect: &Expect,
     reply: &Reply,
     copy: Option<(usize, usize)>,
     out: &mut Vec<Finding>,
 ) {
-    let ok = (200..300).contains(&reply.status);
-    if let Some(err) = &expect.error {
-        let in_stream = err.kind == Some(ErrorKind::Stream);
-        if let Some(k) = err.kind
-            && k != ErrorKind::Http
-            && !in_stream
-        {
-            out.push(finding(
-                "error",
-                copy,
-                format!("expected a {} error, got HTTP {}", k.as_str(), reply.status),
-            ));
-            return;
-        }
-        if in_stream && !(ok && reply.error.is_some()) {
-            let got = if ok {
-                format!("HTTP {} and no error event", reply.status)
-            } else {
-                format!("HTTP {}", reply.status)
-            };
-            out.push(finding(
-                "error",
-                copy,
-                format!("expected an error event inside a 2xx stream, got {got}"),
-            ));
-            return;
-        }
-        if ok && !in_stream {
-            out.push(finding(
-                "error",
-                copy,
-                format!(
-                    "expected an error, got HTTP {} with a normal reply",
-                    reply.status
-                ),
-            ));
-            return;
-        }
-        if let Some(s) = err.status
-            && s != reply.status
-        {
-            out.push(finding(
-                "error",
-                copy,
-                format!("expected error status {s}, got {}", reply.status),
-            ));
-        }
-        let pe = reply.error.clone().unwrap_or_default();
-        if let Some(t) = &err.kind_name
-            && pe.kind.as_deref() != Some(t.as_str())
-        {
-            out.push(finding(
-                "error",
-                copy,
-                format!("expected error type {t:?}, got {:?}", pe.kind),
-            ));
-        }
-        if let Some(c) = &err.code
-            && pe.code.as_deref() != Some(c.as_str())
-        {
-            out.push(finding(
-                "error",
-                copy,
-                format!("expected error code {c:?}, got {:?}", pe.code),
-            ));
-        }
-        if let Some(m) = &err.message_contains
-            && !pe.message.contains(m.as_str())
-        {
-            out.push(finding(
-                "error",
-                copy,
-                format!("error message {:?} does not contain {m:?}", pe.message),
-            ));
-        }
+    if check_error(expect, reply, copy, out) {
+        return;
     }
+    check_status(expect, reply, copy, out);
+    check_finish_reason(expect, reply, copy, out);
+    check_text(expect, reply, copy, out);
+    check_json(expect, reply, copy, out);
+    check_usage(expect, reply, copy, out);
+    check_raw(expect, reply, copy, out);
+}
+
+/// `error`: the kind, status, type, code and message of an expected error. True when the
+/// reply is no error of the expected kind at all, so nothing else is worth judging.
+fn check_error(
+    expect: &Expect,
+    reply: &Reply,
+    copy: Option<(usize, usize)>,
+    out: &mut Vec<Finding>,
+) -> bool {
+    let Some(err) = &expect.error else {
+        return false;
+    };
+    let ok = (200..300).contains(&reply.status);
+    let in_stream = err.kind == Some(ErrorKind::Stream);
+    if let Some(k) = err.kind
+        && k != ErrorKind::Http
+        && !in_stream
+    {
+        out.push(finding(
+            "error",
+            copy,
+            format!("expected a {} error, got HTTP {}", k.as_str(), reply.status),
+        ));
+        return true;
+    }
+    if in_stream && !(ok && reply.error.is_some()) {
+        let got = if ok {
+            format!("HTTP {} and no error event", reply.status)
+        } else {
+            format!("HTTP {}", reply.status)
+        };
+        out.push(finding(
+            "error",
+            copy,
+            format!("expected an error event inside a 2xx stream, got {got}"),
+        ));
+        return true;
+    }
+    if ok && !in_stream {
+        out.push(finding(
+            "error",
+            copy,
+            format!(
+                "expected an error, got HTTP {} with a normal reply",
+                reply.status
+            ),
+        ));
+        return true;
+    }
+    if let Some(s) = err.status
+        && s != reply.status
+    {
+        out.push(finding(
+            "error",
+            copy,
+            format!("expected error status {s}, got {}", reply.status),
+        ));
+    }
+    let pe = reply.error.clone().unwrap_or_default();
+    if let Some(t) = &err.kind_name
+        && pe.kind.as_deref() != Some(t.as_str())
+    {
+        out.push(finding(
+            "error",
+            copy,
+            format!("expected error type {t:?}, got {:?}", pe.kind),
+        ));
+    }
+    if let Some(c) = &err.code
+        && pe.code.as_deref() != Some(c.as_str())
+    {
+        out.push(finding(
+            "error",
+            copy,
+            format!("expected error code {c:?}, got {:?}", pe.code),
+        ));
+    }
+    if let Some(m) = &err.message_contains
+        && !pe.message.contains(m.as_str())
+    {
+        out.push(finding(
+            "error",
+            copy,
+            format!("error message {:?} does not contain {m:?}", pe.message),
+        ));
+    }
+    false
+}
+
+/// `status`: the HTTP status, or any 2xx when neither `status` nor `error` is given.
+fn check_status(
+    expect: &Expect,
+    reply: &Reply,
+    copy: Option<(usize, usize)>,
+    out: &mut Vec<Finding>,
+) {
+    let ok = (200..300).contains(&reply.status);
     match expect.status {
         Some(s) if s != reply.status => {
             out.push(finding(
@@ -204,6 +238,15 @@ fn check_reply(
         }
         _ => {}
     }
+}
+
+/// `finish_reason`: one of the accepted normalized reasons.
+fn check_finish_reason(
+    expect: &Expect,
+    reply: &Reply,
+    copy: Option<(usize, usize)>,
+    out: &mut Vec<Finding>,
+) {
     if let Some(fr) = &expect.finish_reason {
         match reply.finish_reason {
             Some(got) if fr.accepts(&got) => {}
@@ -219,6 +262,15 @@ fn check_reply(
             )),
         }
     }
+}
+
+/// `text`: emptiness, contains, not_contains, matches and length of the assembled text.
+fn check_text(
+    expect: &Expect,
+    reply: &Reply,
+    copy: Option<(usize, usize)>,
+    out: &mut Vec<Finding>,
+) {
     if let Some(t) = &expect.text {
         let text = &reply.text;
         if let Some(want) = t.non_empty
@@ -269,6 +321,15 @@ fn check_reply(
             }
         }
     }
+}
+
+/// `json`: the text parses as JSON (or must not) and meets the schema.
+fn check_json(
+    expect: &Expect,
+    reply: &Reply,
+    copy: Option<(usize, usize)>,
+    out: &mut Vec<Finding>,
+) {
     if let Some(j) = &expect.json {
         let parsed = serde_json::from_str::<Value>(reply.text.trim());
         match (&parsed, j.valid) {
@@ -303,6 +364,15 @@ fn check_reply(
             }
         }
     }
+}
+
+/// `usage`: token counts reported and within bounds.
+fn check_usage(
+    expect: &Expect,
+    reply: &Reply,
+    copy: Option<(usize, usize)>,
+    out: &mut Vec<Finding>,
+) {
     if let Some(u) = &expect.usage {
         match reply.usage {
             None if u.present || u.input_tokens.is_some() || u.output_tokens.is_some() => {
@@ -337,6 +407,10 @@ fn check_reply(
             }
         }
     }
+}
+
+/// `raw`: JSON-pointer checks on the reply body as the provider sent it.
+fn check_raw(expect: &Expect, reply: &Reply, copy: Option<(usize, usize)>, out: &mut Vec<Finding>) {
     for r in &expect.raw {
         let got = reply.raw.pointer(&r.pointer);
         if let Some(want) = r.exists
