@@ -15,6 +15,7 @@ use crate::neutral::{ChatRequest, Message, Request, ResponseFormat, Role};
 use crate::observation::{Observation, Observed, StepObservation};
 use crate::outcome::{
     ErrorKind, ExchangeRecord, Finding, FindingKind, Mode, Outcome, Shape, Status, StreamTiming,
+    TrialError,
 };
 use crate::record::Recording;
 use crate::suite::model::{FormatSpec, Op, RequestSpec};
@@ -195,63 +196,182 @@ pub async fn execute(ctx: &RunContext, t: &PlannedTrial) -> Outcome {
     outcome
 }
 
+/// A trial in three stages: prepare (where requests go, the mock that answers them),
+/// observe (send every step), judge (the dialect contract and the expectations).
 async fn run(
     ctx: &RunContext,
     t: &PlannedTrial,
     outcome: &mut Outcome,
     admission: Option<&super::live::Admission>,
 ) {
-    let target = &t.target;
-    let mut mock = None;
-    let mut loaded = None;
-    let sc = &t.scenario;
-    // Fault scripts always run on the mock (real APIs can't be made to fail on cue), and so
-    // do recordings record mode keeps: the plan says which trials go live.
-    let (base_url, key) = if !t.live {
-        let needs_recording = sc.mock.is_empty() || sc.mock.iter().any(|m| m.recorded);
-        let rec = match &t.recording {
-            Some(path) if needs_recording => match Recording::load(path) {
-                Ok(r) => Arc::new(r),
-                Err(d) => {
-                    let why = format!("recording does not load:\n{}", d.render(false));
-                    return outcome.set_error(ErrorKind::Recording, why);
-                }
-            },
-            Some(_) => Arc::new(Recording::empty()),
-            None => return outcome.set_error(ErrorKind::Recording, "no recording path planned"),
-        };
-        if needs_recording {
-            outcome.provenance = Some(provenance(&rec.provenance));
-            outcome.recording_sha256 = Some(rec.sha256.clone());
-            loaded = Some(rec.clone());
-        }
-        let fixed = ctx.gateway.as_ref().map(|g| &*g.mock);
-        let m = match ReplayMock::start(rec, &sc.mock, target.dialect, ctx.speed, fixed).await {
-            Ok(m) => m,
-            Err(e) => {
-                let why = format!("cannot start the replay mock: {e}");
-                return outcome.set_error(ErrorKind::Mock, why);
-            }
-        };
-        let base = format!("{}{}", m.uri(), base_path(&target.base_url));
-        mock = Some(m);
-        match &ctx.gateway {
-            Some(g) => (g.url.trim_end_matches('/').to_string(), g.key.clone()),
-            // A placeholder key exercises the auth header without holding a secret.
-            None => (
-                base,
-                target
-                    .key_env
+    let steps = step_plans(&t.scenario);
+    let result = async {
+        let prepared = prepare(ctx, t, outcome).await?;
+        let observation = observe(ctx, t, &prepared, &steps, outcome, admission).await?;
+        check_witness(ctx, t, &prepared)?;
+        Ok(observation)
+    }
+    .await;
+    match result {
+        Ok(observation) => judge(ctx, t, &steps, &observation, outcome),
+        Err(TrialError { kind, message }) => outcome.set_error(kind, message),
+    }
+}
+
+/// Where a trial's requests go and, unless it is live, the mock that answers them.
+struct Prepared {
+    /// The replay mock (replay, fault scripts, recordings record mode keeps).
+    mock: Option<ReplayMock>,
+    /// The recording the mock serves, when the trial needs one.
+    loaded: Option<Arc<Recording>>,
+    /// The base URL requests are sent to.
+    base_url: String,
+    /// The key sent, if the target takes one.
+    key: Option<String>,
+}
+
+/// One step's request and what it is judged against.
+struct StepPlan<'a> {
+    spec: &'a RequestSpec,
+    expect: &'a Expect,
+    overrides: &'a std::collections::BTreeMap<String, Expect>,
+    /// `steps[i].` for a multi-step scenario, empty otherwise: the start of each finding's path.
+    prefix: String,
+}
+
+fn step_plans(sc: &crate::suite::Scenario) -> Vec<StepPlan<'_>> {
+    match &sc.request {
+        Some(r) => {
+            static NONE: std::sync::OnceLock<Expect> = std::sync::OnceLock::new();
+            vec![StepPlan {
+                spec: r,
+                expect: sc
+                    .expect
                     .as_ref()
-                    .map(|_| "provcheck-replay".to_string()),
-            ),
+                    .unwrap_or_else(|| NONE.get_or_init(Expect::default)),
+                overrides: &sc.overrides,
+                prefix: String::new(),
+            }]
         }
-    } else {
-        (
-            target.base_url.clone(),
-            target.key_env.as_ref().and_then(|v| (ctx.env)(v)),
-        )
+        None => sc
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| StepPlan {
+                spec: &s.request,
+                expect: &s.expect,
+                overrides: &s.overrides,
+                prefix: format!("steps[{i}]."),
+            })
+            .collect(),
+    }
+}
+
+fn trial_error(kind: ErrorKind, message: impl Into<String>) -> TrialError {
+    TrialError {
+        kind,
+        message: message.into(),
+    }
+}
+
+/// Loads the recording and starts the mock, unless the trial is live. Fault scripts always run
+/// on the mock (real APIs can't be made to fail on cue), and so do recordings record mode
+/// keeps: the plan says which trials go live.
+async fn prepare(
+    ctx: &RunContext,
+    t: &PlannedTrial,
+    outcome: &mut Outcome,
+) -> Result<Prepared, TrialError> {
+    let target = &t.target;
+    let sc = &t.scenario;
+    if t.live {
+        return Ok(Prepared {
+            mock: None,
+            loaded: None,
+            base_url: target.base_url.clone(),
+            key: target.key_env.as_ref().and_then(|v| (ctx.env)(v)),
+        });
+    }
+    let needs_recording = sc.mock.is_empty() || sc.mock.iter().any(|m| m.recorded);
+    let rec = match &t.recording {
+        Some(path) if needs_recording => match Recording::load(path) {
+            Ok(r) => Arc::new(r),
+            Err(d) => {
+                let why = format!("recording does not load:\n{}", d.render(false));
+                return Err(trial_error(ErrorKind::Recording, why));
+            }
+        },
+        Some(_) => Arc::new(Recording::empty()),
+        None => {
+            return Err(trial_error(
+                ErrorKind::Recording,
+                "no recording path planned",
+            ));
+        }
     };
+    let mut loaded = None;
+    if needs_recording {
+        outcome.provenance = Some(provenance(&rec.provenance));
+        outcome.recording_sha256 = Some(rec.sha256.clone());
+        loaded = Some(rec.clone());
+    }
+    let fixed = ctx.gateway.as_ref().map(|g| &*g.mock);
+    let m = ReplayMock::start(rec, &sc.mock, target.dialect, ctx.speed, fixed)
+        .await
+        .map_err(|e| {
+            trial_error(
+                ErrorKind::Mock,
+                format!("cannot start the replay mock: {e}"),
+            )
+        })?;
+    let (base_url, key) = match &ctx.gateway {
+        Some(g) => (g.url.trim_end_matches('/').to_string(), g.key.clone()),
+        // A placeholder key exercises the auth header without holding a secret.
+        None => (
+            format!("{}{}", m.uri(), base_path(&target.base_url)),
+            target
+                .key_env
+                .as_ref()
+                .map(|_| "provcheck-replay".to_string()),
+        ),
+    };
+    Ok(Prepared {
+        mock: Some(m),
+        loaded,
+        base_url,
+        key,
+    })
+}
+
+/// The client policy a trial runs with. The scenario sets what it needs to run in reasonable
+/// time (a short cooldown, say); the target's own settings are the subject's configuration and
+/// are applied last, so a misconfigured client shows up as a failing scenario instead of being
+/// papered over.
+fn client_policy(ctx: &RunContext, t: &PlannedTrial) -> crate::client::Policy {
+    match &ctx.gateway {
+        Some(_) => super::gateway::Gateway::caller_policy(ctx.request_timeout),
+        None => {
+            let mut policy = crate::client::Policy::default();
+            if let Some(spec) = &t.scenario.client {
+                policy.apply(spec);
+            }
+            policy.apply(&t.target.resilience);
+            policy
+        }
+    }
+}
+
+/// Sends every step's requests and collects what each observed, noting the exchanges in the
+/// outcome as they happen.
+async fn observe(
+    ctx: &RunContext,
+    t: &PlannedTrial,
+    prepared: &Prepared,
+    steps: &[StepPlan<'_>],
+    outcome: &mut Outcome,
+    admission: Option<&super::live::Admission>,
+) -> Result<Observation, TrialError> {
+    let (target, sc, mock) = (&t.target, &t.scenario, prepared.mock.as_ref());
     // In gateway mode requests are written and read in the gateway's dialect; the mock behind
     // it still speaks the target's.
     let dialect = ctx.gateway.as_ref().map_or(target.dialect, |g| g.dialect);
@@ -261,68 +381,35 @@ async fn run(
     } else {
         &default_wire
     };
-    let auth = key.as_deref().map(|k| dialect.auth_header(k));
+    let auth = prepared.key.as_deref().map(|k| dialect.auth_header(k));
     // A live trial's transport reports every attempt to its admission: what it spent, and in
     // record mode the exchanges to write.
     let transport = match admission {
         Some(a) => ctx.transport.with_tap(a.capture.clone()),
         None => ctx.transport.clone(),
     };
-    let steps: Vec<(
-        &RequestSpec,
-        &Expect,
-        &std::collections::BTreeMap<String, Expect>,
-        String,
-    )> = match &sc.request {
-        Some(r) => {
-            static NONE: std::sync::OnceLock<Expect> = std::sync::OnceLock::new();
-            vec![(
-                r,
-                sc.expect
-                    .as_ref()
-                    .unwrap_or_else(|| NONE.get_or_init(Expect::default)),
-                &sc.overrides,
-                String::new(),
-            )]
-        }
-        None => sc
-            .steps
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (&s.request, &s.expect, &s.overrides, format!("steps[{i}].")))
-            .collect(),
-    };
-    // The scenario sets what it needs to run in reasonable time (a short cooldown, say); the
-    // target's own settings are the subject's configuration and are applied last, so a
-    // misconfigured client shows up as a failing scenario instead of being papered over.
-    let policy = match &ctx.gateway {
-        Some(_) => super::gateway::Gateway::caller_policy(ctx.request_timeout),
-        None => {
-            let mut policy = crate::client::Policy::default();
-            if let Some(spec) = &sc.client {
-                policy.apply(spec);
-            }
-            policy.apply(&target.resilience);
-            policy
-        }
-    };
+    let policy = client_policy(ctx, t);
     let default_timeout = policy.attempt_timeout.min(ctx.request_timeout);
     let subject = Arc::new(Subject::new(policy));
     let mut observation = Observation::default();
-    for (i, (spec, _, _, _)) in steps.iter().enumerate() {
+    for (i, step) in steps.iter().enumerate() {
         if let Some(ms) = sc.steps.get(i).and_then(|s| s.pause_ms) {
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
-        let hits_before = mock.as_ref().map(|m| m.witness().hits.len()).unwrap_or(0);
+        let hits_before = mock.map(|m| m.witness().hits.len()).unwrap_or(0);
         let events_before = subject.events().len();
-        let model = target.models.get(&spec.model).cloned().unwrap_or_default();
-        let wire = match dialect.encode_request(&neutral(spec, &model), wire_options) {
-            Ok(w) => w,
-            Err(e) => return outcome.set_error(ErrorKind::Request, e),
-        };
+        let model = target
+            .models
+            .get(&step.spec.model)
+            .cloned()
+            .unwrap_or_default();
+        let wire = dialect
+            .encode_request(&neutral(step.spec, &model), wire_options)
+            .map_err(|e| trial_error(ErrorKind::Request, e))?;
         // A scenario's `timeout_ms` is the subject's deadline: through a gateway, the
         // gateway's to keep, so provcheck waits the run's whole request deadline.
-        let timeout = spec
+        let timeout = step
+            .spec
             .timeout_ms
             .filter(|_| ctx.gateway.is_none())
             .map(Duration::from_millis)
@@ -330,7 +417,7 @@ async fn run(
         let copies = send_copies(
             &transport,
             &subject,
-            &base_url,
+            &prepared.base_url,
             &wire,
             auth.as_ref(),
             timeout,
@@ -339,18 +426,15 @@ async fn run(
         )
         .await;
         outcome.requests += sc.concurrency;
-        let mock_hits = mock
-            .as_ref()
-            .map(|m| m.witness().hits.split_off(hits_before))
-            .unwrap_or_default();
-        let client_events = subject.events().split_off(events_before);
         let step = StepObservation {
             model,
             aliases: target.models.clone(),
             copies,
-            mock_hits,
+            mock_hits: mock
+                .map(|m| m.witness().hits.split_off(hits_before))
+                .unwrap_or_default(),
             mock_ran: mock.is_some(),
-            client_events,
+            client_events: subject.events().split_off(events_before),
         };
         record_exchanges(outcome, observation.steps.len(), &step);
         if let Some(a) = admission {
@@ -358,53 +442,55 @@ async fn run(
         }
         observation.steps.push(step);
     }
-    if let Some(m) = &mock {
-        let witness = m.witness();
-        if let Some(miss) = witness.misses.first() {
-            return outcome.set_error(ErrorKind::Unmatched, miss.explanation.clone());
-        }
-        // A fault script answers some steps itself, so its recording's other exchanges may
-        // rightly go unserved: strictness is for plain replays.
-        if ctx.strict
-            && sc.mock.is_empty()
-            && let Some(rec) = &loaded
-            && let Some(e) = crate::record::matching::unused_explanation(rec, &m.unused())
-        {
-            return outcome.set_error(ErrorKind::Unused, e);
-        }
+    Ok(observation)
+}
+
+/// What the mock witnessed that keeps the trial from being judged: a request no exchange of
+/// the recording matched, or (`--strict`) an exchange never asked for.
+fn check_witness(
+    ctx: &RunContext,
+    t: &PlannedTrial,
+    prepared: &Prepared,
+) -> Result<(), TrialError> {
+    let Some(m) = &prepared.mock else {
+        return Ok(());
+    };
+    if let Some(miss) = m.witness().misses.first() {
+        return Err(trial_error(ErrorKind::Unmatched, miss.explanation.clone()));
     }
-    for (step_index, ((_, base_expect, overrides, prefix), step)) in
-        steps.iter().zip(&observation.steps).enumerate()
+    // A fault script answers some steps itself, so its recording's other exchanges may
+    // rightly go unserved: strictness is for plain replays.
+    if ctx.strict
+        && t.scenario.mock.is_empty()
+        && let Some(rec) = &prepared.loaded
+        && let Some(e) = crate::record::matching::unused_explanation(rec, &m.unused())
     {
+        return Err(trial_error(ErrorKind::Unused, e));
+    }
+    Ok(())
+}
+
+/// Judges every step: each reply against its dialect's contract (unless the scenario looks
+/// for that breach), then against the step's expectations (or the override that applies).
+fn judge(
+    ctx: &RunContext,
+    t: &PlannedTrial,
+    steps: &[StepPlan<'_>],
+    observation: &Observation,
+    outcome: &mut Outcome,
+) {
+    let (target, sc) = (&t.target, &t.scenario);
+    let dialect = ctx.gateway.as_ref().map_or(target.dialect, |g| g.dialect);
+    for (step_index, (plan, step)) in steps.iter().zip(&observation.steps).enumerate() {
         let override_key = super::gateway::override_keys(target, ctx.gateway.is_some())
             .into_iter()
-            .find(|k| overrides.contains_key(*k));
+            .find(|k| plan.overrides.contains_key(*k));
+        let prefix = &plan.prefix;
         let (expect, expect_path) = match override_key {
-            Some(k) => (&overrides[k], format!("{prefix}overrides.{k}")),
-            None => (*base_expect, format!("{prefix}expect")),
+            Some(k) => (&plan.overrides[k], format!("{prefix}overrides.{k}")),
+            None => (plan.expect, format!("{prefix}expect")),
         };
-        for (i, copy) in step.copies.iter().enumerate() {
-            if let Ok(reply) = &copy.result {
-                for v in reply
-                    .violations
-                    .iter()
-                    .filter(|v| !breach_expected(expect, v))
-                {
-                    let who = if step.copies.len() > 1 {
-                        format!("copy {}/{}: ", i + 1, step.copies.len())
-                    } else {
-                        String::new()
-                    };
-                    outcome.findings.push(Finding {
-                        path: "contract".into(),
-                        kind: FindingKind::Contract,
-                        class: Some(crate::outcome::Class::Contract),
-                        message: format!("{who}{} contract: {v}", dialect.as_str()),
-                        location: outcome.location.clone(),
-                    });
-                }
-            }
-        }
+        contract_findings(expect, step, dialect, outcome);
         for f in evaluate(expect, step, &observation.steps[..step_index]) {
             let path = format!("{expect_path}.{}", f.key);
             let location = sc
@@ -424,6 +510,37 @@ async fn run(
     }
     if !outcome.findings.is_empty() {
         outcome.status = Status::Fail;
+    }
+}
+
+/// The dialect contract breaches of a step's replies that the scenario is not looking for.
+fn contract_findings(
+    expect: &Expect,
+    step: &StepObservation,
+    dialect: crate::dialect::DialectKind,
+    outcome: &mut Outcome,
+) {
+    let n = step.copies.len();
+    for (i, copy) in step.copies.iter().enumerate() {
+        let Ok(reply) = &copy.result else { continue };
+        for v in reply
+            .violations
+            .iter()
+            .filter(|v| !breach_expected(expect, v))
+        {
+            let who = if n > 1 {
+                format!("copy {}/{n}: ", i + 1)
+            } else {
+                String::new()
+            };
+            outcome.findings.push(Finding {
+                path: "contract".into(),
+                kind: FindingKind::Contract,
+                class: Some(crate::outcome::Class::Contract),
+                message: format!("{who}{} contract: {v}", dialect.as_str()),
+                location: outcome.location.clone(),
+            });
+        }
     }
 }
 
