@@ -450,10 +450,51 @@ fn failed_in(record: &RunRecord) -> std::collections::BTreeSet<String> {
 /// default is more threads than cores; `--test-threads` and RUST_TEST_THREADS still decide.
 const DEFAULT_TEST_THREADS: usize = 8;
 
-fn run_suites(mut args: RunArgs) -> ExitCode {
+/// Why a command could not do its work: bad input of any kind (arguments, suites, targets,
+/// recordings, run records). `main` turns it into [`EXIT_INPUT`].
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// One line saying what is wrong.
+    #[error("{0}")]
+    Input(String),
+    /// Problems already printed with their locations (suites, targets.yaml).
+    #[error("problems in the inputs (printed above)")]
+    Reported,
+}
+
+impl CliError {
+    fn input(msg: impl std::fmt::Display) -> CliError {
+        CliError::Input(msg.to_string())
+    }
+}
+
+/// A run's arguments, checked and resolved: the mode, what to record, the trials to rerun.
+struct RunConfig {
+    args: RunArgs,
+    mode: Mode,
+    record_policy: RecordPolicy,
+    /// `--rerun-failed`: the record, and the trials that failed or errored in it.
+    rerun: Option<(PathBuf, std::collections::BTreeSet<String>)>,
+    /// `--gateway-key-env`: the key read from it.
+    gateway_key: Option<String>,
+}
+
+fn run_suites(args: RunArgs) -> ExitCode {
+    let outcome = configure(args).and_then(|config| match config {
+        Some(config) => execute(config),
+        None => Ok(ExitCode::SUCCESS),
+    });
+    outcome.unwrap_or_else(|e| match e {
+        CliError::Reported => ExitCode::from(EXIT_INPUT),
+        e => fail(e),
+    })
+}
+
+/// Libtest's thread count: one in gateway mode (the mock at --mock-addr serves one trial at a
+/// time: the gateway's upstream requests carry nothing that says which trial they belong
+/// to); otherwise --test-threads, RUST_TEST_THREADS, or the default.
+fn settle_threads(args: &mut RunArgs) {
     if args.gateway.is_some() {
-        // The mock at --mock-addr serves one trial at a time: the gateway's upstream requests
-        // carry nothing that says which trial they belong to.
         if args.libtest.test_threads.is_some_and(|n| n > 1) {
             eprintln!("note: gateway mode runs one trial at a time; --test-threads ignored");
         }
@@ -469,12 +510,18 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
             .unwrap_or(1);
         args.libtest.test_threads = Some(from_env.unwrap_or(cores.max(DEFAULT_TEST_THREADS)));
     }
+}
+
+/// Checks the arguments against each other and resolves them into a [`RunConfig`]; `None`
+/// when there is nothing to do (a rerun of a record with no failure).
+fn configure(mut args: RunArgs) -> Result<Option<RunConfig>, CliError> {
+    settle_threads(&mut args);
     let rerun = match &args.rerun_failed {
         None => None,
-        Some(path) => match RunRecord::load(path) {
-            Ok(r) => Some((path, failed_in(&r), r.mode)),
-            Err(e) => return fail(e),
-        },
+        Some(path) => {
+            let r = RunRecord::load(path).map_err(CliError::input)?;
+            Some((path.clone(), failed_in(&r), r.mode))
+        }
     };
     if let Some((path, names, _)) = &rerun
         && names.is_empty()
@@ -483,7 +530,7 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
             "no trial failed or errored in {}; nothing to rerun",
             path.display()
         );
-        return ExitCode::SUCCESS;
+        return Ok(None);
     }
     let mode = args
         .mode
@@ -492,68 +539,123 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
     if let Some(r) = args.record
         && mode != Mode::Record
     {
-        return fail(format!(
+        return Err(CliError::input(format!(
             "--record {} needs --mode record (this run's mode is {})",
             match r {
                 RecordPolicy::Missing => "missing",
                 RecordPolicy::All => "all",
             },
             mode.as_str()
-        ));
+        )));
     }
-    if let Some(url) = &args.gateway
-        && let Err(e) = check_gateway_url(url)
-    {
-        return fail(e);
+    if let Some(url) = &args.gateway {
+        check_gateway_url(url).map_err(CliError::Input)?;
     }
     if args.gateway.is_some() && mode != Mode::Replay {
-        return fail(format!(
+        return Err(CliError::input(format!(
             "--gateway judges a gateway whose upstream is the local mock: it runs in replay mode, not {}",
             mode.as_str()
-        ));
+        )));
     }
     let gateway_key = match &args.gateway_key_env {
         Some(var) => match std::env::var(var) {
             Ok(v) if !v.trim().is_empty() => Some(v),
-            _ => return fail(format!("--gateway-key-env {var}: {var} is not set")),
+            _ => {
+                return Err(CliError::input(format!(
+                    "--gateway-key-env {var}: {var} is not set"
+                )));
+            }
         },
         None => None,
     };
-    let record_policy = args.record.unwrap_or_default();
-    let inputs = match load_inputs(
+    Ok(Some(RunConfig {
+        record_policy: args.record.unwrap_or_default(),
+        mode,
+        rerun: rerun.map(|(p, names, _)| (p, names)),
+        gateway_key,
+        args,
+    }))
+}
+
+/// Loads the inputs, plans, selects the trials and runs them, then concludes.
+fn execute(cfg: RunConfig) -> Result<ExitCode, CliError> {
+    let args = &cfg.args;
+    let inputs = load_inputs(
         &args.input.targets,
         &args.suites,
         &args.only_targets,
         !args.libtest.list,
-    ) {
-        Ok(i) => i,
-        Err(code) => return code,
+    )
+    .map_err(|_| CliError::Reported)?;
+    check_required(&args.require, &inputs.targets)?;
+    let trials = select_trials(&cfg, &inputs)?;
+    let planned = trials.len();
+    let ctx = Arc::new(context(&cfg, &inputs)?);
+    // What the record says about the suites is taken now and the suites let go: each
+    // scenario is then freed once its trials have run, rather than kept beside every outcome
+    // until the reports are written (a large run's peak memory).
+    let suite_infos: Vec<SuiteInfo> = if args.libtest.list {
+        Vec::new()
+    } else {
+        inputs.suites.iter().map(SuiteInfo::from_suite).collect()
     };
-    for name in &args.require {
-        if !inputs.targets.iter().any(|t| &t.name == name) {
-            return fail(format!(
+    let inputs = Inputs {
+        suites: Vec::new(),
+        ..inputs
+    };
+    let started_at = run_record::now();
+    let text = report::text::libtest_text;
+    let result =
+        run::run(&args.libtest, trials, ctx, args.partition, text).map_err(CliError::input)?;
+    if args.libtest.list {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(p) = args.partition
+        && result.outcomes.is_empty()
+    {
+        // An empty shard is normal when there are more shards than trials; its empty record
+        // still merges, so CI jobs need no special case.
+        eprintln!(
+            "note: partition {p} holds no selected trial (the plan has {planned}); nothing ran"
+        );
+    }
+    let failed = result.conclusion.has_failed();
+    let record = run_record_of(&cfg, &inputs, suite_infos, started_at, result.outcomes);
+    conclude(&cfg, &record, failed)
+}
+
+/// Every `--require`d target must be one this run can use.
+fn check_required(require: &[String], targets: &[Arc<Target>]) -> Result<(), CliError> {
+    for name in require {
+        if !targets.iter().any(|t| &t.name == name) {
+            return Err(CliError::input(format!(
                 "--require {name}: `{name}` is not a target of this run (known and selected: {})",
-                inputs
-                    .targets
+                targets
                     .iter()
                     .map(|t| t.name.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
-            ));
+            )));
         }
     }
+    Ok(())
+}
+
+/// The plan, narrowed to the trials to rerun when `--rerun-failed` is given.
+fn select_trials(cfg: &RunConfig, inputs: &Inputs) -> Result<Vec<run::PlannedTrial>, CliError> {
+    let args = &cfg.args;
     let env = |k: &str| std::env::var(k).ok();
     let mut trials = run::plan(&PlanInput {
         suites: &inputs.suites,
         targets: &inputs.targets,
-        mode,
-        record: record_policy,
+        mode: cfg.mode,
+        record: cfg.record_policy,
         fixtures: &args.input.fixtures,
         tags: &args.tags,
         env: &env,
         gateway: args.gateway.as_ref().map(|_| args.gateway_dialect),
     });
-    if let Some((path, names, _)) = &rerun {
+    if let Some((path, names)) = &cfg.rerun {
         let planned: std::collections::BTreeSet<&str> =
             trials.iter().map(|t| t.name.as_str()).collect();
         let gone: Vec<&str> = names
@@ -571,11 +673,11 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
         }
         trials.retain(|t| names.contains(&t.name));
         if trials.is_empty() {
-            return fail(format!(
+            return Err(CliError::input(format!(
                 "none of the {} trial(s) that failed in {} is in this plan",
                 names.len(),
                 path.display()
-            ));
+            )));
         }
         eprintln!(
             "note: rerunning the {} trial(s) that failed or errored in {}",
@@ -584,27 +686,38 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
         );
     }
     if trials.is_empty() {
-        return fail("the suites and targets selected give no trial (check --tag and --target)");
+        return Err(CliError::input(
+            "the suites and targets selected give no trial (check --tag and --target)",
+        ));
     }
-    let planned = trials.len();
+    Ok(trials)
+}
+
+/// What every trial of the run shares: the HTTP client, deadlines, live-mode limits and the
+/// gateway under test.
+fn context(cfg: &RunConfig, inputs: &Inputs) -> Result<RunContext, CliError> {
+    let args = &cfg.args;
     let transport = {
         let _guard = run::runtime().enter();
         Transport::new()
     };
     let gateway = match (&args.gateway, args.mock_addr) {
-        (Some(url), Some(addr)) if !args.libtest.list => match crate::mock::FixedMock::bind(addr) {
-            Ok(mock) => Some(run::gateway::Gateway {
+        (Some(url), Some(addr)) if !args.libtest.list => {
+            let mock = crate::mock::FixedMock::bind(addr).map_err(|e| {
+                CliError::input(format!("--mock-addr {addr}: cannot listen there: {e}"))
+            })?;
+            Some(run::gateway::Gateway {
                 url: url.clone(),
                 dialect: args.gateway_dialect,
-                key: gateway_key,
+                key: cfg.gateway_key.clone(),
                 mock,
-            }),
-            Err(e) => return fail(format!("--mock-addr {addr}: cannot listen there: {e}")),
-        },
+            })
+        }
         _ => None,
     };
-    let ctx = Arc::new(RunContext {
-        mode,
+    let env = |k: &str| std::env::var(k).ok();
+    Ok(RunContext {
+        mode: cfg.mode,
         transport,
         request_timeout: Duration::from_millis(args.request_timeout_ms),
         trial_deadline: Duration::from_millis(args.trial_deadline_ms),
@@ -618,49 +731,30 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
                 inputs.secret_vars.iter().map(String::as_str),
                 &env,
             ),
-            record_policy == RecordPolicy::All,
+            cfg.record_policy == RecordPolicy::All,
             chrono::Utc::now().format("%Y-%m-%d").to_string(),
         ),
         strict: args.strict,
         gateway,
-    });
-    // What the record says about the suites is taken now and the suites let go: each
-    // scenario is then freed once its trials have run, rather than kept beside every outcome
-    // until the reports are written (a large run's peak memory).
-    let suite_infos: Vec<SuiteInfo> = if args.libtest.list {
-        Vec::new()
-    } else {
-        inputs.suites.iter().map(SuiteInfo::from_suite).collect()
-    };
-    let inputs = Inputs {
-        suites: Vec::new(),
-        ..inputs
-    };
-    let started_at = run_record::now();
-    let text = report::text::libtest_text;
-    let result = match run::run(&args.libtest, trials, ctx, args.partition, text) {
-        Ok(r) => r,
-        Err(e) => return fail(e),
-    };
-    if args.libtest.list {
-        return ExitCode::SUCCESS;
-    }
-    if let Some(p) = args.partition
-        && result.outcomes.is_empty()
-    {
-        // An empty shard is normal when there are more shards than trials; its empty record
-        // still merges, so CI jobs need no special case.
-        eprintln!(
-            "note: partition {p} holds no selected trial (the plan has {planned}); nothing ran"
-        );
-    }
-    let record = RunRecord {
+    })
+}
+
+/// The run as a record, for the reports and for `diff`, `merge` and `--rerun-failed`.
+fn run_record_of(
+    cfg: &RunConfig,
+    inputs: &Inputs,
+    suite_infos: Vec<SuiteInfo>,
+    started_at: String,
+    outcomes: Vec<Outcome>,
+) -> RunRecord {
+    let args = &cfg.args;
+    RunRecord {
         format: run_record::FORMAT.into(),
         format_version: run_record::FORMAT_VERSION,
         provcheck_version: env!("CARGO_PKG_VERSION").into(),
         started_at,
         finished_at: run_record::now(),
-        mode,
+        mode: cfg.mode,
         selection: Selection {
             filter: args.libtest.filter.clone(),
             skip: args.libtest.skip.clone(),
@@ -675,8 +769,8 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
             .map(|t| TargetInfo::from_target(t, args.require.contains(&t.name)))
             .collect(),
         suites: suite_infos,
-        totals: Totals::of(&result.outcomes),
-        spent: run_record::spent_by_target(&result.outcomes),
+        totals: Totals::of(&outcomes),
+        spent: run_record::spent_by_target(&outcomes),
         budget: (args.max_requests.is_some() || args.max_output_tokens.is_some()).then_some(
             run_record::BudgetInfo {
                 max_requests: args.max_requests,
@@ -688,13 +782,19 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
             dialect: args.gateway_dialect,
             mock_addr: args.mock_addr.map(|a| a.to_string()).unwrap_or_default(),
         }),
-        outcomes: result.outcomes,
-    };
+        outcomes,
+    }
+}
+
+/// Writes the reports, prints the summary and says how the run ended: failed when a trial
+/// failed or errored (`failed`) or a required target was not exercised.
+fn conclude(cfg: &RunConfig, record: &RunRecord, failed: bool) -> Result<ExitCode, CliError> {
+    let args = &cfg.args;
     let mut written = Vec::new();
     if !args.no_reports {
-        match report::write_all(&args.reports, &record) {
+        match report::write_all(&args.reports, record) {
             Ok(paths) => written.extend(paths.iter().map(|p| p.display().to_string())),
-            Err(e) => return fail(e),
+            Err(e) => return Err(CliError::Input(e)),
         }
     }
     let color = match args.libtest.color {
@@ -703,7 +803,7 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
         _ => std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
     };
     let unavailable = required_skips(&record.outcomes, &args.require);
-    if !args.libtest.quiet || result.conclusion.has_failed() || !unavailable.is_empty() {
+    if !args.libtest.quiet || failed || !unavailable.is_empty() {
         print!(
             "{}",
             report::console::summary(&record.outcomes, &written, color)
@@ -714,10 +814,10 @@ fn run_suites(mut args: RunArgs) -> ExitCode {
             "error: required target {target} was not exercised: {n} trial(s) skipped ({reason})"
         );
     }
-    if result.conclusion.has_failed() || !unavailable.is_empty() {
-        ExitCode::from(EXIT_FAILED)
+    if failed || !unavailable.is_empty() {
+        Ok(ExitCode::from(EXIT_FAILED))
     } else {
-        ExitCode::SUCCESS
+        Ok(ExitCode::SUCCESS)
     }
 }
 
