@@ -2,6 +2,7 @@
 
 pub mod load;
 pub mod model;
+mod tool_spec;
 pub mod tools;
 
 pub use crate::source::Diagnostic;

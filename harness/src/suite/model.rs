@@ -144,10 +144,10 @@ pub struct RequestSpec {
     pub stream: bool,
     /// Tools the model may call.
     #[serde(default)]
-    pub tools: Vec<super::tools::ToolSpec>,
+    pub tools: Vec<super::tool_spec::ToolSpec>,
     /// Whether and which tool must be called: `auto`, `none`, `required` or `{name: tool}`.
     #[serde(default)]
-    pub tool_choice: Option<super::tools::ToolChoiceSpec>,
+    pub tool_choice: Option<super::tool_spec::ToolChoiceSpec>,
     /// Allow or forbid several tool calls in one reply.
     #[serde(default)]
     pub parallel_tool_calls: Option<bool>,
@@ -234,9 +234,9 @@ pub struct MessageSpec {
     /// The text.
     pub content: String,
     /// The calls an assistant turn made.
-    pub tool_calls: Vec<super::tools::ToolCallSpec>,
+    pub tool_calls: Vec<super::tool_spec::ToolCallSpec>,
     /// Set on a tool result turn.
-    pub tool_result: Option<super::tools::ToolResultSpec>,
+    pub tool_result: Option<super::tool_spec::ToolResultSpec>,
 }
 
 #[derive(Deserialize)]
@@ -248,8 +248,8 @@ struct RawMessage {
     developer: Option<String>,
     role: Option<String>,
     content: Option<String>,
-    tool_calls: Option<Vec<super::tools::ToolCallSpec>>,
-    tool_result: Option<super::tools::ToolResultSpec>,
+    tool_calls: Option<Vec<super::tool_spec::ToolCallSpec>>,
+    tool_result: Option<super::tool_spec::ToolResultSpec>,
 }
 
 impl TryFrom<RawMessage> for MessageSpec {
