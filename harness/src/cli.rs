@@ -794,7 +794,7 @@ fn conclude(cfg: &RunConfig, record: &RunRecord, failed: bool) -> Result<ExitCod
     if !args.no_reports {
         match report::write_all(&args.reports, record) {
             Ok(paths) => written.extend(paths.iter().map(|p| p.display().to_string())),
-            Err(e) => return Err(CliError::Input(e)),
+            Err(e) => return Err(CliError::input(e)),
         }
     }
     let color = match args.libtest.color {

@@ -31,11 +31,24 @@ pub const JUNIT_XML: &str = "junit.xml";
 /// The coverage audit's file name.
 pub const AUDIT_MD: &str = "COVERAGE_AUDIT.md";
 
+/// A report that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {}: {source}", path.display())]
+pub struct WriteError {
+    /// The report's path.
+    pub path: PathBuf,
+    /// Why.
+    pub source: std::io::Error,
+}
+
 /// Writes run.json, junit.xml and COVERAGE_AUDIT.md for `record` into `dir`, each atomically,
 /// and returns their paths. Runs and `merge` share it, so a merged directory looks exactly
 /// like a run's.
-pub fn write_all(dir: &Path, record: &RunRecord) -> Result<Vec<PathBuf>, String> {
-    let cannot = |path: &Path, e: std::io::Error| format!("cannot write {}: {e}", path.display());
+pub fn write_all(dir: &Path, record: &RunRecord) -> Result<Vec<PathBuf>, WriteError> {
+    let cannot = |path: &Path, source: std::io::Error| WriteError {
+        path: path.to_path_buf(),
+        source,
+    };
     let (run_json, junit_xml, audit_md) =
         (dir.join(RUN_JSON), dir.join(JUNIT_XML), dir.join(AUDIT_MD));
     // The three are independent, so they are rendered and written side by side: on a large
@@ -52,7 +65,7 @@ pub fn write_all(dir: &Path, record: &RunRecord) -> Result<Vec<PathBuf>, String>
         });
         let audit = write_atomic(&audit_md, audit::render(record, None).as_bytes())
             .map_err(|e| cannot(&audit_md, e));
-        let join = |h: std::thread::ScopedJoinHandle<'_, Result<(), String>>| {
+        let join = |h: std::thread::ScopedJoinHandle<'_, Result<(), WriteError>>| {
             h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
         };
         (join(json), join(junit), audit)
