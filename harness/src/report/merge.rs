@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::report::run_record::{self, FORMAT, FORMAT_VERSION, RunRecord, Selection, Totals};
+use crate::report::run_record::{
+    self, FORMAT, FORMAT_VERSION, RunRecord, Selection, SuiteInfo, Totals,
+};
 
 /// Why records cannot be merged.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -92,28 +94,7 @@ pub fn merge(records: &[(String, RunRecord)]) -> Result<RunRecord, MergeError> {
             });
         }
         out.selection.merged_from.push(describe(path, r));
-        // Each shard enforced its own budget; a merged record claims one only if all agree.
-        if out.budget != r.budget {
-            out.budget = None;
-        }
-        // Keep a filter or tags only if every part shares them; otherwise the merged record
-        // would claim a selection that some of its trials were not chosen by.
-        if out.selection.filter != r.selection.filter {
-            out.selection.filter = None;
-        }
-        if out.selection.tags != r.selection.tags {
-            out.selection.tags.clear();
-        }
-        if out.selection.skip != r.selection.skip {
-            out.selection.skip.clear();
-        }
-        // RFC 3339 timestamps in UTC with the same precision order as strings.
-        if r.started_at < out.started_at {
-            out.started_at = r.started_at.clone();
-        }
-        if r.finished_at > out.finished_at {
-            out.finished_at = r.finished_at.clone();
-        }
+        narrow_to(&mut out, r);
         for t in &r.targets {
             match out.targets.iter().find(|x| x.name == t.name) {
                 Some(existing) if existing != t => {
@@ -130,18 +111,7 @@ pub fn merge(records: &[(String, RunRecord)]) -> Result<RunRecord, MergeError> {
                 }
             }
         }
-        for s in &r.suites {
-            match out.suites.iter_mut().find(|x| x.name == s.name) {
-                Some(existing) => {
-                    for sc in &s.scenarios {
-                        if !existing.scenarios.iter().any(|x| x.id == sc.id) {
-                            existing.scenarios.push(sc.clone());
-                        }
-                    }
-                }
-                None => out.suites.push(s.clone()),
-            }
-        }
+        join_suites(&mut out.suites, &r.suites);
         for o in &r.outcomes {
             if let Some(a) = seen.insert(o.trial.clone(), path) {
                 return Err(MergeError::Duplicate {
@@ -158,6 +128,49 @@ pub fn merge(records: &[(String, RunRecord)]) -> Result<RunRecord, MergeError> {
     out.totals = Totals::of(&out.outcomes);
     out.spent = run_record::spent_by_target(&out.outcomes);
     Ok(out)
+}
+
+/// Narrows what the merged record claims to what `r` shares with it: the budget, the
+/// selection and the time span.
+fn narrow_to(out: &mut RunRecord, r: &RunRecord) {
+    // Each shard enforced its own budget; a merged record claims one only if all agree.
+    if out.budget != r.budget {
+        out.budget = None;
+    }
+    // Keep a filter or tags only if every part shares them; otherwise the merged record
+    // would claim a selection that some of its trials were not chosen by.
+    if out.selection.filter != r.selection.filter {
+        out.selection.filter = None;
+    }
+    if out.selection.tags != r.selection.tags {
+        out.selection.tags.clear();
+    }
+    if out.selection.skip != r.selection.skip {
+        out.selection.skip.clear();
+    }
+    // RFC 3339 timestamps in UTC with the same precision order as strings.
+    if r.started_at < out.started_at {
+        out.started_at = r.started_at.clone();
+    }
+    if r.finished_at > out.finished_at {
+        out.finished_at = r.finished_at.clone();
+    }
+}
+
+/// Adds `suites` to `out`: each suite once, with every scenario any part knew.
+fn join_suites(out: &mut Vec<SuiteInfo>, suites: &[SuiteInfo]) {
+    for s in suites {
+        match out.iter_mut().find(|x| x.name == s.name) {
+            Some(existing) => {
+                for sc in &s.scenarios {
+                    if !existing.scenarios.iter().any(|x| x.id == sc.id) {
+                        existing.scenarios.push(sc.clone());
+                    }
+                }
+            }
+            None => out.push(s.clone()),
+        }
+    }
 }
 
 #[cfg(test)]
