@@ -354,15 +354,7 @@ pub fn diff(old: &RunRecord, new: &RunRecord) -> Drift {
         old.outcomes.iter().map(|o| (o.trial.as_str(), o)).collect();
     let after: BTreeMap<&str, &Outcome> =
         new.outcomes.iter().map(|o| (o.trial.as_str(), o)).collect();
-    let mut known_finish: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    for o in &old.outcomes {
-        let set = known_finish.entry(o.target.as_str()).or_default();
-        set.extend(
-            o.exchanges
-                .iter()
-                .filter_map(|e| e.raw_finish_reason.clone()),
-        );
-    }
+    let known_finish = finish_reasons_by_target(old);
     let empty = BTreeSet::new();
     let whole = |trial: &str, what: String| Finding {
         trial: trial.to_string(),
@@ -450,6 +442,20 @@ pub fn diff(old: &RunRecord, new: &RunRecord) -> Drift {
         list.sort();
     }
     d
+}
+
+/// Per target, every raw finish reason the old record saw, to tell a new reason from a known one.
+fn finish_reasons_by_target(old: &RunRecord) -> BTreeMap<&str, BTreeSet<String>> {
+    let mut known: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for o in &old.outcomes {
+        let set = known.entry(o.target.as_str()).or_default();
+        set.extend(
+            o.exchanges
+                .iter()
+                .filter_map(|e| e.raw_finish_reason.clone()),
+        );
+    }
+    known
 }
 
 fn run_line(r: &RunRecord) -> String {
