@@ -37,14 +37,15 @@ impl DialectKind {
     }
 
     /// Encodes any neutral request; only Ollama has the model-management endpoints.
-    pub fn encode_request(self, req: &Request, opts: &WireOptions) -> Result<WireRequest, String> {
+    pub fn encode_request(
+        self,
+        req: &Request,
+        opts: &WireOptions,
+    ) -> Result<WireRequest, NoModelManagement> {
         match (self, req) {
             (_, Request::Chat(c)) => Ok(self.encode(c, opts)),
             (DialectKind::Ollama, other) => Ok(ollama::api::encode(other)),
-            (d, _) => Err(format!(
-                "the {} dialect has no model-management endpoints",
-                d.as_str()
-            )),
+            (d, _) => Err(NoModelManagement(d)),
         }
     }
 
@@ -134,3 +135,8 @@ impl DialectKind {
         }
     }
 }
+
+/// A model-management request for a dialect that has no such endpoints.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the {} dialect has no model-management endpoints", .0.as_str())]
+pub struct NoModelManagement(pub DialectKind);

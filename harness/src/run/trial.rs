@@ -405,7 +405,7 @@ async fn observe(
             .unwrap_or_default();
         let wire = dialect
             .encode_request(&neutral(step.spec, &model), wire_options)
-            .map_err(|e| trial_error(ErrorKind::Request, e))?;
+            .map_err(|e| trial_error(ErrorKind::Request, e.to_string()))?;
         // A scenario's `timeout_ms` is the subject's deadline: through a gateway, the
         // gateway's to keep, so provcheck waits the run's whole request deadline.
         let timeout = step
