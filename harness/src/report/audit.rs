@@ -176,36 +176,50 @@ fn summary(
         "- **Trials**: {} — ✅ {} pass · ❌ {} fail · 💥 {} error · ⏭️ {} skip",
         t.trials, t.pass, t.fail, t.error, t.skip
     );
-    if !r.spent.is_empty() {
-        let parts: Vec<String> = r
-            .spent
-            .iter()
-            .map(|(target, s)| {
-                format!(
-                    "{} {} requests, {} output tokens",
-                    code(target),
-                    s.requests,
-                    s.output_tokens
-                )
-            })
-            .collect();
-        let budget = r.budget.map(|b| {
-            let limits: Vec<String> = [
-                b.max_requests.map(|n| format!("{n} requests")),
-                b.max_output_tokens.map(|n| format!("{n} output tokens")),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
-            format!(" (budget: {})", limits.join(", "))
-        });
-        let _ = writeln!(
-            out,
-            "- **Spent at the providers**: {}{}",
-            parts.join("; "),
-            budget.unwrap_or_default()
-        );
+    summary_spent(out, r);
+    summary_skips(out, r);
+    summary_applicability(out, r, m);
+    summary_coverage(out, cov);
+    summary_gaps(out, gaps);
+}
+
+/// What the run cost at the providers, against its budget.
+fn summary_spent(out: &mut String, r: &RunRecord) {
+    if r.spent.is_empty() {
+        return;
     }
+    let parts: Vec<String> = r
+        .spent
+        .iter()
+        .map(|(target, s)| {
+            format!(
+                "{} {} requests, {} output tokens",
+                code(target),
+                s.requests,
+                s.output_tokens
+            )
+        })
+        .collect();
+    let budget = r.budget.map(|b| {
+        let limits: Vec<String> = [
+            b.max_requests.map(|n| format!("{n} requests")),
+            b.max_output_tokens.map(|n| format!("{n} output tokens")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        format!(" (budget: {})", limits.join(", "))
+    });
+    let _ = writeln!(
+        out,
+        "- **Spent at the providers**: {}{}",
+        parts.join("; "),
+        budget.unwrap_or_default()
+    );
+}
+
+/// Skips counted by kind: a skip is never silent.
+fn summary_skips(out: &mut String, r: &RunRecord) {
     let mut skips: BTreeMap<SkipKind, usize> = BTreeMap::new();
     for o in &r.outcomes {
         if let Some(k) = skip_kind(o) {
@@ -219,6 +233,10 @@ fn summary(
             .collect();
         let _ = writeln!(out, "- **Skips**: {}", parts.join(", "));
     }
+}
+
+/// Trials that do not apply, and pairs that apply but were not selected.
+fn summary_applicability(out: &mut String, r: &RunRecord, m: &Matrix<'_>) {
     let (mut other_dialect, mut not_run) = (0, 0);
     for rows in m.categories.values() {
         for row in rows {
@@ -252,6 +270,10 @@ fn summary(
             selection_text(r)
         );
     }
+}
+
+/// The weighted coverage and how much of it rests on live evidence.
+fn summary_coverage(out: &mut String, cov: &Coverage) {
     let c = &cov.total;
     let _ = writeln!(
         out,
@@ -265,6 +287,10 @@ fn summary(
         "- **Confirmed live**: **{}** of the weight passes on live evidence (a live run or a live recording)",
         percent(c.live_weight, c.applicable_weight)
     );
+}
+
+/// Gap trials counted by kind.
+fn summary_gaps(out: &mut String, gaps: &[coverage::Gap]) {
     let mut by_kind: BTreeMap<GapKind, usize> = BTreeMap::new();
     for g in gaps {
         *by_kind.entry(g.kind).or_default() += g.targets.len();

@@ -207,62 +207,7 @@ fn compare_exchange(p: &Pair<'_>, drift: &mut Drift) {
     // Bodies of different statuses are different documents: comparing them field by field
     // would bury the one finding that matters under dozens of consequences.
     if shape.is_empty() && o.transport_error.is_none() {
-        if o.error_type != n.error_type {
-            shape.push(format!(
-                "error type {} → {}",
-                code(&opt(&o.error_type)),
-                code(&opt(&n.error_type))
-            ));
-        }
-        let (s, c) = shape_diff(&flatten(&o.shape), &flatten(&n.shape));
-        shape.extend(s);
-        content.extend(c);
-        if o.raw_finish_reason != n.raw_finish_reason {
-            match &n.raw_finish_reason {
-                Some(r) if !p.known_finish.contains(r) => shape.push(format!(
-                    "new raw finish reason {} (old run saw: {})",
-                    code(r),
-                    if p.known_finish.is_empty() {
-                        "none".to_string()
-                    } else {
-                        p.known_finish
-                            .iter()
-                            .map(|x| code(x))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    }
-                )),
-                _ => content.push(format!(
-                    "finish reason {} → {}",
-                    code(&opt(&o.raw_finish_reason)),
-                    code(&opt(&n.raw_finish_reason))
-                )),
-            }
-        }
-        if o.headers != n.headers {
-            let a: BTreeSet<&String> = o.headers.iter().collect();
-            let b: BTreeSet<&String> = n.headers.iter().collect();
-            let list = |s: Vec<&&String>| s.iter().map(|h| code(h)).collect::<Vec<_>>().join(", ");
-            let added = list(b.difference(&a).collect());
-            let removed = list(a.difference(&b).collect());
-            let mut parts = Vec::new();
-            if !added.is_empty() {
-                parts.push(format!("added {added}"));
-            }
-            if !removed.is_empty() {
-                parts.push(format!("removed {removed}"));
-            }
-            shape.push(format!("tracked headers {}", parts.join("; ")));
-        }
-        if let Some(change) = stream_change(o, n) {
-            shape.push(change);
-        }
-        for v in n.violations.iter().filter(|v| !o.violations.contains(v)) {
-            shape.push(format!("new contract violation: {}", cell(v, 160)));
-        }
-        for v in o.violations.iter().filter(|v| !n.violations.contains(v)) {
-            content.push(format!("contract violation gone: {}", cell(v, 160)));
-        }
+        compare_bodies(p, &mut shape, &mut content);
     }
     if o.model != n.model {
         content.push(format!(
@@ -308,6 +253,68 @@ fn compare_exchange(p: &Pair<'_>, drift: &mut Drift) {
             exchange: Some(p.key),
             what: content.join("; "),
         });
+    }
+}
+
+/// Compares the bodies of two exchanges that got the same status: error type, shape, finish
+/// reason, tracked headers, stream events and contract violations.
+fn compare_bodies(p: &Pair<'_>, shape: &mut Vec<String>, content: &mut Vec<String>) {
+    let (o, n) = (p.old, p.new);
+    if o.error_type != n.error_type {
+        shape.push(format!(
+            "error type {} → {}",
+            code(&opt(&o.error_type)),
+            code(&opt(&n.error_type))
+        ));
+    }
+    let (s, c) = shape_diff(&flatten(&o.shape), &flatten(&n.shape));
+    shape.extend(s);
+    content.extend(c);
+    if o.raw_finish_reason != n.raw_finish_reason {
+        match &n.raw_finish_reason {
+            Some(r) if !p.known_finish.contains(r) => shape.push(format!(
+                "new raw finish reason {} (old run saw: {})",
+                code(r),
+                if p.known_finish.is_empty() {
+                    "none".to_string()
+                } else {
+                    p.known_finish
+                        .iter()
+                        .map(|x| code(x))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            )),
+            _ => content.push(format!(
+                "finish reason {} → {}",
+                code(&opt(&o.raw_finish_reason)),
+                code(&opt(&n.raw_finish_reason))
+            )),
+        }
+    }
+    if o.headers != n.headers {
+        let a: BTreeSet<&String> = o.headers.iter().collect();
+        let b: BTreeSet<&String> = n.headers.iter().collect();
+        let list = |s: Vec<&&String>| s.iter().map(|h| code(h)).collect::<Vec<_>>().join(", ");
+        let added = list(b.difference(&a).collect());
+        let removed = list(a.difference(&b).collect());
+        let mut parts = Vec::new();
+        if !added.is_empty() {
+            parts.push(format!("added {added}"));
+        }
+        if !removed.is_empty() {
+            parts.push(format!("removed {removed}"));
+        }
+        shape.push(format!("tracked headers {}", parts.join("; ")));
+    }
+    if let Some(change) = stream_change(o, n) {
+        shape.push(change);
+    }
+    for v in n.violations.iter().filter(|v| !o.violations.contains(v)) {
+        shape.push(format!("new contract violation: {}", cell(v, 160)));
+    }
+    for v in o.violations.iter().filter(|v| !n.violations.contains(v)) {
+        content.push(format!("contract violation gone: {}", cell(v, 160)));
     }
 }
 
