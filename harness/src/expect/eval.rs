@@ -22,16 +22,7 @@ pub fn evaluate(
     let n = step.copies.len();
     for (i, obs) in step.copies.iter().enumerate() {
         let copy = Some((i, n));
-        if let Some(b) = expect.elapsed_ms {
-            let ms = obs.elapsed.as_millis() as u64;
-            if !b.contains(ms) {
-                out.push(finding(
-                    "elapsed_ms",
-                    copy,
-                    format!("took {ms} ms, expected {b}"),
-                ));
-            }
-        }
+        let before = out.len();
         match &obs.result {
             Err(e) => check_transport_error(expect, e, copy, &mut out),
             Ok(reply) => {
@@ -40,6 +31,19 @@ pub fn evaluate(
                 check_stream(expect, reply, earlier, copy, &mut out);
                 check_models(expect, reply, step, copy, &mut out);
                 super::tools::check(expect, reply, copy, &mut out);
+            }
+        }
+        // When the reply is not the error expected (a 200 where a timeout was due), that is
+        // the finding; how long the wrong reply took says nothing more.
+        let missed_error = out[before..].iter().any(|f| f.key == "error");
+        if let Some(b) = expect.elapsed_ms {
+            let ms = obs.elapsed.as_millis() as u64;
+            if !b.contains(ms) && !missed_error {
+                out.push(finding(
+                    "elapsed_ms",
+                    copy,
+                    format!("took {ms} ms, expected {b}"),
+                ));
             }
         }
     }
@@ -774,7 +778,11 @@ mod tests {
             300,
         )))]);
         assert_eq!(evaluate(&e, &s), vec![]);
-        let f = evaluate(&e, &step(vec![Ok(reply("late", FinishReason::Stop, 1))]));
+        let mut late = step(vec![Ok(reply("late", FinishReason::Stop, 1))]);
+        late.copies[0].elapsed = Duration::from_millis(3000);
+        let f = evaluate(&e, &late);
+        // The one finding says what came instead of the timeout, not how long it took.
+        assert_eq!(f.len(), 1, "{f:?}");
         assert!(
             f[0].message
                 .contains("expected a timeout error, got HTTP 200")

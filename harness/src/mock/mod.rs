@@ -3,6 +3,7 @@
 //! request it receives. In gateway mode it listens at a fixed address instead, as the
 //! gateway's upstream.
 
+mod fault;
 pub mod fixed;
 pub mod replay;
 mod script;

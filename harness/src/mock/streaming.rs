@@ -144,33 +144,31 @@ pub(crate) async fn handle(
         }
     };
     let prepared = &replay.recording.exchanges[i];
-    let recorded = &prepared.exchange.response;
+    let (recorded, whole) = super::fault::reshape(
+        &prepared.exchange.response,
+        &prepared.response_body,
+        step.as_ref(),
+        replay.dialect,
+    );
     let delay = step.as_ref().and_then(|m| m.delay_ms).or(recorded.delay_ms);
     if let Some(ms) = delay {
         tokio::time::sleep(Duration::from_millis(ms)).await;
     }
     let body = match &recorded.stream {
-        None => full(prepared.response_body.clone()),
+        None => full(whole.into_owned()),
         Some(stream) => {
             let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(16);
             let stream = stream.clone();
             let cut_after = step.as_ref().and_then(|m| m.cut_after);
-            let gap = step.as_ref().and_then(|m| m.event_gap_ms);
+            let step = step.clone();
             tokio::spawn(async move {
                 let start = tokio::time::Instant::now();
                 for (n, e) in stream.events.iter().enumerate() {
                     if cut_after.is_some_and(|c| n >= c) {
                         break;
                     }
-                    // A scripted gap is a fault and is never scaled; recorded timing is.
-                    let at = match gap {
-                        Some(g) => Some(Duration::from_millis(g * n as u64)),
-                        None if speed > 0.0 => {
-                            Some(Duration::from_secs_f64(e.at_ms as f64 / 1000.0 / speed))
-                        }
-                        None => None,
-                    };
-                    if let Some(at) = at {
+                    let at = super::fault::event_offset(step.as_ref(), n, e.at_ms, speed);
+                    if !at.is_zero() {
                         tokio::time::sleep_until(start + at).await;
                     }
                     if tx

@@ -298,10 +298,25 @@ fn check_shape(
                 source,
             ));
         }
-        if (m.cut_after.is_some() || m.event_gap_ms.is_some()) && !m.recorded {
+        if m.reshapes() && !m.recorded {
             diags.push(Diagnostic::new(
-                "`cut_after` and `event_gap_ms` shape a recorded stream; add `recorded: true`",
+                "`cut_after`, `event_gap_ms`, `error_after`, `pause_after`, `pause_ms` and \
+                 `tool_arguments` shape a recorded reply; add `recorded: true`",
                 at(&format!("{base}.mock[{i}]")),
+                source,
+            ));
+        }
+        if m.pause_after.is_some() != m.pause_ms.is_some() {
+            diags.push(Diagnostic::new(
+                "`pause_after` and `pause_ms` go together: after how many events, how long",
+                at(&format!("{base}.mock[{i}]")),
+                source,
+            ));
+        }
+        if m.tool_arguments.as_ref().is_some_and(|v| !v.is_object()) {
+            diags.push(Diagnostic::new(
+                "`tool_arguments` is an object: the arguments every tool call carries",
+                index.locate_value(&format!("{base}.mock[{i}].tool_arguments")),
                 source,
             ));
         }

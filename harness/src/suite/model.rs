@@ -190,6 +190,32 @@ pub struct MockStep {
     /// With a recorded stream: send the events this far apart, in ms (a slow stream).
     #[serde(default)]
     pub event_gap_ms: Option<u64>,
+    /// With a recorded stream: after this many events, send the dialect's mid-stream error
+    /// event (`body` replaces its JSON) and end the stream without its terminal marker.
+    #[serde(default)]
+    pub error_after: Option<usize>,
+    /// With a recorded stream: after this many events, pause `pause_ms` (a gap between events).
+    #[serde(default)]
+    pub pause_after: Option<usize>,
+    /// How long the pause of `pause_after` lasts, in ms.
+    #[serde(default)]
+    pub pause_ms: Option<u64>,
+    /// With a recorded whole (non-streamed) reply: every tool call in it carries these
+    /// arguments instead, encoded as the dialect encodes arguments.
+    #[serde(default)]
+    pub tool_arguments: Option<Value>,
+}
+
+impl MockStep {
+    /// Whether the step reshapes the recorded (or forwarded) reply it serves.
+    pub fn reshapes(&self) -> bool {
+        self.cut_after.is_some()
+            || self.event_gap_ms.is_some()
+            || self.error_after.is_some()
+            || self.pause_after.is_some()
+            || self.pause_ms.is_some()
+            || self.tool_arguments.is_some()
+    }
 }
 
 /// The endpoint a request calls.

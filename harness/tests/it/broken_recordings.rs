@@ -127,18 +127,6 @@ const CASES: &[Broken] = &[
         reasons: &["header anthropic-version: recorded \"2024-01-01\", sent \"2023-06-01\""],
     },
     Broken {
-        file: "openai/limits/request_timeout.yaml",
-        why: "a timeout scenario whose provider answers at once",
-        edit: |v| {
-            v["exchanges"][0]["response"]
-                .as_object_mut()
-                .unwrap()
-                .remove("delay_ms");
-        },
-        status: "fail",
-        reasons: &["expected a timeout error, got HTTP 200"],
-    },
-    Broken {
         file: "anthropic/concurrency/three_concurrent_requests.yaml",
         why: "concurrent requests answered with the same message id",
         edit: |v| {

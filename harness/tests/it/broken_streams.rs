@@ -223,11 +223,6 @@ fn each_broken_stream_fails_naming_its_rule() {
         broken.push(trial);
     }
     for c in cases.iter().filter(|c| !broken.contains(&c.trial)) {
-        // stream_timing is judged on timing and passes at any speed up to 4x (300 ms gap / 4 < 250 ms
-        // fails), so it is excluded from the collateral check.
-        if c.trial.starts_with("streaming::stream_timing::") {
-            continue;
-        }
         assert!(
             matches!(c.status, "pass" | "skip"),
             "collateral failure: {c:?}"

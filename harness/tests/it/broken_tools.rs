@@ -43,16 +43,16 @@ const CASES: &[Broken] = &[
         ],
     },
     Broken {
-        file: "ollama/tools/forced_tool_choice.yaml",
+        file: "ollama/tools/single_tool_call.yaml",
         why: "Ollama arguments sent as a string",
         edit: |v| {
             body(v, 0)["message"]["tool_calls"][0]["function"]["arguments"] =
-                json!("{\"timezone\": \"Asia/Tokyo\"")
+                json!("{\"city\": \"Paris\"")
         },
         reasons: &[
             "ollama contract: `message.tool_calls[0].function.arguments` must be an object, got string",
             "arguments are not valid JSON (EOF while parsing",
-            r#": "{\"timezone\": \"Asia/Tokyo\"""#,
+            r#": "{\"city\": \"Paris\"""#,
         ],
     },
     Broken {

@@ -1,22 +1,42 @@
-//! Replay keeps recorded stream timing: the recording of `streaming::stream_timing` pauses
-//! 300 ms between two words. At --speed 1 the client sees that gap (the scenario expects
-//! 250..=1500 ms); at --speed 0 it sees none.
+//! Replay keeps recorded stream timing, a check of provcheck itself: the recording in
+//! `data/replay_gap.yaml` pauses 300 ms between two words. At --speed 1 the client sees that
+//! gap (the scenario expects 250..=1500 ms); at --speed 0 it sees none.
 
 use crate::common;
 
-use common::{junit_cases, provcheck, text};
+use common::{junit_cases, provcheck, root, text};
+
+const SUITE: &str = "suite: replay\ncategory: streaming\nscenarios:\n  - id: recorded_gap\n    \
+    title: Replay keeps the recorded gaps between tokens\n    requires: [streaming]\n    \
+    request:\n      stream: true\n      messages:\n        - user: Say \"one, two\".\n      \
+    max_tokens: 10\n    expect:\n      status: 200\n      \
+    stream: { well_formed: true, max_gap_ms: { min: 250, max: 1500 } }\n";
 
 fn run(speed: &str) -> (Option<i32>, common::Case) {
     let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("replay.yaml");
+    std::fs::write(&suite, SUITE).unwrap();
+    let fixtures = dir.path().join("fixtures");
+    std::fs::create_dir_all(fixtures.join("openai/replay")).unwrap();
+    std::fs::copy(
+        root().join("harness/tests/it/data/replay_gap.yaml"),
+        fixtures.join("openai/replay/recorded_gap.yaml"),
+    )
+    .unwrap();
+    let reports = dir.path().join("reports");
     let out = provcheck(&[
+        "--suite",
+        suite.to_str().unwrap(),
+        "--fixtures",
+        fixtures.to_str().unwrap(),
         "--exact",
-        "streaming::stream_timing::openai",
+        "replay::recorded_gap::openai",
         "--speed",
         speed,
         "--reports",
-        dir.path().to_str().unwrap(),
+        reports.to_str().unwrap(),
     ]);
-    let (_, cases) = junit_cases(&dir.path().join("junit.xml"));
+    let (_, cases) = junit_cases(&reports.join("junit.xml"));
     assert_eq!(cases.len(), 1, "{:?}", text(&out));
     (out.status.code(), cases[0].clone())
 }
