@@ -810,9 +810,7 @@ fn conclude(cfg: &RunConfig, record: &RunRecord, failed: bool) -> Result<ExitCod
         );
     }
     for (target, (n, reason)) in &unavailable {
-        eprintln!(
-            "error: required target {target} was not exercised: {n} trial(s) skipped ({reason})"
-        );
+        eprintln!("error: required target {target} was not exercised: {n} trial(s) {reason}");
     }
     if failed || !unavailable.is_empty() {
         Ok(ExitCode::from(EXIT_FAILED))
@@ -821,20 +819,28 @@ fn conclude(cfg: &RunConfig, record: &RunRecord, failed: bool) -> Result<ExitCod
     }
 }
 
-/// Per required target: how many trials were skipped for want of a key or recording, and the
-/// first reason.
+/// Per required target: how many trials were skipped for want of a key or recording, or not
+/// sent because its preflight failed, and the first reason.
 fn required_skips(
     outcomes: &[Outcome],
     required: &[String],
 ) -> std::collections::BTreeMap<String, (usize, String)> {
     let mut out = std::collections::BTreeMap::new();
     for o in outcomes {
-        let unavailable =
+        let skipped =
             o.status == Status::Skip && o.skip_kind().is_some_and(SkipKind::target_unavailable);
-        if unavailable && required.contains(&o.target) {
-            let e = out
-                .entry(o.target.clone())
-                .or_insert_with(|| (0, report::text::headline_or_empty(o)));
+        let unusable = o
+            .error
+            .as_ref()
+            .is_some_and(|e| e.kind == crate::outcome::ErrorKind::Preflight);
+        if (skipped || unusable) && required.contains(&o.target) {
+            let e = out.entry(o.target.clone()).or_insert_with(|| {
+                let verb = if skipped { "skipped" } else { "errored" };
+                (
+                    0,
+                    format!("{verb} ({})", report::text::headline_or_empty(o)),
+                )
+            });
             e.0 += 1;
         }
     }

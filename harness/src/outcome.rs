@@ -264,6 +264,12 @@ pub enum ErrorKind {
     Admission,
     /// Record mode: the recording could not be written.
     RecordWrite,
+    /// Live and record modes: the target's preflight failed (unreachable, key rejected, wrong
+    /// base URL), so the trial sent nothing.
+    Preflight,
+    /// Live and record modes: a request that should have got a reply got none (refused,
+    /// reset, timed out), so nothing could be judged.
+    Transport,
     /// Read from an older run record, which kept no kind.
     Other,
 }

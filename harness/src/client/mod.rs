@@ -6,4 +6,4 @@ pub mod transport;
 
 pub use policy::{Policy, PolicySpec};
 pub use resilience::{CircuitState, ClientEvent, Subject};
-pub use transport::{RawResponse, Sent, Tap, Transport, TransportError};
+pub use transport::{Cause, Peer, RawResponse, Sent, Tap, Transport, TransportError, Unreached};

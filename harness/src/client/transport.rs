@@ -28,8 +28,9 @@ pub enum TransportError {
     /// The deadline passed first.
     #[error("timed out after {} ms", .0.as_millis())]
     Timeout(Duration),
-    /// Connecting failed, or the connection broke before the response was read.
-    #[error("connection failed: {0}")]
+    /// Connecting failed, or the connection broke before the response was read: one line
+    /// naming the likely cause and the peer (`connection refused (127.0.0.1:9)`).
+    #[error("{0}")]
     Connection(String),
     /// The client's circuit breaker was open: the request never left the client.
     #[error("circuit open: failed fast without sending")]
@@ -113,11 +114,12 @@ impl Transport {
         if !wire.body.is_null() {
             rb = rb.body(serde_json::to_vec(&wire.body).unwrap_or_default());
         }
+        let peer = Peer::of(&url);
         let fut = async {
             let resp = rb
                 .send()
                 .await
-                .map_err(|e| TransportError::Connection(error_chain(&e.without_url())))?;
+                .map_err(|e| TransportError::Connection(Unreached::of(&e, &peer).message))?;
             let status = resp.status().as_u16();
             let headers = resp
                 .headers()
@@ -134,7 +136,7 @@ impl Transport {
             {
                 let body = resp
                     .bytes_stream()
-                    .map(|r| r.map_err(|e| error_chain(&e.without_url())));
+                    .map(|r| r.map_err(|e| Unreached::of(&e, &peer).message));
                 let framed = read_frames(dialect, Box::pin(body), started).await;
                 return Ok(RawResponse {
                     status,
@@ -147,7 +149,7 @@ impl Transport {
             let body = resp
                 .bytes()
                 .await
-                .map_err(|e| TransportError::Connection(error_chain(&e.without_url())))?;
+                .map_err(|e| TransportError::Connection(Unreached::of(&e, &peer).message))?;
             Ok(RawResponse {
                 status,
                 headers,
@@ -174,21 +176,180 @@ impl Transport {
     }
 }
 
+impl Transport {
+    /// A reachability check: sends a GET to `url` with `headers` and returns the response's
+    /// status, before `timeout`. The body is never read, and no tap sees the request: it is
+    /// not a trial's.
+    pub async fn probe(
+        &self,
+        url: &str,
+        headers: &[(&'static str, String)],
+        timeout: Duration,
+    ) -> Result<u16, Unreached> {
+        let peer = Peer::of(url);
+        let mut rb = self.client.get(url);
+        for (k, v) in headers {
+            rb = rb.header(*k, v);
+        }
+        match tokio::time::timeout(timeout, rb.send()).await {
+            Ok(Ok(resp)) => Ok(resp.status().as_u16()),
+            Ok(Err(e)) => Err(Unreached::of(&e, &peer)),
+            Err(_) => Err(Unreached {
+                cause: Cause::Timeout,
+                message: format!(
+                    "no answer within {} ms ({})",
+                    timeout.as_millis(),
+                    peer.authority
+                ),
+            }),
+        }
+    }
+}
+
 impl Default for Transport {
     fn default() -> Self {
         Transport::new()
     }
 }
 
-/// reqwest's Display stops at the outermost error; the cause is what helps. URLs are stripped
-/// first (`without_url`): a base URL may carry a secret in its query string.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
+/// Where a request went, as messages may name it: scheme, host and port only (a URL's path or
+/// query may carry a secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    /// `https`, `http`.
+    pub scheme: String,
+    /// `host:port` (the port the scheme implies when the URL gives none).
+    pub authority: String,
+    /// The host alone.
+    pub host: String,
+}
+
+impl Peer {
+    /// The peer of `url`; an unparseable URL gives an empty peer.
+    pub fn of(url: &str) -> Peer {
+        let Ok(u) = reqwest::Url::parse(url) else {
+            return Peer {
+                scheme: String::new(),
+                authority: String::new(),
+                host: String::new(),
+            };
+        };
+        let host = u.host_str().unwrap_or_default().to_string();
+        let authority = match u.port_or_known_default() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.clone(),
+        };
+        Peer {
+            scheme: u.scheme().to_string(),
+            authority,
+            host,
+        }
+    }
+}
+
+/// Why no connection carried the request, by likely cause: what a person fixes differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// Nothing listens there (the server is down, or the port is wrong).
+    Refused,
+    /// The host name does not resolve.
+    Dns,
+    /// The TLS handshake failed (a plain-HTTP server behind an `https://` URL, a bad
+    /// certificate).
+    Tls,
+    /// The deadline passed first.
+    Timeout,
+    /// The peer reset or closed the connection.
+    Reset,
+    /// Anything else.
+    Other,
+}
+
+/// A request that got no response: its likely cause and one line saying so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreached {
+    /// The likely cause.
+    pub cause: Cause,
+    /// One line: the cause, the peer, and the innermost error's words where they add to it.
+    pub message: String,
+}
+
+impl Unreached {
+    /// Classifies a reqwest error. reqwest's Display stops at the outermost error ("error
+    /// sending request") and its chain nests three or four causes deep; what helps is the
+    /// innermost one, named by kind.
+    pub fn of(e: &reqwest::Error, peer: &Peer) -> Unreached {
+        // Built from the causes below reqwest's own error and from the peer, never from the
+        // URL, which may carry a secret in its query.
+        let chain = causes(e);
+        let innermost = chain.last().cloned().unwrap_or_default();
+        let io_kind = io_kind(e);
+        let at = &peer.authority;
+        let (cause, message) = if e.is_timeout() || io_kind == Some(std::io::ErrorKind::TimedOut) {
+            (Cause::Timeout, format!("timed out ({at})"))
+        } else if io_kind == Some(std::io::ErrorKind::ConnectionRefused) {
+            (Cause::Refused, format!("connection refused ({at})"))
+        } else if chain.iter().any(|c| c.starts_with("dns error")) {
+            (
+                Cause::Dns,
+                format!("DNS lookup failed for {}: {innermost}", peer.host),
+            )
+        } else if matches!(
+            io_kind,
+            Some(
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::UnexpectedEof
+            )
+        ) {
+            (Cause::Reset, format!("connection reset ({at})"))
+        } else if e.is_connect() && peer.scheme == "https" {
+            // Refusal, DNS and timeouts are out: what is left of an https connect is the
+            // handshake (rustls reports a plain-HTTP answer as a corrupt message).
+            (
+                Cause::Tls,
+                format!("TLS handshake failed ({at}): {innermost}"),
+            )
+        } else if e.is_body() || e.is_decode() {
+            (
+                Cause::Reset,
+                format!("connection broke while reading the body ({at}): {innermost}"),
+            )
+        } else {
+            (Cause::Other, format!("{innermost} ({at})"))
+        };
+        Unreached {
+            cause,
+            message: one_line(&message),
+        }
+    }
+}
+
+/// The Display of every error below `e`, outermost first.
+fn causes(e: &dyn std::error::Error) -> Vec<String> {
+    let mut out = Vec::new();
     let mut src = e.source();
     while let Some(c) = src {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
+        out.push(c.to_string());
         src = c.source();
     }
-    s
+    out
+}
+
+/// The kind of the first I/O error in `e`'s chain.
+fn io_kind<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<std::io::ErrorKind> {
+    let mut src: Option<&'a (dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = src {
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            return Some(io.kind());
+        }
+        src = c.source();
+    }
+    None
+}
+
+/// Newlines and runs of spaces folded, so a message is one line in every report.
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }

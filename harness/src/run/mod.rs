@@ -4,6 +4,7 @@
 pub mod gateway;
 pub mod live;
 pub mod plan;
+pub mod preflight;
 pub mod runner;
 pub mod scaffold;
 pub mod trial;

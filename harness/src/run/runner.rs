@@ -1,13 +1,15 @@
 //! libtest-mimic integration: one trial per planned (scenario, target), all run on one static
 //! multi-thread tokio runtime with one shared HTTP client; outcomes collected for the reports.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use libtest_mimic::{Arguments, Completion, Conclusion, Failed, Trial};
 
 use super::plan::{Partition, PlannedTrial};
+use super::preflight::{PREFLIGHT_TIMEOUT, Unusable, check_all};
 use super::trial::{RunContext, blank_outcome, execute};
-use crate::outcome::{Outcome, Skip, SkipKind, Status};
+use crate::outcome::{ErrorKind, Outcome, Skip, SkipKind, Status};
 use crate::runtime::runtime;
 
 /// The result of a run: libtest's conclusion and every outcome, sorted by trial name.
@@ -42,15 +44,13 @@ pub fn run(
     text: TrialText,
 ) -> Result<RunResult, RunError> {
     let collected: Arc<Mutex<Vec<Outcome>>> = Arc::new(Mutex::new(Vec::with_capacity(plan.len())));
-    let mut trials = Vec::with_capacity(plan.len());
+    let mut selected = Vec::with_capacity(plan.len());
     // Counted over the whole plan, not the shard: a filter that matches only other shards'
     // trials is not a typo, and its shard is simply empty.
     let mut matched = 0usize;
     for (position, planned) in plan.into_iter().enumerate() {
-        let ignored_reason = planned.scenario.ignore.clone();
-        let name = planned.name.clone();
-        let mut probe = Trial::test(name.clone(), || Ok(()));
-        if ignored_reason.is_some() {
+        let mut probe = Trial::test(planned.name.clone(), || Ok(()));
+        if planned.scenario.ignore.is_some() {
             probe = probe.with_ignored_flag(true);
         }
         if args.is_filtered_out(&probe) {
@@ -60,17 +60,40 @@ pub fn run(
         if partition.is_some_and(|p| !p.contains(position)) {
             continue;
         }
-        if args.is_ignored(&probe) && !args.list {
+        let ignored = args.is_ignored(&probe);
+        if ignored && !args.list {
             // libtest never calls an ignored trial; record its skip here so it is not silent.
             let mut o = blank_outcome(&planned, ctx.mode);
-            let reason = ignored_reason.as_deref().unwrap_or("");
+            let reason = planned.scenario.ignore.as_deref().unwrap_or("");
             o.set_skip(Skip::new(SkipKind::Ignored, reason));
             collected.lock().unwrap_or_else(|p| p.into_inner()).push(o);
         }
+        selected.push((planned, ignored));
+    }
+    let unusable = if args.list {
+        HashMap::new()
+    } else {
+        preflight(&ctx, &selected)
+    };
+    let mut trials = Vec::with_capacity(selected.len());
+    for (planned, _) in selected {
+        let ignored_reason = planned.scenario.ignore.clone();
+        let name = planned.name.clone();
         let sink = collected.clone();
         let ctx = ctx.clone();
+        let refused = unusable
+            .get(&planned.target.name)
+            .filter(|_| planned.live && planned.skip.is_none())
+            .cloned();
         let trial = Trial::ignorable_test(name, move || {
-            let outcome = runtime().block_on(execute(&ctx, &planned));
+            let outcome = match refused {
+                Some(u) => {
+                    let mut o = blank_outcome(&planned, ctx.mode);
+                    o.set_error(ErrorKind::Preflight, format!("not sent: {u}"));
+                    o
+                }
+                None => runtime().block_on(execute(&ctx, &planned)),
+            };
             let verdict = match outcome.status {
                 Status::Pass => Ok(Completion::Completed),
                 Status::Skip => Ok(Completion::ignored_with(text(&outcome))),
@@ -132,4 +155,34 @@ pub fn run(
         conclusion,
         outcomes,
     })
+}
+
+/// Checks, once and all at once, every target that a selected trial will send to (live or
+/// record mode, not skipped, not ignored), and prints one line for each that is unusable.
+fn preflight(
+    ctx: &RunContext,
+    selected: &[(PlannedTrial, bool)],
+) -> HashMap<String, Arc<Unusable>> {
+    let mut targets: Vec<Arc<crate::target::Target>> = Vec::new();
+    for (t, ignored) in selected {
+        if t.live
+            && t.skip.is_none()
+            && !ignored
+            && !targets.iter().any(|x| x.name == t.target.name)
+        {
+            targets.push(t.target.clone());
+        }
+    }
+    if targets.is_empty() {
+        return HashMap::new();
+    }
+    let key = |t: &crate::target::Target| t.key_env.as_ref().and_then(|v| (ctx.env)(v));
+    let timeout = PREFLIGHT_TIMEOUT.min(ctx.request_timeout);
+    let unusable = runtime().block_on(check_all(&ctx.transport, &targets, &key, timeout));
+    let mut names: Vec<&String> = unusable.keys().collect();
+    names.sort();
+    for n in names {
+        eprintln!("error: preflight: {}", unusable[n]);
+    }
+    unusable
 }

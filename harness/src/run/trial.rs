@@ -213,9 +213,51 @@ async fn run(
     }
     .await;
     match result {
-        Ok(observation) => judge(ctx, t, &steps, &observation, outcome),
+        Ok(observation) => match unanswered(t, &steps, &observation) {
+            Some(why) => outcome.set_error(ErrorKind::Transport, why),
+            None => judge(ctx, t, &steps, &observation, outcome),
+        },
         Err(TrialError { kind, message }) => outcome.set_error(kind, message),
     }
+}
+
+/// A live request that got no reply (refused, reset, timed out) where its step expects one
+/// says nothing about the provider's contract: the trial could not be judged. The first such
+/// request's one line, or `None`. A step that expects an error (in `expect` or any override)
+/// is judged as usual, and so are requests the local mock answered: a client that meets a
+/// fault script's dropped connection and gives up is the subject failing.
+fn unanswered(
+    t: &PlannedTrial,
+    steps: &[StepPlan<'_>],
+    observation: &Observation,
+) -> Option<String> {
+    if !t.live {
+        return None;
+    }
+    let several = steps.len() > 1;
+    for (i, (plan, step)) in steps.iter().zip(&observation.steps).enumerate() {
+        if plan.expect.error.is_some() || plan.overrides.values().any(|e| e.error.is_some()) {
+            continue;
+        }
+        let n = step.copies.len();
+        for (c, copy) in step.copies.iter().enumerate() {
+            if let Err(e) = &copy.result {
+                let mut at = Vec::new();
+                if several {
+                    at.push(format!("steps[{i}]"));
+                }
+                if n > 1 {
+                    at.push(format!("copy {}/{n}", c + 1));
+                }
+                return Some(if at.is_empty() {
+                    e.to_string()
+                } else {
+                    format!("{}: {e}", at.join(" "))
+                });
+            }
+        }
+    }
+    None
 }
 
 /// Where a trial's requests go and, unless it is live, the mock that answers them.
@@ -490,7 +532,8 @@ fn judge(
             Some(k) => (&plan.overrides[k], format!("{prefix}overrides.{k}")),
             None => (plan.expect, format!("{prefix}expect")),
         };
-        contract_findings(expect, step, dialect, outcome);
+        let base_url = ctx.gateway.as_ref().map_or(&target.base_url, |g| &g.url);
+        contract_findings(expect, step, dialect, base_url, outcome);
         for f in evaluate(expect, step, &observation.steps[..step_index]) {
             let path = format!("{expect_path}.{}", f.key);
             let location = sc
@@ -518,11 +561,33 @@ fn contract_findings(
     expect: &Expect,
     step: &StepObservation,
     dialect: crate::dialect::DialectKind,
+    base_url: &str,
     outcome: &mut Outcome,
 ) {
     let n = step.copies.len();
     for (i, copy) in step.copies.iter().enumerate() {
         let Ok(reply) = &copy.result else { continue };
+        let expects_404 = expect.status == Some(404)
+            || expect.error.is_some()
+            || expect
+                .stream
+                .as_ref()
+                .is_some_and(|s| s.well_formed == Some(false));
+        if reply.status == 404 && !reply.violations.is_empty() && !expects_404 {
+            // A body that is not the dialect's error on a 404 is most often another server's
+            // page: the route is not where the base URL says. That comes first, not the
+            // missing fields it leads to.
+            outcome.findings.push(Finding {
+                path: "contract".into(),
+                kind: FindingKind::Contract,
+                class: Some(crate::outcome::Class::Contract),
+                message: format!(
+                    "HTTP 404 (wrong base URL? {})",
+                    super::preflight::base_url_hint(dialect, base_url)
+                ),
+                location: outcome.location.clone(),
+            });
+        }
         for v in reply
             .violations
             .iter()

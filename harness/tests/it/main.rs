@@ -17,6 +17,8 @@ mod gateway;
 mod live_record;
 mod misconfigured_clients;
 mod openapi_contract;
+mod preflight;
+mod raw_server;
 mod reference_live;
 mod reports_audit;
 mod reports_diff;
