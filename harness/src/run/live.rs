@@ -14,7 +14,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, OwnedSemaphorePermit, RwLock, Semaphore,
+};
 
 use super::plan::PlannedTrial;
 use crate::client::{RawResponse, Sent, Tap, TransportError};
@@ -122,6 +124,11 @@ pub struct Live {
     budget: Budget,
     concurrency: usize,
     slots: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Per target: exclusive trials hold it for writing, every other live trial for reading.
+    /// tokio's lock is fair, so an exclusive trial waiting keeps new trials from starting.
+    turns: Mutex<HashMap<String, Arc<RwLock<()>>>>,
+    /// Per (target, resource): as many permits as the resource's limit.
+    resources: Mutex<HashMap<(String, String), Arc<Semaphore>>>,
     secrets: Secrets,
     overwrite: bool,
     date: String,
@@ -142,6 +149,8 @@ impl Live {
             budget,
             concurrency: concurrency.max(1),
             slots: Mutex::new(HashMap::new()),
+            turns: Mutex::new(HashMap::new()),
+            resources: Mutex::new(HashMap::new()),
             secrets,
             overwrite,
             date,
@@ -172,13 +181,55 @@ impl Live {
             .clone()
     }
 
-    /// Admits a trial about to send to a real API: waits for its target's slot, then
-    /// reserves its requests. `Ok(None)` for a trial the local mock answers (nothing to
+    fn turn(&self, target: &str) -> Arc<RwLock<()>> {
+        let mut turns = self.turns.lock().unwrap_or_else(|p| p.into_inner());
+        turns.entry(target.to_string()).or_default().clone()
+    }
+
+    /// The semaphore of a resource on a target. Its limit is the first claimant's: the loader
+    /// takes it from the suite's `resources`, and suites sharing a name declare the same.
+    fn resource(&self, target: &str, name: &str, limit: u32) -> Arc<Semaphore> {
+        let mut r = self.resources.lock().unwrap_or_else(|p| p.into_inner());
+        r.entry((target.to_string(), name.to_string()))
+            .or_insert_with(|| Arc::new(Semaphore::new(limit.max(1) as usize)))
+            .clone()
+    }
+
+    /// Waits until the trial may run beside the others of its target: alone when it is
+    /// exclusive, within its resource's limit when it names one. Taken in one order (turn,
+    /// resource, then slot) by every trial, so no two trials wait on each other.
+    async fn hold(&self, t: &PlannedTrial) -> Result<Held, Refused> {
+        let sc = &t.scenario;
+        let turn = self.turn(&t.target.name);
+        let turn = if sc.exclusive {
+            Turn::Alone(turn.write_owned().await)
+        } else {
+            Turn::Shared(turn.read_owned().await)
+        };
+        let resource = match (&sc.resource, sc.resource_limit) {
+            (Some(name), Some(limit)) => Some(
+                self.resource(&t.target.name, name, limit)
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| Refused::Closed)?,
+            ),
+            _ => None,
+        };
+        Ok(Held {
+            _turn: turn,
+            _resource: resource,
+        })
+    }
+
+    /// Admits a trial about to send to a real API: waits for its turn (exclusive trials run
+    /// alone on their target), its resource and its target's slot, then reserves its
+    /// requests. `Ok(None)` for a trial the local mock answers (nothing to
     /// limit or count); `Err` says why it may not send.
     pub async fn admit(&self, t: &PlannedTrial) -> Result<Option<Admission>, Refused> {
         if !t.live {
             return Ok(None);
         }
+        let held = self.hold(t).await?;
         // The semaphores are never closed, but if one were, provcheck could not run the trial:
         // that is an error of provcheck's, not a reason to skip.
         let permit = self
@@ -195,6 +246,7 @@ impl Live {
         let planned = steps * u64::from(sc.concurrency);
         self.budget.reserve(planned).map_err(Refused::Budget)?;
         Ok(Some(Admission {
+            _held: held,
             _permit: permit,
             reserved: planned,
             capture: Arc::new(Capture {
@@ -327,10 +379,24 @@ pub enum Refused {
 /// A trial's permission to send: its target slot (released when dropped), its reservation,
 /// and the tap its transport reports to.
 pub struct Admission {
+    _held: Held,
     _permit: OwnedSemaphorePermit,
     reserved: u64,
     /// The tap to install on the trial's transport.
     pub capture: Arc<Capture>,
+}
+
+/// A trial's turn on its target and its resource, released when dropped.
+struct Held {
+    _turn: Turn,
+    _resource: Option<OwnedSemaphorePermit>,
+}
+
+/// An exclusive trial holds its target alone; the others share it. Held only to be dropped.
+#[allow(dead_code)]
+enum Turn {
+    Alone(OwnedRwLockWriteGuard<()>),
+    Shared(OwnedRwLockReadGuard<()>),
 }
 
 /// Counts a trial's requests and tokens and, in record mode, keeps its exchanges.

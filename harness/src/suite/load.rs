@@ -231,6 +231,14 @@ fn load_suite_with(path: &Path, known: &Known, locate: bool) -> Result<Suite, Ve
             );
         }
         check_shape(&sc, &base, &index, &source, known, &mut diags);
+        check_resource(
+            &mut sc,
+            &parsed.resources,
+            &base,
+            &index,
+            &source,
+            &mut diags,
+        );
         super::tools::check(&sc, &base, &index, &source, &mut diags);
         if locate {
             sc.location = at(&base);
@@ -249,6 +257,42 @@ fn load_suite_with(path: &Path, known: &Known, locate: bool) -> Result<Suite, Ve
         file,
         scenarios,
     })
+}
+
+/// A scenario's `resource` must be declared, with a limit of at least one, in the suite's
+/// `resources`; its limit is noted on the scenario for the run.
+fn check_resource(
+    sc: &mut Scenario,
+    resources: &std::collections::BTreeMap<String, u32>,
+    base: &str,
+    index: &SpanIndex,
+    source: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(name) = &sc.resource else { return };
+    match resources.get(name) {
+        Some(0) => diags.push(Diagnostic::new(
+            format!("resource `{name}` has a limit of 0: no trial could ever hold it"),
+            index.locate_value(&format!("resources.{name}")),
+            source,
+        )),
+        Some(limit) => sc.resource_limit = Some(*limit),
+        None => {
+            let declared: Vec<&str> = resources.keys().map(String::as_str).collect();
+            diags.push(
+                Diagnostic::new(
+                    format!("resource `{name}` is not declared in the suite's `resources`"),
+                    index.locate_value(&format!("{base}.resource")),
+                    source,
+                )
+                .with_help(if declared.is_empty() {
+                    format!("declare it at the top of the suite: `resources: {{ {name}: 1 }}`")
+                } else {
+                    format!("declared: {}", declared.join(", "))
+                }),
+            )
+        }
+    }
 }
 
 fn check_shape(

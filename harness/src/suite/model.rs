@@ -26,6 +26,10 @@ pub struct SuiteFile {
     /// What the suite covers, for the audit.
     #[serde(default)]
     pub description: Option<String>,
+    /// Named server-side resources and how many trials of one target may hold each at once
+    /// (live and record modes), as nextest's test groups: `resources: { model-store: 1 }`.
+    #[serde(default)]
+    pub resources: BTreeMap<String, u32>,
     /// The scenarios.
     pub scenarios: Vec<Scenario>,
 }
@@ -62,6 +66,17 @@ pub struct Scenario {
     /// How many identical copies of each request are sent at once.
     #[serde(default = "one")]
     pub concurrency: u32,
+    /// The scenario changes what the server holds (loads, unloads, pulls or switches models):
+    /// in live and record modes no other trial of the same target runs while it does.
+    #[serde(default)]
+    pub exclusive: bool,
+    /// A resource declared in the suite's `resources`: at most its limit of trials of one
+    /// target that name it run at once (live and record modes).
+    #[serde(default)]
+    pub resource: Option<String>,
+    /// The limit of `resource`, from the suite's `resources` (filled by the loader).
+    #[serde(skip)]
+    pub resource_limit: Option<u32>,
     /// A single request (shorthand for one step).
     #[serde(default)]
     pub request: Option<RequestSpec>,

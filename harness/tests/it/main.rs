@@ -13,6 +13,7 @@ mod broken_suites;
 mod broken_tools;
 mod child_env;
 mod docs_examples;
+mod exclusive;
 mod gateway;
 mod live_record;
 mod misconfigured_clients;

@@ -135,7 +135,11 @@ fn no_key_reaches_the_record_or_the_audit() {
     let r = run_record(&reports.join("run.json"));
     assert_eq!(r.targets[0].base_url, format!("http://127.0.0.1:{port}/v1"));
     assert_eq!(r.targets[0].key_env.as_deref(), Some("GATEWAY_KEY"));
-    assert!(r.outcomes[0].exchanges[0].transport_error.is_some());
+    // Nothing listens there: the preflight says so, and the trial sent nothing.
+    let e = r.outcomes[0].error.as_ref().expect("a preflight error");
+    assert_eq!(e.kind, provcheck::outcome::ErrorKind::Preflight);
+    assert!(e.message.contains("connection refused"), "{e:?}");
+    assert!(r.outcomes[0].exchanges.is_empty());
 }
 
 #[test]
