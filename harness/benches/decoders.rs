@@ -99,6 +99,65 @@ fn body(dialect: DialectKind) -> (Vec<u8>, Vec<usize>) {
             );
             push(&mut out, ev(json!({"type":"message_stop"})));
         }
+        DialectKind::OpenaiResponses => {
+            let mut seq = 0u64;
+            let mut ev = |out: &mut String, mut v: serde_json::Value| {
+                v["sequence_number"] = json!(seq);
+                seq += 1;
+                let s = format!("event: {}\ndata: {v}\n\n", v["type"].as_str().unwrap_or(""));
+                push(out, s);
+            };
+            let resp = |status: &str, output: serde_json::Value, usage: serde_json::Value| {
+                json!({"id":"resp_bench","object":"response","created_at":1741570283,"status":status,
+                    "error":null,"incomplete_details":null,"model":"gpt-4o-2024-08-06","output":output,"usage":usage})
+            };
+            ev(
+                &mut out,
+                json!({"type":"response.created","response":resp("in_progress", json!([]), json!(null))}),
+            );
+            ev(
+                &mut out,
+                json!({"type":"response.output_item.added","output_index":0,
+                "item":{"type":"message","id":"msg_bench","status":"in_progress","role":"assistant","content":[]}}),
+            );
+            ev(
+                &mut out,
+                json!({"type":"response.content_part.added","item_id":"msg_bench","output_index":0,
+                "content_index":0,"part":{"type":"output_text","text":"","annotations":[]}}),
+            );
+            let mut text = String::new();
+            while out.len() < TARGET {
+                let w = WORDS[i % WORDS.len()];
+                text.push_str(w);
+                ev(
+                    &mut out,
+                    json!({"type":"response.output_text.delta","item_id":"msg_bench","output_index":0,
+                    "content_index":0,"delta":w,"logprobs":[]}),
+                );
+                i += 1;
+            }
+            let part = json!({"type":"output_text","text":text,"annotations":[]});
+            let item = json!({"type":"message","id":"msg_bench","status":"completed","role":"assistant","content":[part]});
+            ev(
+                &mut out,
+                json!({"type":"response.output_text.done","item_id":"msg_bench","output_index":0,
+                "content_index":0,"text":text,"logprobs":[]}),
+            );
+            ev(
+                &mut out,
+                json!({"type":"response.content_part.done","item_id":"msg_bench","output_index":0,
+                "content_index":0,"part":part}),
+            );
+            ev(
+                &mut out,
+                json!({"type":"response.output_item.done","output_index":0,"item":item}),
+            );
+            let usage = json!({"input_tokens":19,"output_tokens":i,"total_tokens":i + 19});
+            ev(
+                &mut out,
+                json!({"type":"response.completed","response":resp("completed", json!([item]), usage)}),
+            );
+        }
         DialectKind::Ollama => {
             while out.len() < TARGET {
                 let l = json!({"model":"llama3.2","created_at":"2024-08-04T08:52:19.385406455-07:00",

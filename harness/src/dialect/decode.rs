@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::json::parse_reply;
 use super::stream::{Acc, Frame, StreamEnd, StreamOptions, TimedFrame, preview};
 use super::wire::{DialectKind, WireOp, WireRequest};
-use super::{anthropic, ollama, openai};
+use super::{anthropic, ollama, openai, openai_responses};
 use crate::neutral::{Reply, StreamInfo};
 
 /// A response body as the transport read it.
@@ -44,6 +44,10 @@ impl DialectKind {
             Body::Whole(body) => self.decode_op(wire.op, status, headers, body),
         };
         self.check_tool_agreement(&wire.body, &mut reply);
+        if self == DialectKind::OpenaiResponses {
+            let breaches = openai_responses::limits(&wire.body, &reply);
+            reply.violations.extend(breaches);
+        }
         reply
     }
 
@@ -62,7 +66,9 @@ impl DialectKind {
         let msg = match self {
             DialectKind::Openai => openai::tool_agreement(request, raw, reply),
             DialectKind::Anthropic => anthropic::tool_agreement(raw, reply),
-            DialectKind::Ollama => None,
+            // The Responses API has no finish reason for tool calls: `status` is `completed`
+            // either way, so there is nothing to disagree with.
+            DialectKind::Ollama | DialectKind::OpenaiResponses => None,
         };
         reply.violations.extend(msg);
     }
@@ -91,6 +97,7 @@ impl DialectKind {
             DialectKind::Openai => openai::decode(&mut reply, headers),
             DialectKind::Anthropic => anthropic::decode(&mut reply, headers),
             DialectKind::Ollama => ollama::decode(&mut reply, headers),
+            DialectKind::OpenaiResponses => openai_responses::decode(&mut reply, headers),
         }
         reply
     }
@@ -130,6 +137,7 @@ pub fn decode_stream(
         DialectKind::Openai => openai::stream::decode(&mut acc, frames, opts),
         DialectKind::Anthropic => anthropic::stream::decode(&mut acc, frames),
         DialectKind::Ollama => ollama::stream::decode(&mut acc, frames),
+        DialectKind::OpenaiResponses => openai_responses::stream::decode(&mut acc, frames),
     };
     acc.finish(frames.len(), end, marker)
 }

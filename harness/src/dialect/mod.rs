@@ -3,7 +3,7 @@
 //! the way, recording each breach in `Reply::violations` with the field it concerns. Dialects
 //! know nothing of suites.
 //!
-//! One folder per dialect (`openai/`, `anthropic/`, `ollama/`), each holding its request
+//! One folder per dialect (`openai/`, `anthropic/`, `ollama/`, `openai_responses/`), each holding its request
 //! encoding, reply decoding, stream decoding and tool calling; a new dialect is a new folder
 //! plus its arms in the dispatch here and in `decode.rs`. Shared below them: `wire.rs` (the
 //! vocabulary), `json.rs` (contract-check helpers), `stream/` (SSE/NDJSON framing and the
@@ -15,6 +15,7 @@ mod decode;
 mod json;
 mod ollama;
 mod openai;
+mod openai_responses;
 pub mod stream;
 mod tools;
 mod wire;
@@ -33,6 +34,7 @@ impl DialectKind {
             DialectKind::Openai => openai::encode(req, opts),
             DialectKind::Anthropic => anthropic::encode(req, opts),
             DialectKind::Ollama => ollama::encode(req, opts),
+            DialectKind::OpenaiResponses => openai_responses::encode(req, opts),
         }
     }
 
@@ -53,7 +55,8 @@ impl DialectKind {
     /// a fault script's 503 looks like the provider's own.
     pub fn error_body(self, status: u16) -> Value {
         match self {
-            DialectKind::Openai => {
+            // The Responses API shares OpenAI's error envelope.
+            DialectKind::Openai | DialectKind::OpenaiResponses => {
                 let (kind, code, message) = match status {
                     401 => (
                         "invalid_request_error",
@@ -131,7 +134,9 @@ impl DialectKind {
     pub fn auth_header(self, key: &str) -> (&'static str, String) {
         match self {
             DialectKind::Anthropic => ("x-api-key", key.to_string()),
-            DialectKind::Openai | DialectKind::Ollama => ("authorization", format!("Bearer {key}")),
+            DialectKind::Openai | DialectKind::Ollama | DialectKind::OpenaiResponses => {
+                ("authorization", format!("Bearer {key}"))
+            }
         }
     }
 }

@@ -14,6 +14,10 @@ pub enum DialectKind {
     Anthropic,
     /// Ollama's native `/api/*`.
     Ollama,
+    /// OpenAI's Responses API (`POST /v1/responses`), also served by vLLM, llama.cpp and
+    /// most gateways beside chat completions.
+    #[serde(rename = "openai-responses")]
+    OpenaiResponses,
 }
 
 impl DialectKind {
@@ -23,14 +27,16 @@ impl DialectKind {
             DialectKind::Openai => "openai",
             DialectKind::Anthropic => "anthropic",
             DialectKind::Ollama => "ollama",
+            DialectKind::OpenaiResponses => "openai-responses",
         }
     }
 
     /// All dialects.
-    pub const ALL: [DialectKind; 3] = [
+    pub const ALL: [DialectKind; 4] = [
         DialectKind::Openai,
         DialectKind::Anthropic,
         DialectKind::Ollama,
+        DialectKind::OpenaiResponses,
     ];
 }
 
@@ -83,7 +89,7 @@ pub struct WireRequest {
 /// The endpoint a wire request calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WireOp {
-    /// Chat completion.
+    /// Chat completion (or a Responses API response).
     Chat,
     /// Ollama model pull (streamed progress).
     Pull,

@@ -85,7 +85,7 @@ impl ApiError {
             // OpenAI's decoder takes Anthropic's shape (it has `error.message` and
             // `error.type` too), so OpenAI gets Ollama's flat string.
             match dialect {
-                DialectKind::Openai => DialectKind::Ollama,
+                DialectKind::Openai | DialectKind::OpenaiResponses => DialectKind::Ollama,
                 _ => DialectKind::Openai,
             }
         } else {
@@ -96,7 +96,7 @@ impl ApiError {
 
     fn body(&self, dialect: DialectKind) -> Value {
         match dialect {
-            DialectKind::Openai => {
+            DialectKind::Openai | DialectKind::OpenaiResponses => {
                 let kind = match self.kind {
                     ErrorKind::Invalid | ErrorKind::NotFound => "invalid_request_error",
                     ErrorKind::Auth => "invalid_request_error",

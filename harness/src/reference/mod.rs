@@ -1,5 +1,6 @@
-//! A conformant reference provider: an in-process server on 127.0.0.1 that speaks all three
-//! dialects to the letter (OpenAI chat completions, Anthropic messages, Ollama's native API)
+//! A conformant reference provider: an in-process server on 127.0.0.1 that speaks all four
+//! dialects to the letter (OpenAI chat completions and Responses, Anthropic messages, Ollama's
+//! native API)
 //! on one port, so live mode can be tried against a server known to keep the contract, and a
 //! check can be proved to fire against a server known to break one rule ([`Broken`]).
 //!
@@ -24,6 +25,7 @@ mod config;
 mod errors;
 mod ollama;
 mod openai;
+mod responses;
 mod schema;
 mod server;
 mod text;
@@ -74,7 +76,9 @@ impl ReferenceProvider {
     /// The base URL a target of `dialect` uses: OpenAI's ends in `/v1`, the others take none.
     pub fn base_url(&self, dialect: DialectKind) -> String {
         match dialect {
-            DialectKind::Openai => format!("http://{}/v1", self.addr),
+            DialectKind::Openai | DialectKind::OpenaiResponses => {
+                format!("http://{}/v1", self.addr)
+            }
             DialectKind::Anthropic | DialectKind::Ollama => format!("http://{}", self.addr),
         }
     }

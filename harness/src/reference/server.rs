@@ -16,7 +16,7 @@ use super::config::Config;
 use super::errors::ApiError;
 use super::ollama::Models;
 use super::wire::Out;
-use super::{anthropic, ollama, openai};
+use super::{anthropic, ollama, openai, responses};
 
 type Body = BoxBody<Bytes, Infallible>;
 
@@ -97,6 +97,7 @@ pub fn route(
     }
     match path {
         "/v1/chat/completions" if post => openai::chat(body, cfg, seq),
+        "/v1/responses" if post => responses::create(body, cfg, seq),
         "/v1/models" if get => openai::models(cfg),
         "/v1/messages" if post => anthropic::messages(headers, body, cfg, seq),
         "/api/chat" if post => ollama::chat(body, false, cfg, &state.models, seq),

@@ -127,6 +127,21 @@ pub const OPENAI: &[Field] = &[
     opt("response_format", Want::Obj),
 ];
 
+/// OpenAI `CreateResponse` (`max_output_tokens` has `minimum: 16`).
+pub const RESPONSES: &[Field] = &[
+    req("model", Want::Str),
+    opt("input", Want::StrOrArr),
+    opt("instructions", Want::Str),
+    opt("max_output_tokens", Want::Int).range(16.0, 1e9),
+    opt("temperature", Want::Num).range(0.0, 2.0),
+    opt("top_p", Want::Num).range(0.0, 1.0),
+    opt("stream", Want::Bool),
+    opt("tools", Want::Arr),
+    opt("parallel_tool_calls", Want::Bool),
+    opt("text", Want::Obj),
+    opt("tool_choice", Want::StrOrObj),
+];
+
 /// Anthropic `MessageCreateParams`.
 pub const ANTHROPIC: &[Field] = &[
     req("model", Want::Str),
@@ -218,7 +233,7 @@ pub fn json_type(v: &Value) -> &'static str {
 /// The refusal `dialect` answers a breach of `field` with.
 pub fn refusal(dialect: DialectKind, field: &str, breach: &Breach) -> ApiError {
     match dialect {
-        DialectKind::Openai => openai_refusal(field, breach),
+        DialectKind::Openai | DialectKind::OpenaiResponses => openai_refusal(field, breach),
         DialectKind::Anthropic => ApiError::invalid(match breach {
             Breach::Missing => format!("{field}: Field required"),
             Breach::Type(want, _) => format!("{field}: Input should be {}", want.noun()),

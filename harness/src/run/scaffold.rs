@@ -103,6 +103,22 @@ fn template(dialect: DialectKind, model: &str, id: &str, n: usize) -> RecordedRe
                           "service_tier": "standard"}
             }),
         ),
+        DialectKind::OpenaiResponses => (
+            vec![
+                ("content-type", "application/json".into()),
+                ("x-request-id", format!("req_{id}_{n}")),
+            ],
+            json!({
+                "id": format!("resp_{id}_{n}"), "object": "response", "created_at": 1764028800u64,
+                "status": "completed", "completed_at": 1764028801u64, "error": null, "incomplete_details": null,
+                "instructions": null, "model": model, "metadata": {}, "parallel_tool_calls": true,
+                "temperature": 1.0, "top_p": 1.0, "tool_choice": "auto", "tools": [],
+                "output": [{"type": "message", "id": format!("msg_{id}_{n}"), "status": "completed", "role": "assistant",
+                            "content": [{"type": "output_text", "text": "TODO", "annotations": [], "logprobs": []}]}],
+                "usage": {"input_tokens": 10, "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+                          "output_tokens": 1, "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 11}
+            }),
+        ),
         DialectKind::Ollama => (
             vec![("content-type", "application/json; charset=utf-8".into())],
             json!({

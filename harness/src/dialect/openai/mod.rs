@@ -6,7 +6,7 @@ mod request;
 pub(crate) mod stream;
 mod tools;
 
-pub(crate) use reply::decode;
+pub(crate) use reply::{decode, decode_error};
 pub(crate) use request::encode;
 pub(crate) use tools::agreement as tool_agreement;
 

@@ -114,7 +114,9 @@ where
     E: Display,
 {
     match dialect {
-        DialectKind::Openai | DialectKind::Anthropic => framing::sse(body, started).await,
+        DialectKind::Openai | DialectKind::Anthropic | DialectKind::OpenaiResponses => {
+            framing::sse(body, started).await
+        }
         DialectKind::Ollama => framing::ndjson(body, started).await,
     }
 }
