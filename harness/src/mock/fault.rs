@@ -48,10 +48,22 @@ fn with_error_event(
 ) -> RecordedStream {
     let mut events: Vec<RecordedEvent> = stream.events.iter().take(n).cloned().collect();
     let at_ms = events.last().map_or(0, |e| e.at_ms);
-    let data = body.cloned().unwrap_or_else(|| stream_error(dialect));
+    let mut data = body.cloned().unwrap_or_else(|| stream_error(dialect));
+    if dialect == DialectKind::OpenaiResponses && data.get("sequence_number").is_none() {
+        // Responses events are numbered; the error continues the recorded numbering.
+        let last = events
+            .last()
+            .and_then(|e| serde_json::from_str::<Value>(&e.data).ok())
+            .and_then(|v| v.get("sequence_number").and_then(Value::as_u64));
+        data["sequence_number"] = Value::from(last.map_or(0, |n| n + 1));
+    }
+    let named = matches!(
+        dialect,
+        DialectKind::Anthropic | DialectKind::OpenaiResponses
+    );
     events.push(RecordedEvent {
         at_ms,
-        event: (dialect == DialectKind::Anthropic).then(|| "error".to_string()),
+        event: named.then(|| "error".to_string()),
         data: data.to_string(),
     });
     RecordedStream {
@@ -63,19 +75,25 @@ fn with_error_event(
 
 /// The error a provider sends mid-stream, as provider-wire.md documents it: OpenAI a `data:`
 /// object with a top-level `error`; Anthropic `event: error` with an `overloaded_error` (what
-/// its API sends when it sheds load mid-reply); Ollama a last line `{"error": ...}`.
+/// its API sends when it sheds load mid-reply); Ollama a last line `{"error": ...}`; the
+/// Responses API an `error` event with `code` and `message`.
 pub(crate) fn stream_error(dialect: DialectKind) -> Value {
     match dialect {
         DialectKind::Anthropic => {
             serde_json::json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
         }
+        // `ResponseErrorEvent`: `code` and `message` at the top level, no envelope.
+        DialectKind::OpenaiResponses => serde_json::json!({"type": "error", "code": "server_error",
+            "message": "The server had an error while processing your request. Sorry about that!",
+            "param": null}),
         DialectKind::Openai | DialectKind::Ollama => dialect.error_body(500),
     }
 }
 
 /// Replaces the arguments of every tool call in a whole reply: OpenAI carries them as a JSON
 /// string in `function.arguments`, Anthropic as the `input` object of a `tool_use` block,
-/// Ollama as the `function.arguments` object.
+/// Ollama as the `function.arguments` object, the Responses API as the JSON string
+/// `arguments` of each `function_call` output item.
 fn set_tool_arguments(body: &mut Value, args: &Value, dialect: DialectKind) {
     let each = |calls: Option<&mut Value>, f: &dyn Fn(&mut Value)| {
         if let Some(Value::Array(calls)) = calls {
@@ -98,6 +116,11 @@ fn set_tool_arguments(body: &mut Value, args: &Value, dialect: DialectKind) {
         DialectKind::Anthropic => each(body.get_mut("content"), &|block| {
             if block.get("type").and_then(Value::as_str) == Some("tool_use") {
                 block["input"] = args.clone();
+            }
+        }),
+        DialectKind::OpenaiResponses => each(body.get_mut("output"), &|item| {
+            if item.get("type").and_then(Value::as_str) == Some("function_call") {
+                item["arguments"] = Value::String(args.to_string());
             }
         }),
         DialectKind::Ollama => each(body.pointer_mut("/message/tool_calls"), &|c| {
@@ -171,6 +194,28 @@ mod tests {
         let s = with_error_event(&stream(5), 0, Some(&custom), DialectKind::Openai);
         assert_eq!(s.events.len(), 1);
         assert!(s.events[0].data.contains("custom"));
+    }
+
+    #[test]
+    fn responses_faults_continue_the_numbering_and_replace_call_items() {
+        let mut st = stream(3);
+        for (n, e) in st.events.iter_mut().enumerate() {
+            e.data = format!(
+                "{{\"type\":\"response.output_text.delta\",\"sequence_number\":{}}}",
+                n + 4
+            );
+        }
+        let s = with_error_event(&st, 2, None, DialectKind::OpenaiResponses);
+        assert_eq!(s.events[2].event.as_deref(), Some("error"));
+        let e: Value = serde_json::from_str(&s.events[2].data).unwrap();
+        assert_eq!(e["code"], "server_error");
+        assert_eq!(e["sequence_number"], 6);
+        let args = json!({"unit": "kelvin"});
+        let mut r = json!({"output": [{"type": "message", "content": []},
+            {"type": "function_call", "call_id": "c", "name": "f", "arguments": "{}"}]});
+        set_tool_arguments(&mut r, &args, DialectKind::OpenaiResponses);
+        assert_eq!(r["output"][1]["arguments"], "{\"unit\":\"kelvin\"}");
+        assert!(r["output"][0].get("arguments").is_none());
     }
 
     #[test]
