@@ -70,7 +70,7 @@ pub fn request(target: &Target, key: Option<&str>) -> (String, Vec<(&'static str
     let base = target.base_url.trim_end_matches('/');
     let mut headers = Vec::new();
     let url = match target.dialect {
-        DialectKind::Openai => format!("{base}/models"),
+        DialectKind::Openai | DialectKind::OpenaiResponses => format!("{base}/models"),
         DialectKind::Anthropic => {
             headers.push(("anthropic-version", target.wire.anthropic_version.clone()));
             format!("{base}/v1/models")
@@ -97,10 +97,10 @@ pub fn base_url_hint(dialect: DialectKind, base_url: &str) -> String {
         DialectKind::Anthropic => {
             "an Anthropic base_url is the server's root, e.g. https://api.anthropic.com".into()
         }
-        DialectKind::Openai if !path.ends_with("/v1") => {
+        DialectKind::Openai | DialectKind::OpenaiResponses if !path.ends_with("/v1") => {
             format!("an OpenAI base_url ends in /v1: try {shown}/v1")
         }
-        DialectKind::Openai => {
+        DialectKind::Openai | DialectKind::OpenaiResponses => {
             "an OpenAI base_url ends in /v1 once, e.g. https://api.openai.com/v1".into()
         }
         DialectKind::Ollama if path.ends_with("/v1") || path.ends_with("/api") => {
