@@ -22,11 +22,11 @@ use crate::suite::{self, Diagnostic, Known, Suite};
 use crate::target::{self, Target};
 
 /// Exit code for bad input (suites, targets, recordings, run records, arguments).
-pub const EXIT_INPUT: u8 = 2;
+pub(crate) const EXIT_INPUT: u8 = 2;
 /// Exit code of a run with a failed or errored trial (libtest's), or a required target skipped.
-pub const EXIT_FAILED: u8 = 101;
+pub(crate) const EXIT_FAILED: u8 = 101;
 /// Exit code of `diff` when shape drift was found.
-pub const EXIT_DRIFT: u8 = 1;
+pub(crate) const EXIT_DRIFT: u8 = 1;
 
 #[derive(Parser)]
 #[command(
@@ -453,7 +453,7 @@ const DEFAULT_TEST_THREADS: usize = 8;
 /// Why a command could not do its work: bad input of any kind (arguments, suites, targets,
 /// recordings, run records). `main` turns it into [`EXIT_INPUT`].
 #[derive(Debug, thiserror::Error)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// One line saying what is wrong.
     #[error("{0}")]
     Input(String),

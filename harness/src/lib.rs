@@ -1,7 +1,7 @@
 //! provcheck: a conformance harness for LLM provider APIs.
 //!
-//! Data flows one way: [`suite`] → [`run::plan`] → [`run`] trials → ([`mock`], [`client`],
-//! [`dialect`]) → [`observation`] → [`expect`] → [`outcome`] → [`report`].
+//! Data flows one way: [`suite`] → `run::plan` → `run` trials → (`mock`, `client`,
+//! [`dialect`]) → `observation` → [`expect`] → [`outcome`] → [`report`].
 //!
 //! ## Module map
 //! Layers, bottom first. A module imports only from layers below its own, never from its own
@@ -20,25 +20,42 @@
 //! 8. `run`: plan, trials and the runner.
 //! 9. `report`: reporters, reading outcomes only.
 //! 10. `cli`: the command line.
+//!
+//! ## Public API
+//! Everything is `pub(crate)` unless a caller outside the crate needs it (`unreachable_pub`
+//! and `missing_docs` keep that honest). What stays public, and for whom:
+//! - running suites: [`cli::main`] (the binary is only this call);
+//! - the reference provider, a local stand-in for real APIs: [`reference::ReferenceProvider`]
+//!   with its [`reference::Config`] and [`reference::Broken`] knobs;
+//! - the file formats a tool around provcheck reads or writes: suites ([`suite::model`],
+//!   [`suite::tools`], [`expect::spec`], loaded by [`suite::load::load_suite`]), targets
+//!   ([`target::load`]), recordings ([`record::format`], [`record::write::to_text`]) and the
+//!   run record ([`report::run_record::RunRecord`] of [`outcome::Outcome`]s);
+//! - the provider-neutral request and reply ([`neutral`]) and the stream decoders
+//!   ([`dialect::decode_stream`], [`dialect::stream::read_frames`]), which the benches and
+//!   the contract tests drive directly;
+//! - [`runtime::runtime`], the one async runtime everything blocks on.
+
+#![warn(unreachable_pub, missing_docs)]
 
 pub mod cli;
-pub mod client;
+pub(crate) mod client;
 pub mod dialect;
 pub mod expect;
-pub mod fsio;
-pub mod mock;
+pub(crate) mod fsio;
+pub(crate) mod mock;
 pub mod neutral;
-pub mod observation;
+pub(crate) mod observation;
 pub mod outcome;
 pub mod record;
 pub mod reference;
 pub mod report;
-pub mod run;
+pub(crate) mod run;
 pub mod runtime;
-pub mod source;
+pub(crate) mod source;
 pub mod suite;
 pub mod target;
-pub mod vocab;
+pub(crate) mod vocab;
 
 #[cfg(test)]
 mod arch_test;

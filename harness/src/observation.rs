@@ -8,14 +8,14 @@ use crate::neutral::Reply;
 
 /// Everything one trial observed.
 #[derive(Debug, Default)]
-pub struct Observation {
+pub(crate) struct Observation {
     /// One entry per step, in order.
     pub steps: Vec<StepObservation>,
 }
 
 /// One step's requests (several when the scenario sends concurrent copies).
 #[derive(Debug, Default)]
-pub struct StepObservation {
+pub(crate) struct StepObservation {
     /// The model the step asked for.
     pub model: String,
     /// The target's model aliases, for expectations written in aliases.
@@ -34,7 +34,7 @@ pub struct StepObservation {
 
 /// One request's result.
 #[derive(Debug)]
-pub struct Observed {
+pub(crate) struct Observed {
     /// The decoded reply, or why there was none.
     pub result: Result<Reply, TransportError>,
     /// From send to the end of the body (or to the failure).

@@ -41,7 +41,7 @@ pub struct Target {
 }
 
 /// The built-in targets, with `OLLAMA_HOST` applied.
-pub fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
+pub(crate) fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
     use Capability::*;
     let models = |pairs: &[(&str, &str)]| {
         pairs
@@ -112,7 +112,7 @@ pub fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
 }
 
 /// Turns `OLLAMA_HOST` (which Ollama accepts as `host`, `host:port` or a URL) into a base URL.
-pub fn ollama_base_url(host: Option<&str>) -> String {
+pub(crate) fn ollama_base_url(host: Option<&str>) -> String {
     let host = host
         .map(str::trim)
         .filter(|h| !h.is_empty())

@@ -35,7 +35,7 @@ impl fmt::Display for Capability {
 }
 
 /// Names of targets, scenarios and suites end up in file paths and trial names.
-pub fn valid_name(s: &str) -> bool {
+pub(crate) fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')

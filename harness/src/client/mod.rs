@@ -1,9 +1,9 @@
 //! The HTTP client under test by default: one shared reqwest client, per-request deadlines.
 
-pub mod policy;
-pub mod resilience;
-pub mod transport;
+pub(crate) mod policy;
+pub(crate) mod resilience;
+pub(crate) mod transport;
 
-pub use policy::{Policy, PolicySpec};
-pub use resilience::{CircuitState, ClientEvent, Subject};
-pub use transport::{Cause, Peer, RawResponse, Sent, Tap, Transport, TransportError, Unreached};
+pub(crate) use policy::{Policy, PolicySpec};
+pub(crate) use resilience::{CircuitState, ClientEvent, Subject};
+pub(crate) use transport::{Cause, RawResponse, Sent, Tap, Transport, TransportError};

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 /// What the client does when a request fails.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// Retries after the first attempt (the SDKs: 2, so 3 attempts).
     pub max_retries: u32,
     /// Backoff before retry n is `min(initial * 2^n, max) * (1 - jitter * rand)`.
@@ -126,7 +126,7 @@ pub struct TimeoutSpec {
 
 impl Policy {
     /// Applies the fields `spec` sets.
-    pub fn apply(&mut self, spec: &PolicySpec) {
+    pub(crate) fn apply(&mut self, spec: &PolicySpec) {
         let ms = Duration::from_millis;
         if let Some(n) = spec.max_retries {
             self.max_retries = n;
@@ -181,7 +181,7 @@ impl Policy {
     }
 
     /// The backoff before retry `n` (0-based), given a uniform random number in [0, 1).
-    pub fn backoff(&self, n: u32, rand: f64) -> Duration {
+    pub(crate) fn backoff(&self, n: u32, rand: f64) -> Duration {
         let base = self.backoff_initial.as_secs_f64() * 2f64.powi(n.min(30) as i32);
         let capped = base.min(self.backoff_max.as_secs_f64());
         Duration::from_secs_f64(capped * (1.0 - self.jitter * rand))

@@ -45,7 +45,7 @@ impl CircuitState {
 /// One thing the client did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
-pub enum ClientEvent {
+pub(crate) enum ClientEvent {
     /// An attempt went out and ended (`outcome`: a status or an error).
     Attempt {
         /// Offset from the subject's creation, ms.
@@ -84,7 +84,7 @@ enum Breaker {
 }
 
 /// The client under test: a policy and the state it keeps across requests (breaker, limiter).
-pub struct Subject {
+pub(crate) struct Subject {
     policy: Policy,
     started: Instant,
     breaker: Mutex<Breaker>,
@@ -123,7 +123,7 @@ fn is_failure(result: &Result<RawResponse, TransportError>) -> bool {
 
 /// The wait a response asks for, in the SDKs' order: `retry-after-ms`, then `retry-after` as
 /// seconds, then as an HTTP date.
-pub fn retry_after(
+pub(crate) fn retry_after(
     headers: &[(String, String)],
     now: SystemTime,
 ) -> Option<(Duration, &'static str)> {
@@ -147,7 +147,7 @@ pub fn retry_after(
 
 impl Subject {
     /// A fresh client with `policy`: circuit closed, limiter full.
-    pub fn new(policy: Policy) -> Subject {
+    pub(crate) fn new(policy: Policy) -> Subject {
         let limiter = policy
             .requests_per_minute
             .and_then(NonZeroU32::new)
@@ -172,7 +172,7 @@ impl Subject {
     }
 
     /// Everything the client did so far.
-    pub fn events(&self) -> Vec<ClientEvent> {
+    pub(crate) fn events(&self) -> Vec<ClientEvent> {
         self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
@@ -262,7 +262,7 @@ impl Subject {
     /// Runs `send` (one attempt, given its retry number) under the policy: admission by the
     /// breaker, the rate limit and the concurrency limit, then retries with Retry-After or
     /// backoff until success, a non-retryable answer, or the retries run out.
-    pub async fn call<F, Fut>(&self, send: F) -> Result<RawResponse, TransportError>
+    pub(crate) async fn call<F, Fut>(&self, send: F) -> Result<RawResponse, TransportError>
     where
         F: Fn(u32) -> Fut,
         Fut: std::future::Future<Output = Result<RawResponse, TransportError>>,
@@ -351,7 +351,6 @@ mod tests {
             headers: h(headers),
             body: Vec::new(),
             stream: None,
-            elapsed: Duration::ZERO,
         })
     }
 

@@ -9,7 +9,7 @@ use crate::dialect::{DialectKind, WireRequest};
 
 /// A response read in full.
 #[derive(Debug)]
-pub struct RawResponse {
+pub(crate) struct RawResponse {
     /// HTTP status.
     pub status: u16,
     /// Headers, names lowercase.
@@ -18,13 +18,11 @@ pub struct RawResponse {
     pub body: Vec<u8>,
     /// A 2xx streamed body, framed as it arrived, with how it ended.
     pub stream: Option<(Vec<TimedFrame>, StreamEnd)>,
-    /// From send to the last body byte.
-    pub elapsed: Duration,
 }
 
 /// Why no response was read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum TransportError {
+pub(crate) enum TransportError {
     /// The deadline passed first.
     #[error("timed out after {} ms", .0.as_millis())]
     Timeout(Duration),
@@ -40,7 +38,7 @@ pub enum TransportError {
 /// A request as the transport sent it, minus the key's value: the auth header is named, never
 /// shown, so nothing downstream of a tap can leak it.
 #[derive(Debug)]
-pub struct Sent<'a> {
+pub(crate) struct Sent<'a> {
     /// The full URL (base URL and path).
     pub url: &'a str,
     /// HTTP method.
@@ -56,21 +54,21 @@ pub struct Sent<'a> {
 /// Sees every attempt a tapped transport makes, once its response is read or it failed.
 /// Live trials count requests against the run's budget with it, and record mode keeps the
 /// raw exchanges (frames and their timing included) without the decode path knowing.
-pub trait Tap: Send + Sync {
+pub(crate) trait Tap: Send + Sync {
     /// Called once per attempt, retries included.
     fn attempt(&self, sent: &Sent<'_>, result: &Result<RawResponse, TransportError>);
 }
 
 /// The client: one reqwest client shared by every trial (connection pool included).
 #[derive(Clone)]
-pub struct Transport {
+pub(crate) struct Transport {
     client: reqwest::Client,
     tap: Option<std::sync::Arc<dyn Tap>>,
 }
 
 impl Transport {
     /// Builds the shared client. It must be created inside the runtime that uses it.
-    pub fn new() -> Transport {
+    pub(crate) fn new() -> Transport {
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("provcheck/", env!("CARGO_PKG_VERSION")))
@@ -80,7 +78,7 @@ impl Transport {
     }
 
     /// The same client (and connection pool) with `tap` seeing every attempt.
-    pub fn with_tap(&self, tap: std::sync::Arc<dyn Tap>) -> Transport {
+    pub(crate) fn with_tap(&self, tap: std::sync::Arc<dyn Tap>) -> Transport {
         Transport {
             client: self.client.clone(),
             tap: Some(tap),
@@ -92,7 +90,7 @@ impl Transport {
     /// frame by frame in that dialect's framing, each frame timed as it arrives; a cut
     /// connection mid-stream is kept as the stream's end, not turned into an error, so the
     /// dialect can judge what arrived.
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         base_url: &str,
         wire: &WireRequest,
@@ -143,7 +141,6 @@ impl Transport {
                     headers,
                     body: Vec::new(),
                     stream: Some(framed),
-                    elapsed: started.elapsed(),
                 });
             }
             let body = resp
@@ -155,7 +152,6 @@ impl Transport {
                 headers,
                 body: body.to_vec(),
                 stream: None,
-                elapsed: started.elapsed(),
             })
         };
         let result = match tokio::time::timeout(timeout, fut).await {
@@ -180,7 +176,7 @@ impl Transport {
     /// A reachability check: sends a GET to `url` with `headers` and returns the response's
     /// status, before `timeout`. The body is never read, and no tap sees the request: it is
     /// not a trial's.
-    pub async fn probe(
+    pub(crate) async fn probe(
         &self,
         url: &str,
         headers: &[(&'static str, String)],
@@ -215,7 +211,7 @@ impl Default for Transport {
 /// Where a request went, as messages may name it: scheme, host and port only (a URL's path or
 /// query may carry a secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Peer {
+pub(crate) struct Peer {
     /// `https`, `http`.
     pub scheme: String,
     /// `host:port` (the port the scheme implies when the URL gives none).
@@ -226,7 +222,7 @@ pub struct Peer {
 
 impl Peer {
     /// The peer of `url`; an unparseable URL gives an empty peer.
-    pub fn of(url: &str) -> Peer {
+    pub(crate) fn of(url: &str) -> Peer {
         let Ok(u) = reqwest::Url::parse(url) else {
             return Peer {
                 scheme: String::new(),
@@ -249,7 +245,7 @@ impl Peer {
 
 /// Why no connection carried the request, by likely cause: what a person fixes differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cause {
+pub(crate) enum Cause {
     /// Nothing listens there (the server is down, or the port is wrong).
     Refused,
     /// The host name does not resolve.
@@ -267,7 +263,7 @@ pub enum Cause {
 
 /// A request that got no response: its likely cause and one line saying so.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unreached {
+pub(crate) struct Unreached {
     /// The likely cause.
     pub cause: Cause,
     /// One line: the cause, the peer, and the innermost error's words where they add to it.
@@ -278,7 +274,7 @@ impl Unreached {
     /// Classifies a reqwest error. reqwest's Display stops at the outermost error ("error
     /// sending request") and its chain nests three or four causes deep; what helps is the
     /// innermost one, named by kind.
-    pub fn of(e: &reqwest::Error, peer: &Peer) -> Unreached {
+    pub(crate) fn of(e: &reqwest::Error, peer: &Peer) -> Unreached {
         // Built from the causes below reqwest's own error and from the peer, never from the
         // URL, which may carry a secret in its query.
         let chain = causes(e);

@@ -23,7 +23,10 @@ mod wire;
 use serde_json::Value;
 
 pub use decode::{Body, decode_stream};
-pub use wire::{DialectKind, TokenParam, WireOp, WireOptions, WireRequest, header};
+#[cfg(test)]
+pub(crate) use wire::WireOp;
+pub use wire::{DialectKind, TokenParam, WireOptions};
+pub(crate) use wire::{WireRequest, header};
 
 use crate::neutral::{ChatRequest, Request};
 

@@ -13,7 +13,7 @@ use crate::observation::StepObservation;
 
 /// Evaluates `expect` against every copy in `step`, then the cross-copy checks. `earlier`
 /// holds the steps before this one, for checks that compare across steps.
-pub fn evaluate(
+pub(crate) fn evaluate(
     expect: &Expect,
     step: &StepObservation,
     earlier: &[StepObservation],

@@ -27,7 +27,7 @@ fn list(hits: &[(Duration, String)]) -> String {
 }
 
 /// Checks `attempts`, `waits_ms` and `circuit` for one step.
-pub fn check(expect: &Expect, step: &StepObservation, out: &mut Vec<Finding>) {
+pub(crate) fn check(expect: &Expect, step: &StepObservation, out: &mut Vec<Finding>) {
     // Live, no mock witnessed the step: the client's attempt log is the only evidence.
     let from_client: Vec<(Duration, String)>;
     let hits = if step.mock_ran {

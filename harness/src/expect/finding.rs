@@ -6,7 +6,7 @@ use crate::outcome::{Class, FindingKind};
 
 /// One expectation that did not hold.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
+pub(crate) struct Finding {
     /// The expectation key (`finish_reason`, `text`, ...).
     pub key: &'static str,
     /// What kind of check found it.
@@ -20,7 +20,7 @@ pub struct Finding {
 /// The class of an expectation key. `text` judges what the model said; every other key
 /// judges the wire (status, shapes, error bodies, finish reason, usage, stream grammar, JSON
 /// mode, the client's attempts and waits). `tool_calls` is split per check by its evaluator.
-pub fn class_of(key: &str) -> Class {
+pub(crate) fn class_of(key: &str) -> Class {
     match key {
         "text" => Class::Behaviour,
         _ => Class::Contract,

@@ -1,12 +1,11 @@
 //! Expectations: what suites may ask of a reply ([`spec`]) and how an observation is judged
-//! against them ([`eval`]).
+//! against them (`eval`).
 
-pub mod eval;
-pub mod faults;
-pub mod finding;
+pub(crate) mod eval;
+pub(crate) mod faults;
+pub(crate) mod finding;
 pub mod spec;
-pub mod tools;
+pub(crate) mod tools;
 
-pub use eval::evaluate;
-pub use finding::Finding;
+pub(crate) use eval::evaluate;
 pub use spec::Expect;

@@ -14,7 +14,7 @@ use super::spec::{ArgumentExpect, Expect, NamesExpect, Schema};
 use crate::neutral::{Reply, ToolCall};
 use crate::outcome::Class;
 
-pub use super::spec::{OfferedTool, OfferedTools};
+pub(crate) use super::spec::{OfferedTool, OfferedTools};
 
 const KEY: &str = "tool_calls";
 

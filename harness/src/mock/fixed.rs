@@ -11,7 +11,7 @@ use super::script::Replay;
 type Current = Arc<Mutex<Option<(Arc<Replay>, f64)>>>;
 
 /// A listener at the address given with `--mock-addr`, serving the current trial's replay.
-pub struct FixedMock {
+pub(crate) struct FixedMock {
     addr: SocketAddr,
     current: Current,
 }
@@ -23,7 +23,7 @@ fn lock(c: &Current) -> std::sync::MutexGuard<'_, Option<(Arc<Replay>, f64)>> {
 impl FixedMock {
     /// Binds `addr` now, so a busy or unusable address is reported before any trial runs,
     /// and serves until the process ends.
-    pub fn bind(addr: SocketAddr) -> std::io::Result<Arc<FixedMock>> {
+    pub(crate) fn bind(addr: SocketAddr) -> std::io::Result<Arc<FixedMock>> {
         let listener = std::net::TcpListener::bind(addr)?;
         let current: Current = Arc::new(Mutex::new(None));
         let route = current.clone();
@@ -32,7 +32,7 @@ impl FixedMock {
     }
 
     /// The address the gateway's upstream must point at.
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
 

@@ -4,12 +4,11 @@
 //! gateway's upstream.
 
 mod fault;
-pub mod fixed;
-pub mod replay;
+pub(crate) mod fixed;
+pub(crate) mod replay;
 mod script;
 mod shared;
-pub mod streaming;
+pub(crate) mod streaming;
 
-pub use fixed::FixedMock;
-pub use replay::ReplayMock;
-pub use script::Witness;
+pub(crate) use fixed::FixedMock;
+pub(crate) use replay::ReplayMock;

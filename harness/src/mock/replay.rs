@@ -29,7 +29,7 @@ enum Place {
 }
 
 /// A running replay of one recording.
-pub struct ReplayMock {
+pub(crate) struct ReplayMock {
     place: Place,
     replay: Arc<Replay>,
 }
@@ -38,7 +38,7 @@ impl ReplayMock {
     /// Serves `recording` (and `script`, if any) until dropped: on the shared local server,
     /// or, in gateway mode, on `fixed` (the gateway's upstream) with lenient matching.
     /// `speed` scales recorded stream timing.
-    pub async fn start(
+    pub(crate) async fn start(
         recording: Arc<Recording>,
         script: &[MockStep],
         dialect: DialectKind,
@@ -58,7 +58,7 @@ impl ReplayMock {
 
     /// The base URL of this trial's mock: `http://127.0.0.1:PORT/__replay/KEY` on the
     /// shared server, `http://ADDR` at a fixed address.
-    pub fn uri(&self) -> String {
+    pub(crate) fn uri(&self) -> String {
         match &self.place {
             Place::Shared(r) => r.uri(),
             Place::Fixed { addr, .. } => format!("http://{addr}"),
@@ -66,12 +66,12 @@ impl ReplayMock {
     }
 
     /// What the mock has seen so far.
-    pub fn witness(&self) -> Witness {
+    pub(crate) fn witness(&self) -> Witness {
         self.replay.witness()
     }
 
     /// Indices of exchanges never served.
-    pub fn unused(&self) -> Vec<usize> {
+    pub(crate) fn unused(&self) -> Vec<usize> {
         self.replay.unused()
     }
 }

@@ -14,7 +14,7 @@ use crate::suite::model::MockStep;
 
 /// What the mock saw during one trial.
 #[derive(Debug, Default, Clone)]
-pub struct Witness {
+pub(crate) struct Witness {
     /// Every request that reached the mock: when (from the mock's start) and what it did.
     pub hits: Vec<(Duration, String)>,
     /// Exchange index served for each request, in arrival order, with arrival time.

@@ -9,7 +9,7 @@ use super::format::{REDACTED, Recording, canonical, same_value};
 
 /// A request as the mock saw it.
 #[derive(Debug, Clone)]
-pub struct Incoming<'a> {
+pub(crate) struct Incoming<'a> {
     /// HTTP method.
     pub method: &'a str,
     /// Path.
@@ -22,7 +22,7 @@ pub struct Incoming<'a> {
 
 /// Why no recorded exchange matched.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Miss {
+pub(crate) struct Miss {
     /// A ready-to-print explanation naming the closest exchange and its differences.
     pub explanation: String,
 }
@@ -30,7 +30,7 @@ pub struct Miss {
 /// Picks the exchange to serve: the first unused one that matches, or, when every matching
 /// one was served already, the last matching one again (a recording of one reply can answer
 /// a retried request).
-pub fn find(rec: &Recording, req: &Incoming<'_>, used: &[bool]) -> Result<usize, Miss> {
+pub(crate) fn find(rec: &Recording, req: &Incoming<'_>, used: &[bool]) -> Result<usize, Miss> {
     if rec.exchanges.is_empty() {
         return Err(Miss {
             explanation: format!(
@@ -79,7 +79,11 @@ pub fn find(rec: &Recording, req: &Incoming<'_>, used: &[bool]) -> Result<usize,
 /// recorded exchange with the same method, the same path (or one ending with the other, for a
 /// gateway configured with a different base path) and the same stream flag that differs from
 /// it least, preferring exchanges not yet served.
-pub fn find_closest(rec: &Recording, req: &Incoming<'_>, used: &[bool]) -> Result<usize, Miss> {
+pub(crate) fn find_closest(
+    rec: &Recording,
+    req: &Incoming<'_>,
+    used: &[bool],
+) -> Result<usize, Miss> {
     let exact = find(rec, req, used);
     let Err(miss) = exact else { return exact };
     let streamed = |b: Option<&Value>| b.and_then(|b| b.get("stream")) == Some(&Value::Bool(true));
@@ -112,7 +116,7 @@ pub fn find_closest(rec: &Recording, req: &Incoming<'_>, used: &[bool]) -> Resul
 /// `--strict`: names the recorded exchanges a trial never asked for. A recording with an
 /// exchange nobody requests is out of date (the suite changed) or was edited by hand wrongly;
 /// either way a green replay of it proves less than it claims.
-pub fn unused_explanation(rec: &Recording, unused: &[usize]) -> Option<String> {
+pub(crate) fn unused_explanation(rec: &Recording, unused: &[usize]) -> Option<String> {
     let first = *unused.first()?;
     let mut s = format!(
         "--strict: {} of {} recorded exchange{} never served, first exchange {} at {}",
@@ -195,7 +199,13 @@ fn short(v: &Value) -> String {
 }
 
 /// Lists the JSON-pointer paths where `a` (recorded) and `b` (sent) differ.
-pub fn json_diff(a: &Value, b: &Value, path: &str, ignore: &[String], out: &mut Vec<String>) {
+pub(crate) fn json_diff(
+    a: &Value,
+    b: &Value,
+    path: &str,
+    ignore: &[String],
+    out: &mut Vec<String>,
+) {
     if ignore.iter().any(|p| p == path) {
         return;
     }

@@ -2,18 +2,18 @@
 //! mode) turning live exchanges into redacted recordings.
 
 pub mod format;
-pub mod matching;
-pub mod recorder;
+pub(crate) mod matching;
+pub(crate) mod recorder;
 pub mod redact;
 pub mod write;
 
 pub use format::{Provenance, Recording, Source};
-pub use recorder::RecordPolicy;
+pub(crate) use recorder::RecordPolicy;
 
 use std::path::{Path, PathBuf};
 
 /// Where the recording of (target, suite, scenario) lives.
-pub fn path_for(fixtures: &Path, target: &str, suite: &str, scenario: &str) -> PathBuf {
+pub(crate) fn path_for(fixtures: &Path, target: &str, suite: &str, scenario: &str) -> PathBuf {
     fixtures
         .join(target)
         .join(suite)

@@ -20,7 +20,7 @@ use crate::dialect::stream::{Frame, StreamEnd, TimedFrame};
 
 /// Which trials `--mode record` sends to the real API and records, as VCR libraries name it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum RecordPolicy {
+pub(crate) enum RecordPolicy {
     /// Only trials with no recording yet; the others replay theirs (VCR's "once").
     #[default]
     Missing,
@@ -30,7 +30,7 @@ pub enum RecordPolicy {
 
 /// One attempt as the transport made it.
 #[derive(Debug, Clone)]
-pub struct Captured {
+pub(crate) struct Captured {
     /// HTTP method.
     pub method: String,
     /// The full URL sent to (only its path is stored).
@@ -47,7 +47,7 @@ pub struct Captured {
 
 /// A response as read by the transport.
 #[derive(Debug, Clone)]
-pub struct CapturedResponse {
+pub(crate) struct CapturedResponse {
     /// HTTP status.
     pub status: u16,
     /// All headers (filtered when stored).
@@ -59,7 +59,7 @@ pub struct CapturedResponse {
 }
 
 /// The path of a URL, without scheme, host or query (`https://h/v1/x?k=v` -> `/v1/x`).
-pub fn url_path(url: &str) -> String {
+pub(crate) fn url_path(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     let path = rest.find('/').map_or("/", |i| &rest[i..]);
     path.split(['?', '#']).next().unwrap_or(path).to_string()
@@ -68,7 +68,7 @@ pub fn url_path(url: &str) -> String {
 /// The exchanges of a recording, redacted. An attempt that got no response (a timeout, a
 /// refused connection) cannot be replayed as recorded, so it makes the whole recording
 /// impossible: the error says which attempt and why.
-pub fn exchanges(
+pub(crate) fn exchanges(
     captured: &[Captured],
     dialect: DialectKind,
     spec: &RedactSpec,
@@ -173,7 +173,7 @@ fn response(r: &CapturedResponse, dialect: DialectKind, spec: &RedactSpec) -> Re
 
 /// Provenance of a live recording made today from `reference` (the base URL, credentials
 /// stripped), naming the model the provider reported.
-pub fn provenance(date: &str, model: Option<String>, reference: String) -> Provenance {
+pub(crate) fn provenance(date: &str, model: Option<String>, reference: String) -> Provenance {
     Provenance {
         source: Source::Live,
         date: date.to_string(),

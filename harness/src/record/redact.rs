@@ -5,7 +5,7 @@
 //!    header the replay must still see is kept as `<redacted>`, which matching treats as
 //!    "present"), response headers are kept only when they are worth keeping, and the JSON
 //!    fields a user names (by JSON pointer) are replaced by `<redacted>`.
-//! 2. **The scanner** ([`Secrets`]) looks for the literal values of every key variable in the
+//! 2. **The scanner** (`Secrets`) looks for the literal values of every key variable in the
 //!    serialized recording just before it is written. A provider that echoes the key, a
 //!    gateway that puts it in a header, a base URL that embeds it: whatever redaction missed
 //!    stops the write, and the message names the variable, never the value.
@@ -19,7 +19,7 @@ use super::format::REDACTED;
 
 /// Headers that are never stored as sent: the auth headers of every dialect and gateway
 /// convention, cookies, and OpenAI's account identifiers.
-pub const ALWAYS_REDACTED: [&str; 7] = [
+pub(crate) const ALWAYS_REDACTED: [&str; 7] = [
     "authorization",
     "x-api-key",
     "api-key",
@@ -49,7 +49,7 @@ pub struct RedactSpec {
 
 impl RedactSpec {
     /// Adds `other`'s entries (the top-level section onto a target's).
-    pub fn extend(&mut self, other: &RedactSpec) {
+    pub(crate) fn extend(&mut self, other: &RedactSpec) {
         for (mine, theirs) in [
             (&mut self.headers, &other.headers),
             (&mut self.json, &other.json),
@@ -64,7 +64,7 @@ impl RedactSpec {
     }
 
     /// The first problem with the configuration, if any.
-    pub fn problem(&self) -> Option<String> {
+    pub(crate) fn problem(&self) -> Option<String> {
         if let Some(p) = self.json.iter().find(|p| !p.starts_with('/')) {
             return Some(format!(
                 "redact.json: `{p}` is not a JSON pointer (it must start with `/`, e.g. `/user`)"
@@ -88,7 +88,7 @@ impl RedactSpec {
 /// Response headers worth keeping in a recording: what clients and the drift report read
 /// (content type, request ids, rate limits, retry hints). Anything else (cookies, tracing,
 /// CDN and proxy headers) is noise at best and a credential at worst.
-pub fn keep_response_header(name: &str) -> bool {
+pub(crate) fn keep_response_header(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     n == "content-type"
         || n.contains("request-id")
@@ -101,7 +101,7 @@ pub fn keep_response_header(name: &str) -> bool {
 
 /// The request headers to store: every header provcheck set, with the auth header and any
 /// redacted header kept as `<redacted>` so replay still requires its presence.
-pub fn request_headers(
+pub(crate) fn request_headers(
     headers: &[(String, String)],
     auth_header: Option<&str>,
     spec: &RedactSpec,
@@ -124,7 +124,7 @@ pub fn request_headers(
 
 /// The response headers to store: the ones worth keeping, minus redacted ones (dropped: a
 /// response header's presence never matters for matching).
-pub fn response_headers(
+pub(crate) fn response_headers(
     headers: &[(String, String)],
     spec: &RedactSpec,
 ) -> BTreeMap<String, String> {
@@ -147,7 +147,7 @@ pub fn response_headers(
 /// Replaces the value at each pointer by `<redacted>` (a `*` segment matches any key or
 /// index) and returns the concrete pointers replaced, sorted: a request body's become
 /// `ignore` entries, so replay matching skips the values it can no longer compare.
-pub fn redact_json(v: &mut Value, pointers: &[String]) -> Vec<String> {
+pub(crate) fn redact_json(v: &mut Value, pointers: &[String]) -> Vec<String> {
     let mut hit = Vec::new();
     for p in pointers {
         let segments: Vec<String> = p
@@ -207,7 +207,7 @@ fn walk(v: &mut Value, segments: &[String], at: String, hit: &mut Vec<String>) {
 
 /// A streamed event's data with the pointers redacted, when it is JSON and something was
 /// redacted; `None` leaves the data byte for byte as it arrived.
-pub fn redact_event_data(data: &str, pointers: &[String]) -> Option<String> {
+pub(crate) fn redact_event_data(data: &str, pointers: &[String]) -> Option<String> {
     if pointers.is_empty() {
         return None;
     }
@@ -220,12 +220,12 @@ pub fn redact_event_data(data: &str, pointers: &[String]) -> Option<String> {
 
 /// Values of secret-bearing environment variables shorter than this are not scanned for
 /// (other than keys): a short value like `1` or `prod` would match everywhere.
-pub const MIN_SECRET_LEN: usize = 8;
+pub(crate) const MIN_SECRET_LEN: usize = 8;
 
 /// The secrets of this run: the value of every target's key variable, and of the configured
 /// secret variables (when at least [`MIN_SECRET_LEN`] characters long), each by its variable.
 #[derive(Clone, Default)]
-pub struct Secrets {
+pub(crate) struct Secrets {
     entries: Vec<(String, String)>,
 }
 
@@ -240,7 +240,7 @@ impl std::fmt::Debug for Secrets {
 impl Secrets {
     /// Reads `key_vars` (any non-empty value) and `secret_vars` (values of 8+ characters)
     /// through `env`.
-    pub fn from_env<'a>(
+    pub(crate) fn from_env<'a>(
         key_vars: impl IntoIterator<Item = &'a str>,
         secret_vars: impl IntoIterator<Item = &'a str>,
         env: &dyn Fn(&str) -> Option<String>,
@@ -269,12 +269,12 @@ impl Secrets {
     }
 
     /// True when there is nothing to look for.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
     /// The variable whose value appears in `text`, literally or JSON-escaped.
-    pub fn find(&self, text: &str) -> Option<&str> {
+    pub(crate) fn find(&self, text: &str) -> Option<&str> {
         self.entries
             .iter()
             .find(|(_, v)| {
@@ -284,7 +284,7 @@ impl Secrets {
     }
 
     /// The variable whose value appears in any string (or object key) inside `v`.
-    pub fn find_in_value(&self, v: &Value) -> Option<&str> {
+    pub(crate) fn find_in_value(&self, v: &Value) -> Option<&str> {
         match v {
             Value::String(s) => self.find(s),
             Value::Array(a) => a.iter().find_map(|x| self.find_in_value(x)),
@@ -296,7 +296,7 @@ impl Secrets {
     }
 
     /// `text` with every secret value replaced by `<redacted:VAR>`.
-    pub fn scrub(&self, text: &str) -> String {
+    pub(crate) fn scrub(&self, text: &str) -> String {
         let mut out = text.to_string();
         for (name, value) in &self.entries {
             if out.contains(value.as_str()) {
@@ -316,7 +316,7 @@ fn json_escaped(v: &str) -> Option<String> {
 
 /// Removes user info and query from a URL: a base URL is configuration, but someone may have
 /// put a token in it.
-pub fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     let no_query = url.split(['?', '#']).next().unwrap_or(url);
     match no_query.split_once("://") {
         Some((scheme, rest)) => {

@@ -9,7 +9,7 @@ use super::format::RecordingFile;
 use super::redact::Secrets;
 
 /// Serializes a recording as pretty JSON: valid YAML, so it stays readable and diffable, and
-/// read several times faster than YAML (see [`crate::source::parse_json_or_yaml`]).
+/// read several times faster than YAML (see `parse_json_or_yaml`).
 pub fn to_text(rec: &RecordingFile) -> Result<String, serde_json::Error> {
     let mut text = serde_json::to_string_pretty(rec)?;
     text.push('\n');
@@ -18,7 +18,7 @@ pub fn to_text(rec: &RecordingFile) -> Result<String, serde_json::Error> {
 
 /// Serializes a recording skeleton to YAML with a short header comment: a skeleton is for a
 /// person to fill in, and YAML is what people write.
-pub fn to_yaml(rec: &RecordingFile) -> Result<String, serde_norway::Error> {
+pub(crate) fn to_yaml(rec: &RecordingFile) -> Result<String, serde_norway::Error> {
     let body = serde_norway::to_string(rec)?;
     Ok(format!(
         "# provcheck recording; see docs/SUITES.md#recordings\n{body}"
@@ -27,7 +27,7 @@ pub fn to_yaml(rec: &RecordingFile) -> Result<String, serde_norway::Error> {
 
 /// Writes the skeleton `rec` to `path` as YAML (creating directories). Refuses to replace a
 /// file unless `overwrite` is set, so a scaffold can never clobber a hand-written recording.
-pub fn write(path: &Path, rec: &RecordingFile, overwrite: bool) -> Result<(), String> {
+pub(crate) fn write(path: &Path, rec: &RecordingFile, overwrite: bool) -> Result<(), String> {
     let text = to_yaml(rec).map_err(|e| format!("cannot serialize {}: {e}", path.display()))?;
     write_text(path, rec, &text, overwrite, &Secrets::default()).map(|_| ())
 }
@@ -35,7 +35,7 @@ pub fn write(path: &Path, rec: &RecordingFile, overwrite: bool) -> Result<(), St
 /// Writes the recording `rec` to `path` as JSON, like [`write`], and refuses a recording in
 /// which any of `secrets` appears, naming the variable, never the value; nothing is written
 /// then. Returns the SHA-256 of the text written.
-pub fn write_checked(
+pub(crate) fn write_checked(
     path: &Path,
     rec: &RecordingFile,
     overwrite: bool,

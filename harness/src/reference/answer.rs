@@ -10,7 +10,7 @@ use super::text;
 
 /// The output format asked for.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub enum Format {
+pub(super) enum Format {
     /// Free text.
     #[default]
     Text,
@@ -22,7 +22,7 @@ pub enum Format {
 
 /// Which tool calls are allowed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Choice {
+pub(super) enum Choice {
     /// The model decides.
     #[default]
     Auto,
@@ -36,7 +36,7 @@ pub enum Choice {
 
 /// An offered tool.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Tool {
+pub(super) struct Tool {
     /// Its name.
     pub name: String,
     /// Its description.
@@ -47,7 +47,7 @@ pub struct Tool {
 
 /// What a request asks for, whatever its dialect.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Turn {
+pub(super) struct Turn {
     /// The model asked for.
     pub model: String,
     /// The instructions and the last user turn, which the reply is derived from.
@@ -72,7 +72,7 @@ pub struct Turn {
 
 /// Why the answer ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Finish {
+pub(super) enum Finish {
     /// Natural end.
     Stop,
     /// A stop sequence matched.
@@ -85,7 +85,7 @@ pub enum Finish {
 
 /// One tool call.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Call {
+pub(super) struct Call {
     /// The call's id.
     pub id: String,
     /// The tool's name.
@@ -96,7 +96,7 @@ pub struct Call {
 
 /// What the model says.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Answer {
+pub(super) struct Answer {
     /// The text.
     pub text: String,
     /// Tool calls.
@@ -108,7 +108,7 @@ pub struct Answer {
 }
 
 /// Answers `turn`; `seq` makes call ids unique.
-pub fn answer(turn: &Turn, cfg: &Config, seq: u64) -> Answer {
+pub(super) fn answer(turn: &Turn, cfg: &Config, seq: u64) -> Answer {
     let calls = calls(turn, cfg, seq);
     let (text, mut finish, output) = if calls.is_empty() {
         limited_text(turn, cfg)

@@ -11,7 +11,7 @@ use super::wire::{Out, has_image, sse, strings, text_of, u32_of};
 use crate::dialect::DialectKind;
 
 /// Answers a messages request.
-pub fn messages(headers: &hyper::HeaderMap, body: &[u8], cfg: &Config, seq: u64) -> Out {
+pub(super) fn messages(headers: &hyper::HeaderMap, body: &[u8], cfg: &Config, seq: u64) -> Out {
     let read = check_headers(headers, cfg).and_then(|()| read(body, cfg));
     match read {
         Ok((turn, stream)) => {
@@ -28,7 +28,7 @@ pub fn messages(headers: &hyper::HeaderMap, body: &[u8], cfg: &Config, seq: u64)
 }
 
 /// An error in this dialect's shape.
-pub fn error(e: &ApiError, cfg: &Config) -> Out {
+pub(super) fn error(e: &ApiError, cfg: &Config) -> Out {
     let (status, body) = e.render(DialectKind::Anthropic, cfg);
     Out::Json(status, body)
 }

@@ -67,7 +67,7 @@ impl Default for Config {
 
 impl Config {
     /// The model named `name`, if the provider knows it.
-    pub fn model(&self, name: &str) -> Option<&ModelSpec> {
+    pub(crate) fn model(&self, name: &str) -> Option<&ModelSpec> {
         self.models.iter().find(|m| m.name == name)
     }
 
@@ -77,7 +77,7 @@ impl Config {
     }
 
     /// Whether the rule `b` is broken on purpose.
-    pub fn is_broken(&self, b: Broken) -> bool {
+    pub(crate) fn is_broken(&self, b: Broken) -> bool {
         self.broken.contains(&b)
     }
 }

@@ -8,7 +8,7 @@ use crate::dialect::DialectKind;
 
 /// What went wrong, independent of the dialect that reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
+pub(super) enum ErrorKind {
     /// 400: the request is invalid.
     Invalid,
     /// 401: the key is missing or wrong.
@@ -19,7 +19,7 @@ pub enum ErrorKind {
 
 /// An error answer before it is put in a dialect's shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
+pub(super) struct ApiError {
     /// HTTP status.
     pub status: u16,
     /// The kind, which picks the dialect's `type`.
@@ -34,7 +34,7 @@ pub struct ApiError {
 
 impl ApiError {
     /// A 400 invalid request.
-    pub fn invalid(message: impl Into<String>) -> ApiError {
+    pub(super) fn invalid(message: impl Into<String>) -> ApiError {
         ApiError {
             status: 400,
             kind: ErrorKind::Invalid,
@@ -45,7 +45,7 @@ impl ApiError {
     }
 
     /// A 404.
-    pub fn not_found(message: impl Into<String>) -> ApiError {
+    pub(super) fn not_found(message: impl Into<String>) -> ApiError {
         ApiError {
             status: 404,
             kind: ErrorKind::NotFound,
@@ -54,7 +54,7 @@ impl ApiError {
     }
 
     /// A 401.
-    pub fn auth(message: impl Into<String>) -> ApiError {
+    pub(super) fn auth(message: impl Into<String>) -> ApiError {
         ApiError {
             status: 401,
             kind: ErrorKind::Auth,
@@ -63,19 +63,19 @@ impl ApiError {
     }
 
     /// Sets OpenAI's `param`.
-    pub fn param(mut self, param: impl Into<String>) -> ApiError {
+    pub(super) fn param(mut self, param: impl Into<String>) -> ApiError {
         self.param = Some(param.into());
         self
     }
 
     /// Sets OpenAI's `code`.
-    pub fn code(mut self, code: &str) -> ApiError {
+    pub(super) fn code(mut self, code: &str) -> ApiError {
         self.code = Some(code.to_string());
         self
     }
 
     /// The status and body `dialect` answers this error with, broken as `cfg` says.
-    pub fn render(&self, dialect: DialectKind, cfg: &Config) -> (u16, Value) {
+    pub(super) fn render(&self, dialect: DialectKind, cfg: &Config) -> (u16, Value) {
         let status = if cfg.is_broken(Broken::WrongStatus) {
             500
         } else {

@@ -20,14 +20,14 @@ const LOAD_NS: u64 = 250_000_000;
 /// What the server holds: installed models and loaded ones with their expiry (unix seconds;
 /// `None`: kept loaded for ever).
 #[derive(Debug, Default)]
-pub struct Models {
+pub(super) struct Models {
     installed: BTreeSet<String>,
     loaded: BTreeMap<String, Option<i64>>,
 }
 
 impl Models {
     /// The installed models of `cfg`, none loaded.
-    pub fn new(cfg: &Config) -> Models {
+    pub(super) fn new(cfg: &Config) -> Models {
         Models {
             installed: cfg
                 .models
@@ -55,7 +55,7 @@ impl Models {
 }
 
 /// An error in this dialect's shape.
-pub fn error(e: &ApiError, cfg: &Config) -> Out {
+pub(super) fn error(e: &ApiError, cfg: &Config) -> Out {
     let (status, body) = e.render(DialectKind::Ollama, cfg);
     Out::Json(status, body)
 }
@@ -102,7 +102,7 @@ fn keep_alive(v: Option<&Value>) -> i64 {
 }
 
 /// `POST /api/chat` (`generate: false`) or `POST /api/generate`.
-pub fn chat(
+pub(super) fn chat(
     body: &[u8],
     generate: bool,
     cfg: &Config,
@@ -326,7 +326,7 @@ fn digest(name: &str) -> String {
 }
 
 /// `GET /api/tags`.
-pub fn tags(models: &std::sync::Mutex<Models>) -> Out {
+pub(super) fn tags(models: &std::sync::Mutex<Models>) -> Out {
     let held = models.lock().unwrap_or_else(|p| p.into_inner());
     let list: Vec<Value> = held
         .installed
@@ -340,7 +340,7 @@ pub fn tags(models: &std::sync::Mutex<Models>) -> Out {
 }
 
 /// `GET /api/ps`.
-pub fn ps(models: &std::sync::Mutex<Models>) -> Out {
+pub(super) fn ps(models: &std::sync::Mutex<Models>) -> Out {
     let mut held = models.lock().unwrap_or_else(|p| p.into_inner());
     held.expire();
     let list: Vec<Value> = held
@@ -359,7 +359,7 @@ pub fn ps(models: &std::sync::Mutex<Models>) -> Out {
 }
 
 /// `POST /api/show`.
-pub fn show(body: &[u8], cfg: &Config, models: &std::sync::Mutex<Models>) -> Out {
+pub(super) fn show(body: &[u8], cfg: &Config, models: &std::sync::Mutex<Models>) -> Out {
     let body = match parse(body) {
         Ok(b) => b,
         Err(e) => return error(&e, cfg),
@@ -393,7 +393,7 @@ pub fn show(body: &[u8], cfg: &Config, models: &std::sync::Mutex<Models>) -> Out
 }
 
 /// `POST /api/pull`: progress lines, then `success`; an unknown model ends with an error line.
-pub fn pull(body: &[u8], cfg: &Config, models: &std::sync::Mutex<Models>) -> Out {
+pub(super) fn pull(body: &[u8], cfg: &Config, models: &std::sync::Mutex<Models>) -> Out {
     let body = match parse(body) {
         Ok(b) => b,
         Err(e) => return error(&e, cfg),

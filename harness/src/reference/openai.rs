@@ -29,7 +29,7 @@ struct Ask {
 }
 
 /// Answers a chat completion request.
-pub fn chat(body: &[u8], cfg: &Config, seq: u64) -> Out {
+pub(super) fn chat(body: &[u8], cfg: &Config, seq: u64) -> Out {
     match read(body, cfg) {
         Ok(ask) => {
             let a = answer::answer(&ask.turn, cfg, seq);
@@ -45,13 +45,13 @@ pub fn chat(body: &[u8], cfg: &Config, seq: u64) -> Out {
 }
 
 /// An error in this dialect's shape.
-pub fn error(e: &ApiError, cfg: &Config) -> Out {
+pub(super) fn error(e: &ApiError, cfg: &Config) -> Out {
     let (status, body) = e.render(DialectKind::Openai, cfg);
     Out::Json(status, body)
 }
 
 /// `GET /v1/models`.
-pub fn models(cfg: &Config) -> Out {
+pub(super) fn models(cfg: &Config) -> Out {
     let data: Vec<Value> = cfg
         .models
         .iter()
@@ -62,7 +62,7 @@ pub fn models(cfg: &Config) -> Out {
 }
 
 /// The model a reply names.
-pub fn reply_model(asked: &str, cfg: &Config) -> String {
+pub(super) fn reply_model(asked: &str, cfg: &Config) -> String {
     if cfg.is_broken(Broken::WrongModel) {
         format!("{asked}-other")
     } else {

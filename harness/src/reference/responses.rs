@@ -23,7 +23,7 @@ struct Ask {
 }
 
 /// Answers `POST /v1/responses`.
-pub fn create(body: &[u8], cfg: &Config, seq: u64) -> Out {
+pub(crate) fn create(body: &[u8], cfg: &Config, seq: u64) -> Out {
     match read(body, cfg) {
         Ok(ask) => {
             let a = answer::answer(&ask.turn, cfg, seq);

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 /// What the prompt offers for string values.
 #[derive(Debug, Default, Clone)]
-pub struct Hints {
+pub(super) struct Hints {
     /// Words of the prompt, lower-cased, for picking enum values.
     pub words: Vec<String>,
     /// Capitalised words that don't start a sentence (names, places).
@@ -19,7 +19,7 @@ pub struct Hints {
 
 impl Hints {
     /// Hints read from `prompt`.
-    pub fn from_prompt(prompt: &str) -> Hints {
+    pub(super) fn from_prompt(prompt: &str) -> Hints {
         static QUOTED: OnceLock<Regex> = OnceLock::new();
         let quoted = QUOTED.get_or_init(|| Regex::new(r#""([^"]+)""#).expect("quoted regex"));
         let mut names = Vec::new();
@@ -47,7 +47,7 @@ impl Hints {
     }
 
     /// These hints with `name` as the only name (one call of a parallel set).
-    pub fn with_name(&self, name: &str) -> Hints {
+    pub(super) fn with_name(&self, name: &str) -> Hints {
         Hints {
             names: vec![name.to_string()],
             ..self.clone()
@@ -56,7 +56,7 @@ impl Hints {
 }
 
 /// A value valid against `schema`, filled from `hints`. `depth` stops runaway recursion.
-pub fn instance(schema: &Value, hints: &Hints) -> Value {
+pub(super) fn instance(schema: &Value, hints: &Hints) -> Value {
     build(schema, "", hints, 0)
 }
 

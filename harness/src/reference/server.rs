@@ -21,7 +21,7 @@ use super::{anthropic, ollama, openai, responses};
 type Body = BoxBody<Bytes, Infallible>;
 
 /// Everything a request may read or change.
-pub struct State {
+pub(super) struct State {
     /// The configuration.
     pub cfg: Config,
     seq: AtomicU64,
@@ -30,7 +30,7 @@ pub struct State {
 
 impl State {
     /// Fresh state for `cfg`.
-    pub fn new(cfg: Config) -> State {
+    pub(super) fn new(cfg: Config) -> State {
         State {
             models: Mutex::new(Models::new(&cfg)),
             cfg,
@@ -40,7 +40,7 @@ impl State {
 }
 
 /// Serves `listener` until the task is dropped.
-pub async fn serve(listener: tokio::net::TcpListener, state: std::sync::Arc<State>) {
+pub(super) async fn serve(listener: tokio::net::TcpListener, state: std::sync::Arc<State>) {
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
@@ -78,7 +78,7 @@ async fn handle(state: &State, req: Request<hyper::body::Incoming>) -> Response<
 }
 
 /// Answers one request.
-pub fn route(
+pub(super) fn route(
     state: &State,
     method: &Method,
     path: &str,
@@ -172,6 +172,6 @@ fn full(s: String) -> Body {
 }
 
 /// The address a server bound, for [`super::ReferenceProvider`].
-pub fn local(listener: &tokio::net::TcpListener) -> std::io::Result<SocketAddr> {
+pub(super) fn local(listener: &tokio::net::TcpListener) -> std::io::Result<SocketAddr> {
     listener.local_addr()
 }

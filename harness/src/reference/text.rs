@@ -11,12 +11,12 @@ fn token_re() -> &'static Regex {
 }
 
 /// How many tokens `text` holds.
-pub fn count(text: &str) -> u32 {
+pub(super) fn count(text: &str) -> u32 {
     token_re().find_iter(text).count() as u32
 }
 
 /// `text` cut after its first `limit` tokens, and whether it was cut.
-pub fn cut(text: &str, limit: u32) -> (String, bool) {
+pub(super) fn cut(text: &str, limit: u32) -> (String, bool) {
     match token_re().find_iter(text).nth(limit as usize) {
         Some(m) => (text[..m.start()].trim_end().to_string(), true),
         None => (text.to_string(), false),
@@ -24,7 +24,7 @@ pub fn cut(text: &str, limit: u32) -> (String, bool) {
 }
 
 /// Where the earliest of `stops` starts in `text`, and which one it is.
-pub fn find_stop<'s>(text: &str, stops: &'s [String]) -> Option<(usize, &'s str)> {
+pub(super) fn find_stop<'s>(text: &str, stops: &'s [String]) -> Option<(usize, &'s str)> {
     stops
         .iter()
         .filter(|s| !s.is_empty())
@@ -51,7 +51,7 @@ fn exact_words(prompt: &str) -> Option<String> {
 }
 
 /// A deterministic reply to `prompt` (the conversation's instructions and last user turn).
-pub fn reply(prompt: &str) -> String {
+pub(super) fn reply(prompt: &str) -> String {
     if let Some(words) = exact_words(prompt) {
         return words;
     }
@@ -104,7 +104,7 @@ fn long_reply(words: &[&str]) -> String {
 
 /// The pieces a stream sends `text` in: one token with the space before it per piece, so the
 /// pieces join back to `text` exactly.
-pub fn pieces(text: &str) -> Vec<String> {
+pub(super) fn pieces(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut start = 0;
     for m in token_re().find_iter(text) {

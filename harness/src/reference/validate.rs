@@ -10,7 +10,7 @@ use crate::dialect::DialectKind;
 
 /// The JSON type a field must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Want {
+pub(super) enum Want {
     /// A string.
     Str,
     /// An integer.
@@ -63,7 +63,7 @@ impl Want {
 
 /// One top-level field's rule.
 #[derive(Debug, Clone, Copy)]
-pub struct Field {
+pub(super) struct Field {
     /// The field's name.
     pub name: &'static str,
     /// Its type.
@@ -106,7 +106,7 @@ impl Field {
 }
 
 /// OpenAI `CreateChatCompletionRequest`.
-pub const OPENAI: &[Field] = &[
+pub(super) const OPENAI: &[Field] = &[
     req("model", Want::Str),
     req("messages", Want::Arr).non_empty(),
     opt("max_tokens", Want::Int).range(1.0, 1e9),
@@ -128,7 +128,7 @@ pub const OPENAI: &[Field] = &[
 ];
 
 /// OpenAI `CreateResponse` (`max_output_tokens` has `minimum: 16`).
-pub const RESPONSES: &[Field] = &[
+pub(crate) const RESPONSES: &[Field] = &[
     req("model", Want::Str),
     opt("input", Want::StrOrArr),
     opt("instructions", Want::Str),
@@ -143,7 +143,7 @@ pub const RESPONSES: &[Field] = &[
 ];
 
 /// Anthropic `MessageCreateParams`.
-pub const ANTHROPIC: &[Field] = &[
+pub(super) const ANTHROPIC: &[Field] = &[
     req("model", Want::Str),
     req("messages", Want::Arr).non_empty(),
     req("max_tokens", Want::Int).range(1.0, 1e9),
@@ -159,7 +159,7 @@ pub const ANTHROPIC: &[Field] = &[
 ];
 
 /// Ollama `ChatRequest`: Go's JSON decoding checks types, the handler only the model.
-pub const OLLAMA_CHAT: &[Field] = &[
+pub(super) const OLLAMA_CHAT: &[Field] = &[
     req("model", Want::Str),
     opt("messages", Want::Arr),
     opt("stream", Want::Bool),
@@ -170,7 +170,7 @@ pub const OLLAMA_CHAT: &[Field] = &[
 ];
 
 /// Ollama `GenerateRequest`.
-pub const OLLAMA_GENERATE: &[Field] = &[
+pub(super) const OLLAMA_GENERATE: &[Field] = &[
     req("model", Want::Str),
     opt("prompt", Want::Str),
     opt("system", Want::Str),
@@ -183,7 +183,7 @@ pub const OLLAMA_GENERATE: &[Field] = &[
 
 /// What is wrong with one field.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Breach {
+pub(super) enum Breach {
     /// A required field is absent (or null).
     Missing,
     /// The field has the wrong JSON type.
@@ -195,7 +195,7 @@ pub enum Breach {
 }
 
 /// Checks `body` against `table`; the first breach found, with its field.
-pub fn check(body: &Value, table: &[Field]) -> Option<(&'static str, Breach)> {
+pub(super) fn check(body: &Value, table: &[Field]) -> Option<(&'static str, Breach)> {
     for f in table {
         let v = match body.get(f.name) {
             None | Some(Value::Null) if f.required => return Some((f.name, Breach::Missing)),
@@ -218,7 +218,7 @@ pub fn check(body: &Value, table: &[Field]) -> Option<(&'static str, Breach)> {
 }
 
 /// The JSON type's name, as the APIs' messages say it.
-pub fn json_type(v: &Value) -> &'static str {
+pub(super) fn json_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "boolean",
@@ -231,7 +231,7 @@ pub fn json_type(v: &Value) -> &'static str {
 }
 
 /// The refusal `dialect` answers a breach of `field` with.
-pub fn refusal(dialect: DialectKind, field: &str, breach: &Breach) -> ApiError {
+pub(super) fn refusal(dialect: DialectKind, field: &str, breach: &Breach) -> ApiError {
     match dialect {
         DialectKind::Openai | DialectKind::OpenaiResponses => openai_refusal(field, breach),
         DialectKind::Anthropic => ApiError::invalid(match breach {

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 /// One answer to one request.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Out {
+pub(super) enum Out {
     /// A JSON body.
     Json(u16, Value),
     /// A stream: its content type and the chunks written one by one.
@@ -16,7 +16,7 @@ pub enum Out {
 
 /// The text of a message's `content`: a string, or the text of its parts or blocks (tool
 /// results' nested content included).
-pub fn text_of(content: &Value) -> String {
+pub(super) fn text_of(content: &Value) -> String {
     match content {
         Value::String(s) => s.clone(),
         Value::Array(parts) => {
@@ -37,7 +37,7 @@ pub fn text_of(content: &Value) -> String {
 }
 
 /// Whether a content array holds an image part of type `kind`.
-pub fn has_image(content: &Value, kind: &str) -> bool {
+pub(super) fn has_image(content: &Value, kind: &str) -> bool {
     content.as_array().is_some_and(|parts| {
         parts
             .iter()
@@ -46,7 +46,7 @@ pub fn has_image(content: &Value, kind: &str) -> bool {
 }
 
 /// The strings of a `stop` field: one string or an array of them.
-pub fn strings(v: Option<&Value>) -> Vec<String> {
+pub(super) fn strings(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::String(s)) => vec![s.clone()],
         Some(Value::Array(a)) => a
@@ -59,7 +59,7 @@ pub fn strings(v: Option<&Value>) -> Vec<String> {
 }
 
 /// Seconds since the epoch.
-pub fn now_secs() -> u64 {
+pub(super) fn now_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -67,7 +67,7 @@ pub fn now_secs() -> u64 {
 }
 
 /// An SSE event: an optional `event:` line, then `data:`.
-pub fn sse(event: Option<&str>, data: &str) -> String {
+pub(super) fn sse(event: Option<&str>, data: &str) -> String {
     match event {
         Some(name) => format!("event: {name}\ndata: {data}\n\n"),
         None => format!("data: {data}\n\n"),
@@ -75,7 +75,7 @@ pub fn sse(event: Option<&str>, data: &str) -> String {
 }
 
 /// A field as u32, when it is a non-negative integer.
-pub fn u32_of(v: Option<&Value>) -> Option<u32> {
+pub(super) fn u32_of(v: Option<&Value>) -> Option<u32> {
     v.and_then(Value::as_u64)
         .map(|n| n.min(u32::MAX as u64) as u32)
 }

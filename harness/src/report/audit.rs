@@ -17,7 +17,7 @@ use crate::report::run_record::RunRecord;
 const MAX_GAP_ROWS: usize = 100;
 
 /// Renders the audit.
-pub fn render(record: &RunRecord, previous: Option<&RunRecord>) -> String {
+pub(crate) fn render(record: &RunRecord, previous: Option<&RunRecord>) -> String {
     let cov = coverage::coverage(&record.outcomes);
     let gaps = coverage::gaps(record);
     let m = coverage::matrix(record);
@@ -558,7 +558,7 @@ fn inputs(out: &mut String, r: &RunRecord) {
 
 /// Status changes between two records, paired by trial name.
 #[derive(Debug, Default)]
-pub struct Changes<'a> {
+pub(crate) struct Changes<'a> {
     /// Trials in both whose status differs: (before, after).
     pub changed: Vec<(&'a Outcome, &'a Outcome)>,
     /// Trials only in the newer record.
@@ -568,7 +568,7 @@ pub struct Changes<'a> {
 }
 
 /// Compares two records trial by trial.
-pub fn changes<'a>(old: &'a RunRecord, new: &'a RunRecord) -> Changes<'a> {
+pub(crate) fn changes<'a>(old: &'a RunRecord, new: &'a RunRecord) -> Changes<'a> {
     let before: BTreeMap<&str, &Outcome> =
         old.outcomes.iter().map(|o| (o.trial.as_str(), o)).collect();
     let after: BTreeMap<&str, &Outcome> =

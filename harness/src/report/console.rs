@@ -8,7 +8,7 @@ use crate::outcome::{Outcome, Status};
 
 /// Counts per status.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Counts {
+pub(crate) struct Counts {
     /// Passed.
     pub pass: usize,
     /// Failed.
@@ -20,7 +20,7 @@ pub struct Counts {
 }
 
 /// Counts outcomes by status.
-pub fn counts(outcomes: &[Outcome]) -> Counts {
+pub(crate) fn counts(outcomes: &[Outcome]) -> Counts {
     let mut c = Counts::default();
     for o in outcomes {
         match o.status {
@@ -35,7 +35,7 @@ pub fn counts(outcomes: &[Outcome]) -> Counts {
 
 /// Renders the summary: totals, per-target counts (and what live trials spent), the skip
 /// reasons grouped, and in record mode what was recorded.
-pub fn summary(outcomes: &[Outcome], reports: &[String], color: bool) -> String {
+pub(crate) fn summary(outcomes: &[Outcome], reports: &[String], color: bool) -> String {
     let s = |style: Style| style.force_styling(color);
     let c = counts(outcomes);
     let mut out = String::new();

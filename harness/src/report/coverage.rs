@@ -11,7 +11,7 @@ use crate::suite::Priority;
 
 /// A priority's weight in coverage and gap ranking: each step up doubles, so one critical
 /// trial outweighs a high and a medium together.
-pub fn weight(p: Priority) -> u64 {
+pub(crate) fn weight(p: Priority) -> u64 {
     match p {
         Priority::Critical => 8,
         Priority::High => 4,
@@ -21,7 +21,7 @@ pub fn weight(p: Priority) -> u64 {
 }
 
 /// Every priority, most important first.
-pub const PRIORITIES: [Priority; 4] = [
+pub(crate) const PRIORITIES: [Priority; 4] = [
     Priority::Critical,
     Priority::High,
     Priority::Medium,
@@ -29,26 +29,26 @@ pub const PRIORITIES: [Priority; 4] = [
 ];
 
 /// The kind of a skip; `None` when the trial was not skipped.
-pub fn skip_kind(o: &Outcome) -> Option<SkipKind> {
+pub(crate) fn skip_kind(o: &Outcome) -> Option<SkipKind> {
     o.skip_kind().filter(|_| o.status == Status::Skip)
 }
 
 /// A trial counts towards coverage unless its target declares that the scenario is not for
 /// it (a capability or model alias it lacks). A skip for want of a key or a recording does
 /// count: the check applies, there is just no evidence.
-pub fn applicable(o: &Outcome) -> bool {
+pub(crate) fn applicable(o: &Outcome) -> bool {
     !skip_kind(o).is_some_and(SkipKind::not_declared)
 }
 
 /// Whether a passing trial's evidence comes from the real API: a live run, a trial that sent
 /// to a real API (record mode), or a replay of a recording captured live.
-pub fn live_evidence(o: &Outcome) -> bool {
+pub(crate) fn live_evidence(o: &Outcome) -> bool {
     o.mode == Mode::Live || o.spent.is_some() || o.provenance.as_ref().is_some_and(|p| p.is_live())
 }
 
 /// Passing and applicable counts and weights.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Tally {
+pub(crate) struct Tally {
     /// Applicable trials.
     pub applicable: usize,
     /// Passing trials.
@@ -77,17 +77,11 @@ impl Tally {
             }
         }
     }
-
-    /// Weighted coverage in [0, 1], `None` when nothing applied.
-    pub fn ratio(&self) -> Option<f64> {
-        (self.applicable_weight > 0)
-            .then(|| self.passing_weight as f64 / self.applicable_weight as f64)
-    }
 }
 
 /// Coverage overall, per target and per priority.
 #[derive(Debug, Clone, Default)]
-pub struct Coverage {
+pub(crate) struct Coverage {
     /// All trials.
     pub total: Tally,
     /// By priority.
@@ -97,7 +91,7 @@ pub struct Coverage {
 }
 
 /// Weighted coverage: Σ weight(passing) / Σ weight(applicable).
-pub fn coverage(outcomes: &[Outcome]) -> Coverage {
+pub(crate) fn coverage(outcomes: &[Outcome]) -> Coverage {
     let mut c = Coverage::default();
     for o in outcomes {
         c.total.add(o);
@@ -111,7 +105,7 @@ pub fn coverage(outcomes: &[Outcome]) -> Coverage {
 
 /// What a matrix cell holds.
 #[derive(Debug, Clone, Copy)]
-pub enum Cell<'a> {
+pub(crate) enum Cell<'a> {
     /// The trial's outcome.
     Ran(&'a Outcome),
     /// No trial: the scenario is limited to dialects this target does not speak.
@@ -122,9 +116,7 @@ pub enum Cell<'a> {
 
 /// One scenario's row.
 #[derive(Debug, Clone)]
-pub struct Row<'a> {
-    /// Suite name.
-    pub suite: String,
+pub(crate) struct Row<'a> {
     /// The scenario.
     pub scenario: ScenarioInfo,
     /// One cell per column of [`Matrix::targets`].
@@ -133,7 +125,7 @@ pub struct Row<'a> {
 
 /// The scenario × target matrix, grouped by category.
 #[derive(Debug, Clone)]
-pub struct Matrix<'a> {
+pub(crate) struct Matrix<'a> {
     /// Column order.
     pub targets: Vec<String>,
     /// Category -> rows in suite and file order.
@@ -142,7 +134,7 @@ pub struct Matrix<'a> {
 
 /// Builds the matrix from the record's suites (so scenarios that did not run still show) and
 /// its outcomes (so a trial of a scenario the record does not list still shows).
-pub fn matrix(record: &RunRecord) -> Matrix<'_> {
+pub(crate) fn matrix(record: &RunRecord) -> Matrix<'_> {
     let mut targets: Vec<String> = record.targets.iter().map(|t| t.name.clone()).collect();
     for o in &record.outcomes {
         if !targets.contains(&o.target) {
@@ -204,7 +196,6 @@ pub fn matrix(record: &RunRecord) -> Matrix<'_> {
             .entry(sc.category.clone())
             .or_default()
             .push(Row {
-                suite,
                 scenario: sc,
                 cells,
             });
@@ -217,7 +208,7 @@ pub fn matrix(record: &RunRecord) -> Matrix<'_> {
 
 /// What kind of gap, in order of production impact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum GapKind {
+pub(crate) enum GapKind {
     /// The provider or subject broke an expectation or its contract.
     Failing,
     /// A target the run requires was not exercised (no key, no recording).
@@ -243,7 +234,7 @@ pub enum GapKind {
 
 impl GapKind {
     /// Multiplies the priority weight in the ranking.
-    pub fn impact(self) -> u64 {
+    pub(crate) fn impact(self) -> u64 {
         match self {
             GapKind::Failing | GapKind::RequiredSkipped => 4,
             GapKind::Error => 3,
@@ -256,7 +247,7 @@ impl GapKind {
     }
 
     /// How the audit names it.
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             GapKind::Failing => "failing",
             GapKind::RequiredSkipped => "required target skipped",
@@ -272,7 +263,7 @@ impl GapKind {
     }
 
     /// Every kind, in rank order.
-    pub const ALL: [GapKind; 10] = [
+    pub(crate) const ALL: [GapKind; 10] = [
         GapKind::Failing,
         GapKind::RequiredSkipped,
         GapKind::Error,
@@ -289,7 +280,7 @@ impl GapKind {
 /// One gap: a trial (or, for authored recordings, a scenario on several targets) that lacks
 /// passing live evidence.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Gap {
+pub(crate) struct Gap {
     /// The scenario's priority.
     pub priority: Priority,
     /// `suite::scenario`.
@@ -306,13 +297,13 @@ pub struct Gap {
 
 impl Gap {
     /// weight(priority) × impact(kind).
-    pub fn score(&self) -> u64 {
+    pub(crate) fn score(&self) -> u64 {
         weight(self.priority) * self.kind.impact()
     }
 }
 
 /// The kind of gap an outcome is, if any.
-pub fn gap_kind(o: &Outcome, required: bool) -> Option<GapKind> {
+pub(crate) fn gap_kind(o: &Outcome, required: bool) -> Option<GapKind> {
     Some(match o.status {
         Status::Fail => GapKind::Failing,
         Status::Error => GapKind::Error,
@@ -342,7 +333,7 @@ pub fn gap_kind(o: &Outcome, required: bool) -> Option<GapKind> {
 /// The gaps, highest score first; ties go to the more harmful kind, then the higher
 /// priority, then by name. Authored-only passes are grouped per scenario: one line per
 /// scenario says which targets still lack live evidence.
-pub fn gaps(record: &RunRecord) -> Vec<Gap> {
+pub(crate) fn gaps(record: &RunRecord) -> Vec<Gap> {
     let mut out: Vec<Gap> = Vec::new();
     // Where each scenario's authored-only gap is in `out`: a lookup, not a scan per outcome.
     let mut authored: std::collections::HashMap<String, usize> = Default::default();

@@ -19,7 +19,7 @@ const MAX_ROWS: usize = 200;
 
 /// One difference.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Finding {
+pub(crate) struct Finding {
     /// `suite::scenario::target`.
     pub trial: String,
     /// (step, copy) of the exchange, `None` for the trial as a whole.
@@ -30,7 +30,7 @@ pub struct Finding {
 
 /// The drift between two records.
 #[derive(Debug, Clone, Default)]
-pub struct Drift {
+pub(crate) struct Drift {
     /// Trials that ran in both and were compared.
     pub compared_trials: usize,
     /// Exchanges paired and compared.
@@ -47,14 +47,14 @@ pub struct Drift {
 
 impl Drift {
     /// True when any shape drift was found.
-    pub fn has_shape_drift(&self) -> bool {
+    pub(crate) fn has_shape_drift(&self) -> bool {
         !self.shape.is_empty()
     }
 }
 
 /// The shape as a map from field path (`choices[].message.content`) to type name. An empty
 /// array is `[]` and says nothing about its elements; a non-empty one is `array`.
-pub fn flatten(shape: &Value) -> BTreeMap<String, String> {
+pub(crate) fn flatten(shape: &Value) -> BTreeMap<String, String> {
     fn walk(v: &Value, path: &str, out: &mut BTreeMap<String, String>) {
         let here = if path.is_empty() { "(body)" } else { path };
         match v {
@@ -111,7 +111,7 @@ fn ancestors(path: &str) -> Vec<String> {
 /// Shape differences between two flattened shapes: (shape drift, content variance).
 /// A field is compared only where every enclosing field has the same container type on both
 /// sides, so a removed object is one finding, not one per field inside it.
-pub fn shape_diff(
+pub(crate) fn shape_diff(
     old: &BTreeMap<String, String>,
     new: &BTreeMap<String, String>,
 ) -> (Vec<String>, Vec<String>) {
@@ -157,7 +157,7 @@ pub fn shape_diff(
 
 /// A model name without its version or tag: `gpt-4o-mini-2024-07-18` -> `gpt-4o-mini`,
 /// `claude-haiku-4-5-20251001` -> `claude-haiku-4-5`, `llama3.2:latest` -> `llama3.2`.
-pub fn model_base(model: &str) -> &str {
+pub(crate) fn model_base(model: &str) -> &str {
     let m = model.split_once(':').map_or(model, |(b, _)| b);
     static SUFFIX: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let re = SUFFIX.get_or_init(|| {
@@ -355,7 +355,7 @@ fn skip_reason(o: &Outcome) -> String {
 }
 
 /// Compares two records.
-pub fn diff(old: &RunRecord, new: &RunRecord) -> Drift {
+pub(crate) fn diff(old: &RunRecord, new: &RunRecord) -> Drift {
     let mut d = Drift::default();
     let before: BTreeMap<&str, &Outcome> =
         old.outcomes.iter().map(|o| (o.trial.as_str(), o)).collect();
@@ -495,7 +495,7 @@ fn section(out: &mut String, title: &str, intro: &str, findings: &[Finding]) {
 }
 
 /// Renders the drift as Markdown a nightly job can post.
-pub fn render(
+pub(crate) fn render(
     d: &Drift,
     old_path: &str,
     new_path: &str,

@@ -10,13 +10,8 @@ use quick_junit::{
 
 use crate::outcome::{Outcome, Status};
 
-/// Renders outcomes as a JUnit document.
-pub fn render(outcomes: &[Outcome]) -> Result<String, quick_junit::SerializeError> {
-    report(outcomes).to_string()
-}
-
 /// Writes outcomes as a JUnit document to `w`, without holding the whole text in memory.
-pub fn write(outcomes: &[Outcome], w: &mut dyn std::io::Write) -> std::io::Result<()> {
+pub(crate) fn write(outcomes: &[Outcome], w: &mut dyn std::io::Write) -> std::io::Result<()> {
     report(outcomes).serialize(w).map_err(std::io::Error::other)
 }
 

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::outcome::{Finding, FindingKind, Provenance, Skip, SkipKind, Source};
 
 /// Rewrites a version-1 record's outcomes, in place, into the current layout.
-pub fn upgrade_v1(record: &mut Value) {
+pub(crate) fn upgrade_v1(record: &mut Value) {
     let gateway = record.get("gateway").is_some_and(|g| !g.is_null());
     // Once upgraded the data is in the current layout, and says so.
     record["format_version"] = json!(crate::report::run_record::FORMAT_VERSION);
@@ -78,7 +78,7 @@ pub fn upgrade_v1(record: &mut Value) {
 }
 
 /// A skip from its version-1 reason, by the prefixes that version wrote.
-pub fn skip_from_reason(reason: &str) -> Skip {
+pub(crate) fn skip_from_reason(reason: &str) -> Skip {
     let after = |p: &str| reason.strip_prefix(p).map(str::to_string);
     if let Some(d) = after("no key: ") {
         return Skip::new(SkipKind::NoKey, d);
@@ -109,7 +109,7 @@ pub fn skip_from_reason(reason: &str) -> Skip {
 }
 
 /// A finding from its version-1 detail line, `LABEL: MESSAGE (at FILE:LINE:COL)`.
-pub fn finding_from_line(line: &str) -> Finding {
+pub(crate) fn finding_from_line(line: &str) -> Finding {
     let (body, location) = match line.rsplit_once(" (at ") {
         Some((b, loc)) if loc.ends_with(')') => (b, loc.trim_end_matches(')').to_string()),
         _ => (line, String::new()),
@@ -130,7 +130,7 @@ pub fn finding_from_line(line: &str) -> Finding {
 }
 
 /// A provenance from its version-1 line, `live 2026-11-25 (gpt-4o-mini)`.
-pub fn provenance_from_line(line: &str) -> Option<Provenance> {
+pub(crate) fn provenance_from_line(line: &str) -> Option<Provenance> {
     let (source, rest) = line.split_once(' ')?;
     let source = match source {
         "live" => Source::Live,

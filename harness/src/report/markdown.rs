@@ -3,7 +3,7 @@
 
 /// Escapes text for Markdown prose or a table cell: `|` would end a cell, `<` would start an
 /// HTML tag GitHub swallows (`<redacted>`), and a line break would end the table row.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -20,7 +20,7 @@ pub fn escape(text: &str) -> String {
 
 /// Escapes and shortens text for a table cell, keeping it to one line of at most `max`
 /// characters; the full text lives in run.json.
-pub fn cell(text: &str, max: usize) -> String {
+pub(crate) fn cell(text: &str, max: usize) -> String {
     let one_line = text.lines().map(str::trim).collect::<Vec<_>>().join(" ");
     let short: String = if one_line.chars().count() > max {
         let mut s: String = one_line.chars().take(max.saturating_sub(1)).collect();
@@ -34,7 +34,7 @@ pub fn cell(text: &str, max: usize) -> String {
 
 /// Inline code, safe in a table cell. Backquotes inside become quotes: GitHub has no escape
 /// for them inside a code span.
-pub fn code(text: &str) -> String {
+pub(crate) fn code(text: &str) -> String {
     format!(
         "`{}`",
         text.replace('`', "'")
@@ -44,7 +44,7 @@ pub fn code(text: &str) -> String {
 }
 
 /// A table from a header row and body rows whose cells are already escaped.
-pub fn table(header: &[&str], align_right: &[usize], rows: &[Vec<String>]) -> String {
+pub(crate) fn table(header: &[&str], align_right: &[usize], rows: &[Vec<String>]) -> String {
     let mut out = format!("| {} |\n|", header.join(" | "));
     for i in 0..header.len() {
         out.push_str(if align_right.contains(&i) {
@@ -61,7 +61,7 @@ pub fn table(header: &[&str], align_right: &[usize], rows: &[Vec<String>]) -> St
 }
 
 /// A share as a percentage with one decimal, or "n/a" when nothing was counted.
-pub fn percent(part: u64, whole: u64) -> String {
+pub(crate) fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {
         "n/a".into()
     } else {
@@ -70,7 +70,7 @@ pub fn percent(part: u64, whole: u64) -> String {
 }
 
 /// "1 trial", "2 trials".
-pub fn plural(n: usize, one: &str, many: &str) -> String {
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 

@@ -10,7 +10,7 @@ use crate::report::run_record::{
 
 /// Why records cannot be merged.
 #[derive(Debug, thiserror::Error, PartialEq)]
-pub enum MergeError {
+pub(crate) enum MergeError {
     /// Nothing to merge.
     #[error("no run record to merge")]
     Empty,
@@ -57,7 +57,7 @@ fn describe(path: &str, r: &RunRecord) -> String {
 }
 
 /// Merges `(path, record)` pairs, in the order given.
-pub fn merge(records: &[(String, RunRecord)]) -> Result<RunRecord, MergeError> {
+pub(crate) fn merge(records: &[(String, RunRecord)]) -> Result<RunRecord, MergeError> {
     let (first_path, first) = records.first().ok_or(MergeError::Empty)?;
     let mut out = RunRecord {
         format: FORMAT.into(),

@@ -5,14 +5,14 @@
 //! [`Outcome`]: crate::outcome::Outcome
 //! [`RunRecord`]: run_record::RunRecord
 
-pub mod audit;
-pub mod console;
-pub mod coverage;
-pub mod diff;
-pub mod junit;
-pub mod legacy;
-pub mod markdown;
-pub mod merge;
+pub(crate) mod audit;
+pub(crate) mod console;
+pub(crate) mod coverage;
+pub(crate) mod diff;
+pub(crate) mod junit;
+pub(crate) mod legacy;
+pub(crate) mod markdown;
+pub(crate) mod merge;
 pub mod run_record;
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -20,21 +20,21 @@ pub mod text;
 
 use std::path::{Path, PathBuf};
 
-pub use crate::fsio::{write_atomic, write_atomic_with};
+pub(crate) use crate::fsio::{write_atomic, write_atomic_with};
 
 use run_record::RunRecord;
 
 /// The run record's file name in a reports directory.
-pub const RUN_JSON: &str = "run.json";
+pub(crate) const RUN_JSON: &str = "run.json";
 /// The JUnit report's file name.
-pub const JUNIT_XML: &str = "junit.xml";
+pub(crate) const JUNIT_XML: &str = "junit.xml";
 /// The coverage audit's file name.
-pub const AUDIT_MD: &str = "COVERAGE_AUDIT.md";
+pub(crate) const AUDIT_MD: &str = "COVERAGE_AUDIT.md";
 
 /// A report that could not be written.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot write {}: {source}", path.display())]
-pub struct WriteError {
+pub(crate) struct WriteError {
     /// The report's path.
     pub path: PathBuf,
     /// Why.
@@ -44,7 +44,7 @@ pub struct WriteError {
 /// Writes run.json, junit.xml and COVERAGE_AUDIT.md for `record` into `dir`, each atomically,
 /// and returns their paths. Runs and `merge` share it, so a merged directory looks exactly
 /// like a run's.
-pub fn write_all(dir: &Path, record: &RunRecord) -> Result<Vec<PathBuf>, WriteError> {
+pub(crate) fn write_all(dir: &Path, record: &RunRecord) -> Result<Vec<PathBuf>, WriteError> {
     let cannot = |path: &Path, source: std::io::Error| WriteError {
         path: path.to_path_buf(),
         source,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dialect::DialectKind;
 use crate::outcome::{Mode, Outcome, Spent, Status};
-pub use crate::record::redact::redact_url;
+pub(crate) use crate::record::redact::redact_url;
 use crate::suite::{Capability, Priority, Suite};
 use crate::target::Target;
 
@@ -19,7 +19,7 @@ pub const FORMAT: &str = "provcheck-run";
 /// The newest record layout this build reads and the one it writes. Bump it when a field
 /// changes meaning or disappears; added optional fields keep the version. Version 2 made
 /// outcomes typed (skip, error, findings, provenance, subject); version 1 records are still
-/// read, through [`crate::report::legacy`].
+/// read, through `report::legacy`.
 pub const FORMAT_VERSION: u32 = 2;
 
 /// A whole run.
@@ -116,7 +116,7 @@ pub struct TargetInfo {
 
 impl TargetInfo {
     /// Describes a target for the record.
-    pub fn from_target(t: &Target, required: bool) -> TargetInfo {
+    pub(crate) fn from_target(t: &Target, required: bool) -> TargetInfo {
         TargetInfo {
             name: t.name.clone(),
             dialect: t.dialect,
@@ -147,7 +147,7 @@ pub struct SuiteInfo {
 
 impl SuiteInfo {
     /// Describes a loaded suite for the record.
-    pub fn from_suite(s: &Suite) -> SuiteInfo {
+    pub(crate) fn from_suite(s: &Suite) -> SuiteInfo {
         SuiteInfo {
             name: s.name.clone(),
             file: s.file.to_string(),
@@ -204,7 +204,7 @@ pub struct BudgetInfo {
 }
 
 /// Sums what the outcomes spent, per target (targets that spent nothing are left out).
-pub fn spent_by_target(outcomes: &[Outcome]) -> BTreeMap<String, Spent> {
+pub(crate) fn spent_by_target(outcomes: &[Outcome]) -> BTreeMap<String, Spent> {
     let mut out: BTreeMap<String, Spent> = BTreeMap::new();
     for o in outcomes {
         if let Some(s) = o.spent {
@@ -231,7 +231,7 @@ pub struct Totals {
 
 impl Totals {
     /// Counts outcomes.
-    pub fn of(outcomes: &[Outcome]) -> Totals {
+    pub(crate) fn of(outcomes: &[Outcome]) -> Totals {
         let mut t = Totals {
             trials: outcomes.len(),
             ..Totals::default()
@@ -347,13 +347,13 @@ impl RunRecord {
     }
 
     /// Targets by name.
-    pub fn target(&self, name: &str) -> Option<&TargetInfo> {
+    pub(crate) fn target(&self, name: &str) -> Option<&TargetInfo> {
         self.targets.iter().find(|t| t.name == name)
     }
 }
 
 /// The current time as the record writes it.
-pub fn now() -> String {
+pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 

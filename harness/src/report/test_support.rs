@@ -9,7 +9,12 @@ use crate::report::run_record::{
 use crate::suite::Priority;
 
 /// An outcome for `suite::scenario::target` with sensible defaults.
-pub fn outcome(trial: &str, priority: Priority, status: Status, message: Option<&str>) -> Outcome {
+pub(crate) fn outcome(
+    trial: &str,
+    priority: Priority,
+    status: Status,
+    message: Option<&str>,
+) -> Outcome {
     let parts: Vec<&str> = trial.split("::").collect();
     let dialect = match parts[2] {
         "anthropic" => DialectKind::Anthropic,
@@ -56,7 +61,7 @@ pub fn outcome(trial: &str, priority: Priority, status: Status, message: Option<
 }
 
 /// A record holding `outcomes`, with targets and suites derived from them.
-pub fn record(outcomes: Vec<Outcome>) -> RunRecord {
+pub(crate) fn record(outcomes: Vec<Outcome>) -> RunRecord {
     let mut targets: Vec<TargetInfo> = Vec::new();
     let mut suites: Vec<SuiteInfo> = Vec::new();
     for o in &outcomes {

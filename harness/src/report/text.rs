@@ -4,7 +4,7 @@
 use crate::outcome::{Finding, FindingKind, Outcome, Provenance, Skip, SkipKind, Source, Status};
 
 /// A skip's reason as one line, e.g. `no key: OPENAI_API_KEY is not set`.
-pub fn skip_reason(skip: &Skip, target: &str) -> String {
+pub(crate) fn skip_reason(skip: &Skip, target: &str) -> String {
     let d = &skip.detail;
     match skip.kind {
         SkipKind::NoKey => format!("no key: {d}"),
@@ -26,7 +26,7 @@ fn label(f: &Finding) -> &str {
 }
 
 /// A finding as its one-line headline (`expect.text: text "x" does not contain "y"`).
-pub fn finding_headline(f: &Finding) -> String {
+pub(crate) fn finding_headline(f: &Finding) -> String {
     if f.kind == FindingKind::Deadline || f.path.is_empty() {
         return f.message.clone();
     }
@@ -34,12 +34,12 @@ pub fn finding_headline(f: &Finding) -> String {
 }
 
 /// A finding as a detail line, with the location of the expectation it concerns.
-pub fn finding_line(f: &Finding) -> String {
+pub(crate) fn finding_line(f: &Finding) -> String {
     format!("{} (at {})", finding_headline(f), f.location)
 }
 
 /// The outcome's message: the skip reason, the error, or the first finding. `None` for a pass.
-pub fn headline(o: &Outcome) -> Option<String> {
+pub(crate) fn headline(o: &Outcome) -> Option<String> {
     match o.status {
         Status::Pass => None,
         Status::Skip => o.skip.as_ref().map(|s| skip_reason(s, &o.target)),
@@ -56,7 +56,7 @@ pub fn headline_or_empty(o: &Outcome) -> String {
 /// Every detail line: each finding with its location, and why a record-mode trial was not
 /// recorded. When a recording could not be written for a trial with findings, that refusal
 /// leads, so the failure text shows it first.
-pub fn detail_lines(o: &Outcome) -> Vec<String> {
+pub(crate) fn detail_lines(o: &Outcome) -> Vec<String> {
     let mut out = Vec::new();
     let findings: Vec<String> = o
         .findings
@@ -78,7 +78,7 @@ pub fn detail_lines(o: &Outcome) -> Vec<String> {
 }
 
 /// Prefix of the detail saying why a record-mode trial's exchanges were not written.
-pub const NOT_RECORDED: &str = "not recorded: ";
+pub(crate) const NOT_RECORDED: &str = "not recorded: ";
 
 /// A recording's provenance as one line: `authored 2026-11-25 (gpt-4o-mini)`.
 pub fn provenance(p: &Provenance) -> String {
@@ -93,7 +93,7 @@ pub fn provenance(p: &Provenance) -> String {
 }
 
 /// The text libtest prints under a failed trial, and the reason it shows for a skipped one.
-pub fn libtest_text(o: &Outcome) -> String {
+pub(crate) fn libtest_text(o: &Outcome) -> String {
     if o.status == Status::Skip {
         return headline_or_empty(o);
     }

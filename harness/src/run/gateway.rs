@@ -22,7 +22,7 @@ use crate::suite::model::GATEWAY_OVERRIDE;
 use crate::target::Target;
 
 /// The gateway under test.
-pub struct Gateway {
+pub(crate) struct Gateway {
     /// Its base URL as an SDK of its dialect takes it (`http://127.0.0.1:4000/v1` for OpenAI's
     /// `/chat/completions`, `http://127.0.0.1:4000` for Anthropic's `/v1/messages`).
     pub url: String,
@@ -37,7 +37,7 @@ pub struct Gateway {
 impl Gateway {
     /// provcheck's client as a plain caller: one attempt, nothing in the way, the whole
     /// request deadline.
-    pub fn caller_policy(request_timeout: Duration) -> Policy {
+    pub(crate) fn caller_policy(request_timeout: Duration) -> Policy {
         Policy {
             max_retries: 0,
             requests_per_minute: None,
@@ -51,7 +51,7 @@ impl Gateway {
 
 /// The override keys that apply to a trial, most specific first: `gateway` in gateway mode,
 /// then the target's name, then its dialect.
-pub fn override_keys(target: &Target, gateway: bool) -> Vec<&str> {
+pub(crate) fn override_keys(target: &Target, gateway: bool) -> Vec<&str> {
     let mut keys = Vec::with_capacity(3);
     if gateway {
         keys.push(GATEWAY_OVERRIDE);
@@ -66,7 +66,7 @@ pub fn override_keys(target: &Target, gateway: bool) -> Vec<&str> {
 /// the overrides that apply) read the circuit breaker of provcheck's own client, which a
 /// gateway's caller cannot see. A suite can give such a scenario `overrides.gateway` to judge
 /// a gateway by what the mock saw instead.
-pub fn cannot_judge(sc: &Scenario, target: &Target, dialect: DialectKind) -> Option<Skip> {
+pub(crate) fn cannot_judge(sc: &Scenario, target: &Target, dialect: DialectKind) -> Option<Skip> {
     let ops = sc
         .request
         .iter()

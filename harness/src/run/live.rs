@@ -28,11 +28,11 @@ use crate::record::redact::Secrets;
 use crate::record::write::write_checked;
 
 /// Default `--live-concurrency`: trials in flight per target in live and record modes.
-pub const DEFAULT_CONCURRENCY: usize = 4;
+pub(crate) const DEFAULT_CONCURRENCY: usize = 4;
 
 /// The run's spending limits and what has been reserved and spent against them.
 #[derive(Debug, Default)]
-pub struct Budget {
+pub(crate) struct Budget {
     max_requests: Option<u64>,
     max_output_tokens: Option<u64>,
     requests: AtomicU64,
@@ -41,7 +41,7 @@ pub struct Budget {
 
 impl Budget {
     /// Limits; `None` is unlimited.
-    pub fn new(max_requests: Option<u64>, max_output_tokens: Option<u64>) -> Budget {
+    pub(crate) fn new(max_requests: Option<u64>, max_output_tokens: Option<u64>) -> Budget {
         Budget {
             max_requests,
             max_output_tokens,
@@ -51,7 +51,7 @@ impl Budget {
 
     /// The skip reason when a trial's requests don't fit in `--max-requests`. Constant for a
     /// run, so the console groups these skips into one line.
-    pub fn requests_reason(max: u64) -> Skip {
+    pub(crate) fn requests_reason(max: u64) -> Skip {
         Skip::new(
             SkipKind::OverBudget,
             format!("--max-requests {max} would be exceeded; not sent"),
@@ -59,7 +59,7 @@ impl Budget {
     }
 
     /// The skip reason once `--max-output-tokens` is spent.
-    pub fn tokens_reason(max: u64) -> Skip {
+    pub(crate) fn tokens_reason(max: u64) -> Skip {
         Skip::new(
             SkipKind::OverBudget,
             format!("--max-output-tokens {max} spent; not sent"),
@@ -69,7 +69,7 @@ impl Budget {
     /// Reserves `n` requests, or says why not. The token check comes first so a refused trial
     /// reserves nothing; the request reservation is one compare-and-swap, so concurrent
     /// trials can't both take the last request.
-    pub fn reserve(&self, n: u64) -> Result<(), Skip> {
+    pub(crate) fn reserve(&self, n: u64) -> Result<(), Skip> {
         if let Some(max) = self.max_output_tokens
             && self.output_tokens.load(Ordering::SeqCst) >= max
         {
@@ -92,7 +92,7 @@ impl Budget {
 
     /// Replaces a trial's reservation by what it really sent (more with retries, fewer when
     /// it stopped early).
-    pub fn settle(&self, reserved: u64, sent: u64) {
+    pub(crate) fn settle(&self, reserved: u64, sent: u64) {
         if sent > reserved {
             self.requests.fetch_add(sent - reserved, Ordering::SeqCst);
         } else {
@@ -101,26 +101,22 @@ impl Budget {
     }
 
     /// Counts output tokens as replies arrive.
-    pub fn spend_tokens(&self, n: u64) {
+    pub(crate) fn spend_tokens(&self, n: u64) {
         self.output_tokens.fetch_add(n, Ordering::SeqCst);
     }
 
     /// Requests reserved or sent, and output tokens spent, so far.
-    pub fn used(&self) -> (u64, u64) {
+    #[cfg(test)]
+    pub(crate) fn used(&self) -> (u64, u64) {
         (
             self.requests.load(Ordering::SeqCst),
             self.output_tokens.load(Ordering::SeqCst),
         )
     }
-
-    /// The limits.
-    pub fn limits(&self) -> (Option<u64>, Option<u64>) {
-        (self.max_requests, self.max_output_tokens)
-    }
 }
 
 /// What live and record modes share across trials.
-pub struct Live {
+pub(crate) struct Live {
     budget: Budget,
     concurrency: usize,
     slots: Mutex<HashMap<String, Arc<Semaphore>>>,
@@ -138,7 +134,7 @@ impl Live {
     /// `concurrency` trials in flight per target (at least one); `secrets` are kept out of
     /// recordings and scrubbed from live trials' outcomes; `overwrite` is `--record all`;
     /// `date` goes into recordings' provenance.
-    pub fn new(
+    pub(crate) fn new(
         budget: Budget,
         concurrency: usize,
         secrets: Secrets,
@@ -155,22 +151,6 @@ impl Live {
             overwrite,
             date,
         }
-    }
-
-    /// No budget, no secrets: for replay runs and tests.
-    pub fn off() -> Live {
-        Live::new(
-            Budget::default(),
-            DEFAULT_CONCURRENCY,
-            Secrets::default(),
-            false,
-            String::new(),
-        )
-    }
-
-    /// The run's budget.
-    pub fn budget(&self) -> &Budget {
-        &self.budget
     }
 
     fn slot(&self, target: &str) -> Arc<Semaphore> {
@@ -225,7 +205,7 @@ impl Live {
     /// alone on their target), its resource and its target's slot, then reserves its
     /// requests. `Ok(None)` for a trial the local mock answers (nothing to
     /// limit or count); `Err` says why it may not send.
-    pub async fn admit(&self, t: &PlannedTrial) -> Result<Option<Admission>, Refused> {
+    pub(crate) async fn admit(&self, t: &PlannedTrial) -> Result<Option<Admission>, Refused> {
         if !t.live {
             return Ok(None);
         }
@@ -258,7 +238,7 @@ impl Live {
     }
 
     /// Counts the output tokens of a step's replies as they arrive.
-    pub fn replies(&self, a: &Admission, step: &StepObservation) {
+    pub(crate) fn replies(&self, a: &Admission, step: &StepObservation) {
         let n: u64 = step
             .copies
             .iter()
@@ -272,7 +252,13 @@ impl Live {
     /// After the trial: settles the budget, notes what it spent, writes its recording in
     /// record mode (only when it `finished` within its deadline: a cut-off trial's exchanges
     /// are incomplete), and scrubs every secret from the outcome.
-    pub fn settle(&self, t: &PlannedTrial, a: Admission, outcome: &mut Outcome, finished: bool) {
+    pub(crate) fn settle(
+        &self,
+        t: &PlannedTrial,
+        a: Admission,
+        outcome: &mut Outcome,
+        finished: bool,
+    ) {
         let sent = a.capture.requests.load(Ordering::SeqCst);
         self.budget.settle(a.reserved, sent);
         outcome.spent = Some(Spent {
@@ -369,7 +355,7 @@ impl Live {
 
 /// Why a trial may not send to a real API.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refused {
+pub(crate) enum Refused {
     /// The run's budget is spent: a skip.
     Budget(Skip),
     /// The target's concurrency limit was closed: provcheck cannot run the trial.
@@ -378,7 +364,7 @@ pub enum Refused {
 
 /// A trial's permission to send: its target slot (released when dropped), its reservation,
 /// and the tap its transport reports to.
-pub struct Admission {
+pub(crate) struct Admission {
     _held: Held,
     _permit: OwnedSemaphorePermit,
     reserved: u64,
@@ -400,7 +386,7 @@ enum Turn {
 }
 
 /// Counts a trial's requests and tokens and, in record mode, keeps its exchanges.
-pub struct Capture {
+pub(crate) struct Capture {
     requests: AtomicU64,
     output_tokens: AtomicU64,
     kept: Option<Mutex<Vec<Captured>>>,

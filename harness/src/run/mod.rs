@@ -1,15 +1,15 @@
 //! Running: the plan (scenario × target → trials, skips decided up front), one trial's
 //! execution, and the libtest-mimic runner that collects outcomes.
 
-pub mod gateway;
-pub mod live;
-pub mod plan;
-pub mod preflight;
-pub mod runner;
-pub mod scaffold;
-pub mod trial;
+pub(crate) mod gateway;
+pub(crate) mod live;
+pub(crate) mod plan;
+pub(crate) mod preflight;
+pub(crate) mod runner;
+pub(crate) mod scaffold;
+pub(crate) mod trial;
 
-pub use crate::runtime::runtime;
-pub use plan::{PlanInput, PlannedTrial, plan};
-pub use runner::{RunResult, run};
-pub use trial::RunContext;
+pub(crate) use crate::runtime::runtime;
+pub(crate) use plan::{PlanInput, PlannedTrial, plan};
+pub(crate) use runner::run;
+pub(crate) use trial::RunContext;

@@ -12,7 +12,7 @@ use crate::target::Target;
 
 /// One trial to hand to the runner.
 #[derive(Debug, Clone)]
-pub struct PlannedTrial {
+pub(crate) struct PlannedTrial {
     /// `suite::scenario::target`.
     pub name: String,
     /// Suite name.
@@ -39,7 +39,7 @@ pub struct PlannedTrial {
 }
 
 /// What the planner needs.
-pub struct PlanInput<'a> {
+pub(crate) struct PlanInput<'a> {
     /// Loaded suites.
     pub suites: &'a [Suite],
     /// Targets to run against.
@@ -60,7 +60,7 @@ pub struct PlanInput<'a> {
 }
 
 /// Builds the trials, sorted by name so runs and reports are reproducible.
-pub fn plan(input: &PlanInput<'_>) -> Vec<PlannedTrial> {
+pub(crate) fn plan(input: &PlanInput<'_>) -> Vec<PlannedTrial> {
     let mut trials = Vec::new();
     let mut recorded = Recorded::default();
     for suite in input.suites {
@@ -212,7 +212,7 @@ fn plan_one(
 /// Round-robin over sorted names, like nextest's `count:` partitions, keeps shards within one
 /// trial of each other in size and stable when unrelated trials are added far away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Partition {
+pub(crate) struct Partition {
     /// This shard, 1-based.
     pub index: usize,
     /// The number of shards.
@@ -221,7 +221,7 @@ pub struct Partition {
 
 impl Partition {
     /// Whether the trial at `position` (0-based, in sorted order) belongs to this shard.
-    pub fn contains(self, position: usize) -> bool {
+    pub(crate) fn contains(self, position: usize) -> bool {
         position % self.count == self.index - 1
     }
 }

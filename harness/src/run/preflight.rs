@@ -21,12 +21,12 @@ use crate::target::Target;
 
 /// The longest a preflight waits for an answer: a models list is cheap, and a server that
 /// cannot list its models in this time would hold every trial too.
-pub const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a target's trials cannot be run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("target `{target}`: {kind}")]
-pub struct Unusable {
+pub(crate) struct Unusable {
     /// The target's name.
     pub target: String,
     /// The likely cause, in words a person can act on.
@@ -35,7 +35,7 @@ pub struct Unusable {
 
 /// The likely causes a preflight tells apart.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UnusableKind {
+pub(crate) enum UnusableKind {
     /// No connection: refused, unresolvable, TLS, a timeout; the transport's one line and
     /// what to check.
     #[error("{line}; {hint}")]
@@ -66,7 +66,7 @@ pub enum UnusableKind {
 }
 
 /// The preflight request of a target: its URL and headers (the key's included).
-pub fn request(target: &Target, key: Option<&str>) -> (String, Vec<(&'static str, String)>) {
+pub(crate) fn request(target: &Target, key: Option<&str>) -> (String, Vec<(&'static str, String)>) {
     let base = target.base_url.trim_end_matches('/');
     let mut headers = Vec::new();
     let url = match target.dialect {
@@ -85,7 +85,7 @@ pub fn request(target: &Target, key: Option<&str>) -> (String, Vec<(&'static str
 
 /// What a dialect's base URL must look like, said against the one given: the hint a 404 on
 /// the base path needs.
-pub fn base_url_hint(dialect: DialectKind, base_url: &str) -> String {
+pub(crate) fn base_url_hint(dialect: DialectKind, base_url: &str) -> String {
     let shown = redact_url(base_url.trim_end_matches('/'));
     let path = super::trial::base_path(base_url);
     let stripped = |suffix: &str| shown.strip_suffix(suffix).unwrap_or(&shown).to_string();
@@ -114,7 +114,7 @@ pub fn base_url_hint(dialect: DialectKind, base_url: &str) -> String {
 }
 
 /// Checks one target. `key` is the key its trials would send.
-pub async fn check(
+pub(crate) async fn check(
     transport: &Transport,
     target: &Target,
     key: Option<&str>,
@@ -167,7 +167,7 @@ pub async fn check(
 }
 
 /// Checks every target at once; the unusable ones, by name.
-pub async fn check_all(
+pub(crate) async fn check_all(
     transport: &Transport,
     targets: &[Arc<Target>],
     key: &(dyn Fn(&Target) -> Option<String> + Sync),

@@ -13,7 +13,7 @@ use crate::outcome::{ErrorKind, Outcome, Skip, SkipKind, Status};
 use crate::runtime::runtime;
 
 /// The result of a run: libtest's conclusion and every outcome, sorted by trial name.
-pub struct RunResult {
+pub(crate) struct RunResult {
     /// libtest-mimic's counts.
     pub conclusion: Conclusion,
     /// One outcome per selected trial (skips included).
@@ -22,7 +22,7 @@ pub struct RunResult {
 
 /// Why a run could not start.
 #[derive(Debug, thiserror::Error)]
-pub enum RunError {
+pub(crate) enum RunError {
     /// A filter selected nothing: almost always a typo, and a green run would hide it.
     #[error("no trial matches the filter {0:?} (use --list to see the trial names)")]
     NothingMatched(String),
@@ -31,12 +31,12 @@ pub enum RunError {
 /// The text libtest shows for a finished trial: the failure under a failed or errored one,
 /// the reason beside a skipped one. The caller supplies it, so the run never renders
 /// outcomes itself.
-pub type TrialText = fn(&Outcome) -> String;
+pub(crate) type TrialText = fn(&Outcome) -> String;
 
 /// Runs the planned trials through libtest-mimic. With a partition, only this shard's share
 /// of the plan (round-robin over the sorted trial names) reaches libtest, and libtest's name
 /// filters apply within the shard.
-pub fn run(
+pub(crate) fn run(
     args: &Arguments,
     plan: Vec<PlannedTrial>,
     ctx: Arc<RunContext>,

@@ -12,7 +12,7 @@ use crate::record::format::{
 };
 
 /// The skeleton recording for one trial.
-pub fn skeleton(t: &PlannedTrial, date: &str) -> RecordingFile {
+pub(crate) fn skeleton(t: &PlannedTrial, date: &str) -> RecordingFile {
     let sc = &t.scenario;
     let target = &t.target;
     let specs: Vec<_> = match &sc.request {

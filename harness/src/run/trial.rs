@@ -21,7 +21,7 @@ use crate::record::Recording;
 use crate::suite::model::{FormatSpec, Op, RequestSpec};
 
 /// What every trial shares.
-pub struct RunContext {
+pub(crate) struct RunContext {
     /// Replay or live.
     pub mode: Mode,
     /// The one HTTP client.
@@ -43,11 +43,11 @@ pub struct RunContext {
 }
 
 /// Reads an environment variable; injected so tests never depend on the real environment.
-pub type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+pub(crate) type EnvLookup = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// An outcome with the fields every status shares filled in: a pass until told otherwise,
 /// or the plan's skip.
-pub fn blank_outcome(t: &PlannedTrial, mode: Mode) -> Outcome {
+pub(crate) fn blank_outcome(t: &PlannedTrial, mode: Mode) -> Outcome {
     Outcome {
         trial: t.name.clone(),
         suite: t.suite.to_string(),
@@ -83,7 +83,7 @@ pub fn blank_outcome(t: &PlannedTrial, mode: Mode) -> Outcome {
 }
 
 /// Converts a suite request into the neutral form for one target.
-pub fn neutral_request(spec: &RequestSpec, model: &str) -> ChatRequest {
+pub(crate) fn neutral_request(spec: &RequestSpec, model: &str) -> ChatRequest {
     let mut messages = Vec::with_capacity(spec.messages.len() + 1);
     if let Some(s) = &spec.system {
         messages.push(Message::new(Role::System, s.clone()));
@@ -116,7 +116,7 @@ pub fn neutral_request(spec: &RequestSpec, model: &str) -> ChatRequest {
 }
 
 /// Converts a suite request of any operation into the neutral form for one target.
-pub fn neutral(spec: &RequestSpec, model: &str) -> Request {
+pub(crate) fn neutral(spec: &RequestSpec, model: &str) -> Request {
     match spec.op {
         Op::Chat => Request::Chat(neutral_request(spec, model)),
         Op::Pull => Request::Pull {
@@ -147,7 +147,7 @@ pub(crate) fn base_path(base_url: &str) -> &str {
 }
 
 /// Runs a trial to its outcome. Never panics on input; every failure is an outcome.
-pub async fn execute(ctx: &RunContext, t: &PlannedTrial) -> Outcome {
+pub(crate) async fn execute(ctx: &RunContext, t: &PlannedTrial) -> Outcome {
     let started = Instant::now();
     let mut outcome = blank_outcome(t, ctx.mode);
     if t.skip.is_some() {

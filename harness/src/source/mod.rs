@@ -2,10 +2,10 @@
 //! diagnostics that point at a file:line:col with a caret. The bottom of the module graph:
 //! suites, recordings and targets read through it, and it imports none of them.
 
-pub mod diagnostic;
-pub mod location;
-pub mod yaml;
+pub(crate) mod diagnostic;
+pub(crate) mod location;
+pub(crate) mod yaml;
 
 pub use diagnostic::Diagnostic;
-pub use location::{Location, SpanIndex};
-pub use yaml::{parse_json_or_yaml, parse_yaml, yaml_error};
+pub(crate) use location::{Location, SpanIndex};
+pub(crate) use yaml::{parse_json_or_yaml, parse_yaml, yaml_error};

@@ -12,7 +12,10 @@ use super::diagnostic::Diagnostic;
 use super::location::Location;
 
 /// Parses YAML into `T`, turning serde_norway's error into a located diagnostic.
-pub fn parse_yaml<T: DeserializeOwned>(file: &Arc<str>, source: &str) -> Result<T, Diagnostic> {
+pub(crate) fn parse_yaml<T: DeserializeOwned>(
+    file: &Arc<str>,
+    source: &str,
+) -> Result<T, Diagnostic> {
     serde_norway::from_str(source).map_err(|e| {
         let (line, col) = e
             .location()
@@ -41,7 +44,7 @@ pub fn parse_yaml<T: DeserializeOwned>(file: &Arc<str>, source: &str) -> Result<
 /// Parses a document that is usually JSON (what the recorder writes) and may be YAML (what a
 /// person writes). JSON goes to serde_json; YAML, and JSON that serde_json refuses, go to
 /// [`parse_yaml`], so every error reads and is located the same way whatever the syntax.
-pub fn parse_json_or_yaml<T: DeserializeOwned>(
+pub(crate) fn parse_json_or_yaml<T: DeserializeOwned>(
     file: &Arc<str>,
     source: &str,
 ) -> Result<T, Diagnostic> {
@@ -54,7 +57,7 @@ pub fn parse_json_or_yaml<T: DeserializeOwned>(
 }
 
 /// A syntax error found while indexing spans.
-pub fn yaml_error(
+pub(crate) fn yaml_error(
     file: &Arc<str>,
     source: &str,
     (msg, line, col): (String, u32, u32),

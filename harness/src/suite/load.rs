@@ -40,7 +40,7 @@ pub struct Known {
 }
 
 /// Expands directories into their `*.yaml`/`*.yml` files, sorted so runs are reproducible.
-pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+pub(crate) fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
@@ -64,13 +64,13 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
 }
 
 /// Loads every suite file; returns all diagnostics if any file has a problem.
-pub fn load_suites(files: &[PathBuf], known: &Known) -> Result<Vec<Suite>, Vec<Diagnostic>> {
+pub(crate) fn load_suites(files: &[PathBuf], known: &Known) -> Result<Vec<Suite>, Vec<Diagnostic>> {
     load_all(files, known, true)
 }
 
 /// [`load_suites`] for listing trials: the scenarios carry no source locations (diagnostics
 /// still do), which spares indexing every file's spans, a second parse of it.
-pub fn load_suites_unlocated(
+pub(crate) fn load_suites_unlocated(
     files: &[PathBuf],
     known: &Known,
 ) -> Result<Vec<Suite>, Vec<Diagnostic>> {

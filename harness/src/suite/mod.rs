@@ -6,6 +6,5 @@ mod tool_spec;
 pub mod tools;
 
 pub use crate::source::Diagnostic;
-pub use crate::source::Location;
-pub use load::{Known, Suite, load_suites};
+pub(crate) use load::{Known, Suite, load_suites};
 pub use model::{Capability, Priority, Scenario};

@@ -1148,7 +1148,7 @@ fn reference_provider_replies_validate_against_the_specs() {
     use provcheck::reference::{Config, ReferenceProvider};
     let server = ReferenceProvider::start(Config::default()).expect("reference provider");
     let client = reqwest::Client::new();
-    let rt = provcheck::run::runtime();
+    let rt = provcheck::runtime::runtime();
     let mut failures = Vec::new();
     let mut checked = 0;
     let cases = [

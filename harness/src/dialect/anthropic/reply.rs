@@ -7,7 +7,7 @@ use crate::dialect::wire::header;
 use crate::neutral::{FinishReason, ProviderError, Reply, Usage};
 
 /// Maps Anthropic's `stop_reason` to the neutral one.
-pub fn finish_reason(raw: &str) -> FinishReason {
+pub(super) fn finish_reason(raw: &str) -> FinishReason {
     match raw {
         "end_turn" | "stop_sequence" => FinishReason::Stop,
         "max_tokens" | "model_context_window_exceeded" => FinishReason::Length,
@@ -28,7 +28,7 @@ const STOP_REASONS: [&str; 7] = [
 ];
 
 /// Decodes a reply body (already parsed into `reply.raw`) and checks the `Message` contract.
-pub fn decode(reply: &mut Reply, headers: &[(String, String)]) {
+pub(crate) fn decode(reply: &mut Reply, headers: &[(String, String)]) {
     reply.request_id = header(headers, "request-id").map(str::to_string);
     let raw = std::mem::take(&mut reply.raw);
     let mut check = Check {

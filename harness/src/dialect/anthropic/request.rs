@@ -8,7 +8,7 @@ use crate::neutral::{ChatRequest, ResponseFormat};
 /// Encodes a request body per `CreateMessageParams`. The Messages API has no system role, so
 /// every system or developer message, wherever it stands, is joined into the top-level
 /// `system` (blank line between them), as the official SDKs' translators do.
-pub fn encode(req: &ChatRequest, opts: &WireOptions) -> WireRequest {
+pub(crate) fn encode(req: &ChatRequest, opts: &WireOptions) -> WireRequest {
     let mut body = Map::new();
     body.insert("model".into(), json!(req.model));
     let system: Vec<&str> = req

@@ -12,7 +12,7 @@ use crate::dialect::wire::{WireOp, WireRequest};
 use crate::neutral::{ProviderError, Reply, Request, StreamInfo};
 
 /// Encodes a model-management request. `Request::Chat` is the chat encoder's job.
-pub fn encode(req: &Request) -> WireRequest {
+pub(crate) fn encode(req: &Request) -> WireRequest {
     let json_headers = || vec![("content-type", "application/json".to_string())];
     let (method, path, body, op) = match req {
         Request::Pull { model } => (
@@ -48,7 +48,7 @@ pub fn encode(req: &Request) -> WireRequest {
 }
 
 /// Decodes a non-streamed model-management reply and checks its shape.
-pub fn decode(op: WireOp, status: u16, headers: &[(String, String)], body: &[u8]) -> Reply {
+pub(crate) fn decode(op: WireOp, status: u16, headers: &[(String, String)], body: &[u8]) -> Reply {
     if op == WireOp::Unload {
         let mut reply = match parse_reply(status, headers, body) {
             Ok(mut reply) => {
@@ -159,7 +159,7 @@ const PULL_STEPS: [&str; 5] = [
 /// Decodes a streamed `/api/pull` and checks its progress contract: it starts with
 /// "pulling manifest", ends with "success", and no layer's `completed` exceeds its `total`
 /// or goes backwards.
-pub fn decode_pull(
+pub(crate) fn decode_pull(
     status: u16,
     headers: &[(String, String)],
     frames: &[TimedFrame],

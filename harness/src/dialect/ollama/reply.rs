@@ -6,7 +6,7 @@ use crate::dialect::json::Check;
 use crate::neutral::{FinishReason, ProviderError, Reply, Usage};
 
 /// Maps Ollama's `done_reason`; `stop` with tool calls is a tool call.
-pub fn finish_reason(raw: &str, has_tool_calls: bool) -> FinishReason {
+pub(super) fn finish_reason(raw: &str, has_tool_calls: bool) -> FinishReason {
     match raw {
         "stop" if has_tool_calls => FinishReason::ToolCalls,
         "stop" => FinishReason::Stop,
@@ -16,7 +16,7 @@ pub fn finish_reason(raw: &str, has_tool_calls: bool) -> FinishReason {
 }
 
 /// Decodes a `/api/chat` reply and checks the contract of a final (`done: true`) object.
-pub fn decode(reply: &mut Reply, _headers: &[(String, String)]) {
+pub(crate) fn decode(reply: &mut Reply, _headers: &[(String, String)]) {
     let raw = std::mem::take(&mut reply.raw);
     let mut check = Check {
         violations: &mut reply.violations,

@@ -7,7 +7,7 @@ use crate::neutral::{ChatRequest, ResponseFormat};
 
 /// Encodes a request body for `/api/chat`. Ollama streams by default, so `stream` is always
 /// sent explicitly.
-pub fn encode(req: &ChatRequest, _opts: &WireOptions) -> WireRequest {
+pub(crate) fn encode(req: &ChatRequest, _opts: &WireOptions) -> WireRequest {
     let mut body = Map::new();
     body.insert("model".into(), json!(req.model));
     let messages: Vec<Value> = req.messages.iter().map(super::tools::message).collect();

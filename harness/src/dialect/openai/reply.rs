@@ -7,7 +7,7 @@ use crate::dialect::wire::header;
 use crate::neutral::{FinishReason, ProviderError, Reply, Usage};
 
 /// Maps OpenAI's `finish_reason` to the neutral one.
-pub fn finish_reason(raw: &str) -> FinishReason {
+pub(super) fn finish_reason(raw: &str) -> FinishReason {
     match raw {
         "stop" => FinishReason::Stop,
         "length" => FinishReason::Length,
@@ -26,7 +26,7 @@ const FINISH_REASONS: [&str; 5] = [
 ];
 
 /// Decodes a reply body (already parsed into `reply.raw`) and checks the contract.
-pub fn decode(reply: &mut Reply, headers: &[(String, String)]) {
+pub(crate) fn decode(reply: &mut Reply, headers: &[(String, String)]) {
     reply.request_id = header(headers, "x-request-id").map(str::to_string);
     let raw = std::mem::take(&mut reply.raw);
     let mut check = Check {

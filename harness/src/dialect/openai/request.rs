@@ -6,7 +6,7 @@ use crate::dialect::wire::{TokenParam, WireOp, WireOptions, WireRequest};
 use crate::neutral::{ChatRequest, ResponseFormat};
 
 /// Encodes a request body per `CreateChatCompletionRequest`.
-pub fn encode(req: &ChatRequest, opts: &WireOptions) -> WireRequest {
+pub(crate) fn encode(req: &ChatRequest, opts: &WireOptions) -> WireRequest {
     let mut body = Map::new();
     body.insert("model".into(), json!(req.model));
     let messages: Vec<Value> = req.messages.iter().map(super::tools::message).collect();

@@ -91,7 +91,7 @@ impl Decoded {
 }
 
 /// Decodes a reply body (already parsed into `reply.raw`) and checks the contract.
-pub fn decode(reply: &mut Reply, headers: &[(String, String)]) {
+pub(crate) fn decode(reply: &mut Reply, headers: &[(String, String)]) {
     reply.request_id = header(headers, "x-request-id").map(str::to_string);
     let raw = std::mem::take(&mut reply.raw);
     let mut check = Check {

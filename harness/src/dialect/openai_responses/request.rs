@@ -12,7 +12,7 @@ pub(crate) const MIN_OUTPUT_TOKENS: u32 = 16;
 
 /// Encodes a request body per `CreateResponse`: system and developer text joined into
 /// `instructions`, the other turns as `input` items.
-pub fn encode(req: &ChatRequest, _opts: &WireOptions) -> WireRequest {
+pub(crate) fn encode(req: &ChatRequest, _opts: &WireOptions) -> WireRequest {
     let mut body = Map::new();
     body.insert("model".into(), json!(req.model));
     let instructions: Vec<&str> = req
