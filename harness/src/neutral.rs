@@ -28,6 +28,18 @@ pub struct ChatRequest {
     /// Allow (true) or forbid (false) several tool calls in one reply; `None` leaves the
     /// provider's default.
     pub parallel_tool_calls: Option<bool>,
+    /// Stop sequences (OpenAI `stop`, Anthropic `stop_sequences`, Ollama `options.stop`).
+    pub stop: Vec<String>,
+    /// Nucleus sampling.
+    pub top_p: Option<f64>,
+    /// How many choices to generate (OpenAI `n`).
+    pub n: Option<u32>,
+    /// A sampling seed (OpenAI `seed`, Ollama `options.seed`).
+    pub seed: Option<i64>,
+    /// Ask for the log probabilities of the output tokens (OpenAI `logprobs`).
+    pub logprobs: Option<bool>,
+    /// How many alternatives per token, with `logprobs` (OpenAI `top_logprobs`).
+    pub top_logprobs: Option<u32>,
 }
 
 /// A tool (function) offered to the model.
@@ -68,6 +80,9 @@ pub struct ToolResult {
 }
 
 /// A provider-neutral request: a chat, or a model-management call (Ollama's `/api/*`).
+// One is built per step and moved, never stored in bulk: boxing the chat would only churn
+// every match on it.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
     /// A chat completion.
@@ -91,6 +106,13 @@ pub enum Request {
         /// Model name.
         model: String,
     },
+    /// A one-shot completion (Ollama `/api/generate`), not streamed.
+    Generate {
+        /// Model name.
+        model: String,
+        /// The prompt.
+        prompt: String,
+    },
 }
 
 /// One message of a conversation.
@@ -104,6 +126,24 @@ pub struct Message {
     pub tool_calls: Vec<ToolCall>,
     /// Set on a tool-result turn ([`Role::Tool`]): the call it answers.
     pub tool_result: Option<ToolResult>,
+    /// Content given as parts (text and images) rather than one string; when non-empty it is
+    /// sent instead of `content`, in each dialect's form (OpenAI content parts, Anthropic
+    /// content blocks, Ollama text plus `images`).
+    pub parts: Vec<ContentPart>,
+}
+
+/// One part of a message's content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContentPart {
+    /// A text part.
+    Text(String),
+    /// An inline image.
+    Image {
+        /// Its media type (`image/png`, `image/jpeg`, ...).
+        media_type: String,
+        /// The image bytes, base64-encoded.
+        data: String,
+    },
 }
 
 impl Message {
@@ -114,7 +154,24 @@ impl Message {
             content: content.into(),
             tool_calls: Vec::new(),
             tool_result: None,
+            parts: Vec::new(),
         }
+    }
+
+    /// The text of the message: its `content`, or its text parts joined with newlines.
+    pub fn text(&self) -> String {
+        if self.parts.is_empty() {
+            return self.content.clone();
+        }
+        let texts: Vec<&str> = self
+            .parts
+            .iter()
+            .filter_map(|p| match p {
+                ContentPart::Text(t) => Some(t.as_str()),
+                ContentPart::Image { .. } => None,
+            })
+            .collect();
+        texts.join("\n")
     }
 }
 
@@ -269,6 +326,24 @@ pub struct Reply {
     pub violations: Vec<String>,
     /// The body as JSON (Null when it was not JSON).
     pub raw: Value,
+    /// The stop sequence that ended generation, where the dialect reports it (Anthropic
+    /// `stop_sequence`).
+    pub stop_sequence: Option<String>,
+    /// How many choices the reply carries (OpenAI `choices`; one for the other dialects).
+    pub choices: Option<usize>,
+    /// The log probabilities of the first choice's tokens, when the reply carries them.
+    pub logprobs: Option<Vec<TokenLogprob>>,
+}
+
+/// One output token's log probability (OpenAI `ChatCompletionTokenLogprob`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct TokenLogprob {
+    /// The token.
+    pub token: String,
+    /// Its log probability.
+    pub logprob: f64,
+    /// How many most likely alternatives came with it (`top_logprobs`).
+    pub alternatives: usize,
 }
 
 /// One tool call, assembled (for streams, from its deltas).

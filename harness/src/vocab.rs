@@ -25,6 +25,8 @@ pub enum Capability {
     ModelPull,
     /// Ollama's `/api/tags`, `/api/show`, `/api/ps` and keep_alive.
     ModelManagement,
+    /// Images in a message (the `vision` model alias takes them).
+    Vision,
 }
 
 impl fmt::Display for Capability {

@@ -47,7 +47,7 @@ pub(crate) struct Sent<'a> {
     pub headers: &'a [(&'static str, String)],
     /// The name of the auth header, when one was sent.
     pub auth_header: Option<&'a str>,
-    /// The JSON body (`Null` for none).
+    /// The JSON body (`Null` for none, and for a raw body that is not the encoded one).
     pub body: &'a serde_json::Value,
 }
 
@@ -109,8 +109,8 @@ impl Transport {
         if let Some((k, v)) = auth {
             rb = rb.header(k, v);
         }
-        if !wire.body.is_null() {
-            rb = rb.body(serde_json::to_vec(&wire.body).unwrap_or_default());
+        if let Some(bytes) = wire.body_bytes() {
+            rb = rb.body(bytes);
         }
         let peer = Peer::of(&url);
         let fut = async {
@@ -164,7 +164,11 @@ impl Transport {
                 method: wire.method,
                 headers: &wire.headers,
                 auth_header: auth.map(|(k, _)| k),
-                body: &wire.body,
+                body: if wire.raw_body.is_some() {
+                    &serde_json::Value::Null
+                } else {
+                    &wire.body
+                },
             };
             tap.attempt(&sent, &result);
         }

@@ -84,6 +84,31 @@ pub struct WireRequest {
     pub body: Value,
     /// What the request calls, so the reply is decoded by the right rules.
     pub op: WireOp,
+    /// A body sent byte for byte instead of `body` (a deliberately invalid one, such as a
+    /// body that is not JSON).
+    pub raw_body: Option<String>,
+}
+
+impl WireRequest {
+    /// The request a scenario sends: the encoded body with its merge patch (RFC 7396)
+    /// applied, or its raw body instead. `stream` in a patch still selects how the reply is
+    /// read.
+    pub fn customized(mut self, patch: Option<&Value>, raw_body: Option<&str>) -> WireRequest {
+        if let Some(p) = patch {
+            json_patch::merge(&mut self.body, p);
+        }
+        self.raw_body = raw_body.map(str::to_string);
+        self
+    }
+
+    /// The bytes sent as the body (`None` for a GET with no body).
+    pub fn body_bytes(&self) -> Option<Vec<u8>> {
+        match &self.raw_body {
+            Some(raw) => Some(raw.clone().into_bytes()),
+            None if self.body.is_null() => None,
+            None => Some(serde_json::to_vec(&self.body).unwrap_or_default()),
+        }
+    }
 }
 
 /// The endpoint a wire request calls.
@@ -101,6 +126,8 @@ pub enum WireOp {
     Show,
     /// Ollama unload (a chat with no messages and keep_alive 0).
     Unload,
+    /// Ollama `/api/generate`, not streamed.
+    Generate,
 }
 
 /// Finds a header (case-insensitive).

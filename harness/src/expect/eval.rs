@@ -31,6 +31,7 @@ pub(crate) fn evaluate(
                 check_stream(expect, reply, earlier, copy, &mut out);
                 check_models(expect, reply, step, copy, &mut out);
                 super::tools::check(expect, reply, copy, &mut out);
+                super::params::check(expect, reply, copy, &mut out);
             }
         }
         // When the reply is not the error expected (a 200 where a timeout was due), that is
@@ -195,6 +196,15 @@ fn check_error(
             "error",
             copy,
             format!("expected error code {c:?}, got {:?}", pe.code),
+        ));
+    }
+    if let Some(p) = &err.param
+        && pe.param.as_deref() != Some(p.as_str())
+    {
+        out.push(finding(
+            "error",
+            copy,
+            format!("expected error param {p:?}, got {:?}", pe.param),
         ));
     }
     if let Some(m) = &err.message_contains

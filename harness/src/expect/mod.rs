@@ -4,6 +4,7 @@
 pub(crate) mod eval;
 pub(crate) mod faults;
 pub(crate) mod finding;
+pub(crate) mod params;
 pub mod spec;
 pub(crate) mod tools;
 

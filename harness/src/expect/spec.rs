@@ -50,10 +50,27 @@ pub struct Expect {
     pub models: Option<ModelsExpect>,
     /// Checks on the tool calls the reply made.
     pub tool_calls: Option<ToolCallsExpect>,
+    /// How many choices the reply carries (OpenAI `n`): a number or `{min, max}`.
+    pub choices: Option<Bounds>,
+    /// The stop sequence the reply reports as the one that matched (Anthropic
+    /// `stop_sequence`).
+    pub stop_sequence: Option<String>,
+    /// Checks on the output tokens' log probabilities (OpenAI `logprobs`).
+    pub logprobs: Option<LogprobsExpect>,
     /// The tools the step's request offered, attached by the loader: a call to any other tool
     /// fails the step, and arguments are validated against the offered schemas.
     #[serde(skip)]
     pub offered_tools: Option<OfferedTools>,
+}
+
+/// Checks on a reply's log probabilities (evaluated in `expect/params.rs`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogprobsExpect {
+    /// Log probabilities must (true) or must not (false) come with the reply.
+    pub present: Option<bool>,
+    /// How many alternatives every token carries (`top_logprobs`).
+    pub top_logprobs: Option<Bounds>,
 }
 
 /// Checks on the tool calls of a reply (evaluated in `expect/tools.rs`).
@@ -454,6 +471,8 @@ pub struct ErrorExpect {
     pub kind_name: Option<String>,
     /// The provider's error code, e.g. `invalid_value`.
     pub code: Option<String>,
+    /// The parameter the error names (OpenAI `param`), e.g. `temperature`.
+    pub param: Option<String>,
     /// A substring of the error message.
     pub message_contains: Option<String>,
 }
@@ -509,6 +528,16 @@ impl Expect {
         }
         if self.tool_calls.is_some() {
             k.insert("tool_calls");
+        }
+        let params = [
+            ("choices", self.choices.is_some()),
+            ("stop_sequence", self.stop_sequence.is_some()),
+            ("logprobs", self.logprobs.is_some()),
+        ];
+        for (name, set) in params {
+            if set {
+                k.insert(name);
+            }
         }
         k
     }

@@ -82,10 +82,10 @@ impl ApiError {
             self.status
         };
         let shape = if cfg.is_broken(Broken::ErrorShape) {
-            // OpenAI's decoder takes Anthropic's shape (it has `error.message` and
-            // `error.type` too), so OpenAI gets Ollama's flat string.
+            // A gateway answering in the wrong dialect: OpenAI routes in Anthropic's shape,
+            // the others in OpenAI's.
             match dialect {
-                DialectKind::Openai | DialectKind::OpenaiResponses => DialectKind::Ollama,
+                DialectKind::Openai | DialectKind::OpenaiResponses => DialectKind::Anthropic,
                 _ => DialectKind::Openai,
             }
         } else {

@@ -112,6 +112,12 @@ pub(crate) fn neutral_request(spec: &RequestSpec, model: &str) -> ChatRequest {
         tools,
         tool_choice,
         parallel_tool_calls,
+        stop: spec.stop.clone(),
+        top_p: spec.top_p,
+        n: spec.n,
+        seed: spec.seed,
+        logprobs: spec.logprobs,
+        top_logprobs: spec.top_logprobs,
     }
 }
 
@@ -129,6 +135,14 @@ pub(crate) fn neutral(spec: &RequestSpec, model: &str) -> Request {
         },
         Op::Unload => Request::Unload {
             model: model.to_string(),
+        },
+        Op::Generate => Request::Generate {
+            model: model.to_string(),
+            prompt: spec
+                .messages
+                .last()
+                .map(|m| m.content.clone())
+                .unwrap_or_default(),
         },
     }
 }
@@ -447,7 +461,8 @@ async fn observe(
             .unwrap_or_default();
         let wire = dialect
             .encode_request(&neutral(step.spec, &model), wire_options)
-            .map_err(|e| trial_error(ErrorKind::Request, e.to_string()))?;
+            .map_err(|e| trial_error(ErrorKind::Request, e.to_string()))?
+            .customized(step.spec.patch.as_ref(), step.spec.raw_body.as_deref());
         // A scenario's `timeout_ms` is the subject's deadline: through a gateway, the
         // gateway's to keep, so provcheck waits the run's whole request deadline.
         let timeout = step

@@ -391,13 +391,18 @@ fn check_shape(
                 .with_help(format!("targets declare: {}", list.join(", "))),
             );
         }
-        if req.op == crate::suite::model::Op::Chat && req.messages.is_empty() {
+        let chat_like = matches!(
+            req.op,
+            crate::suite::model::Op::Chat | crate::suite::model::Op::Generate
+        );
+        if chat_like && req.messages.is_empty() {
             diags.push(Diagnostic::new(
                 "`messages` is empty",
                 at(&format!("{path}.messages")),
                 source,
             ));
         }
+        check_body_overrides(req, &path, index, source, diags);
     }
     let mut override_sets: Vec<(String, &BTreeMap<String, Expect>)> =
         vec![(format!("{base}.overrides"), &sc.overrides)];
@@ -467,6 +472,52 @@ fn check_shape(
                     at(&format!("{path}.raw[{j}]")),
                     source,
                 ));
+            }
+        }
+    }
+}
+
+/// `patch` and `raw_body` replace what the encoder wrote, so they must say something the
+/// encoded body can take: a patch is an object of fields (RFC 7396 would let any other value
+/// replace the whole body, which is `raw_body`'s job), the two don't mix, and a GET has no
+/// body to change.
+fn check_body_overrides(
+    req: &crate::suite::model::RequestSpec,
+    path: &str,
+    index: &SpanIndex,
+    source: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
+    use crate::suite::model::Op;
+    let mut fail = |msg: &str, key: &str| {
+        diags.push(Diagnostic::new(
+            msg,
+            index.locate_value(&format!("{path}.{key}")),
+            source,
+        ));
+    };
+    if let Some(p) = &req.patch
+        && !p.is_object()
+    {
+        fail(
+            "`patch` is a JSON merge patch: an object of fields to set (`null` removes one); to send another body use `raw_body`",
+            "patch",
+        );
+    }
+    if req.patch.is_some() && req.raw_body.is_some() {
+        fail(
+            "`patch` and `raw_body` don't mix: `raw_body` replaces the whole body",
+            "raw_body",
+        );
+    }
+    if matches!(req.op, Op::Ps | Op::Tags) {
+        for key in ["patch", "raw_body"] {
+            let given = match key {
+                "patch" => req.patch.is_some(),
+                _ => req.raw_body.is_some(),
+            };
+            if given {
+                fail(&format!("`{key}`: a `GET` request has no body"), key);
             }
         }
     }
@@ -653,6 +704,53 @@ mod tests {
             "{}",
             err[0].message
         );
+    }
+
+    #[test]
+    fn patch_and_raw_body_are_checked_at_their_line() {
+        let with =
+            |extra: &str| OK.replace("      messages:", &format!("{extra}\n      messages:"));
+        let s = load_str(&with("      patch: {max_tokens: null, temperature: '5'}")).unwrap();
+        let r = s.scenarios[0].request.as_ref().unwrap();
+        assert_eq!(
+            r.patch,
+            Some(serde_json::json!({"max_tokens": null, "temperature": "5"}))
+        );
+        let err = load_str(&with("      patch: [1, 2]")).unwrap_err();
+        assert!(err[0].message.contains("merge patch"), "{}", err[0].message);
+        assert_eq!((err[0].location.line, err[0].location.col), (7, 14));
+        let err = load_str(&with("      patch: {a: 1}\n      raw_body: 'x'")).unwrap_err();
+        assert!(err[0].message.contains("don't mix"), "{}", err[0].message);
+        assert_eq!((err[0].location.line, err[0].location.col), (8, 17));
+        let err = load_str(&with("      raw_body: [1]")).unwrap_err();
+        assert!(
+            err[0].message.contains("invalid type"),
+            "{}",
+            err[0].message
+        );
+        assert_eq!(err[0].location.line, 7);
+        let err = load_str(&with("      op: tags\n      raw_body: '{'")).unwrap_err();
+        assert!(err[0].message.contains("no body"), "{}", err[0].message);
+    }
+
+    #[test]
+    fn content_parts_load_and_bad_parts_are_located() {
+        let s = load_str(&OK.replace(
+            "- user: hi",
+            "- role: user\n          parts: [{text: hi}, {image: {media_type: image/png, data: AAAA}}]",
+        ))
+        .unwrap();
+        let m = &s.scenarios[0].request.as_ref().unwrap().messages[0];
+        assert_eq!(m.parts.len(), 2);
+        let err =
+            load_str(&OK.replace("- user: hi", "- role: user\n          parts: [{video: x}]"))
+                .unwrap_err();
+        assert!(
+            err[0].message.contains("unknown field `video`"),
+            "{}",
+            err[0].message
+        );
+        assert_eq!(err[0].location.line, 9);
     }
 
     #[test]

@@ -166,6 +166,32 @@ pub struct RequestSpec {
     /// Allow or forbid several tool calls in one reply.
     #[serde(default)]
     pub parallel_tool_calls: Option<bool>,
+    /// Stop sequences.
+    #[serde(default)]
+    pub stop: Vec<String>,
+    /// Nucleus sampling.
+    #[serde(default)]
+    pub top_p: Option<f64>,
+    /// How many choices to generate (OpenAI `n`).
+    #[serde(default)]
+    pub n: Option<u32>,
+    /// A sampling seed.
+    #[serde(default)]
+    pub seed: Option<i64>,
+    /// Ask for the output tokens' log probabilities.
+    #[serde(default)]
+    pub logprobs: Option<bool>,
+    /// How many alternatives per token, with `logprobs`.
+    #[serde(default)]
+    pub top_logprobs: Option<u32>,
+    /// A JSON merge patch (RFC 7396) applied to the encoded body: `null` removes a field, any
+    /// other value replaces or adds it. For sending what the typed fields can't express (a
+    /// missing or mistyped field, an out-of-range value).
+    #[serde(default)]
+    pub patch: Option<Value>,
+    /// A body sent exactly as written instead of the encoded one (a body that is not JSON).
+    #[serde(default)]
+    pub raw_body: Option<String>,
 }
 
 fn small() -> String {
@@ -250,13 +276,15 @@ pub enum Op {
     Show,
     /// Ollama `POST /api/chat` with no messages and `keep_alive: 0` (needs `model_management`).
     Unload,
+    /// Ollama `POST /api/generate` with the last message as the prompt, not streamed.
+    Generate,
 }
 
 impl Op {
     /// The capability a target must declare for this operation.
     pub fn capability(self) -> Option<Capability> {
         match self {
-            Op::Chat => None,
+            Op::Chat | Op::Generate => None,
             Op::Pull => Some(Capability::ModelPull),
             Op::Ps | Op::Tags | Op::Show | Op::Unload => Some(Capability::ModelManagement),
         }
@@ -278,6 +306,47 @@ pub struct MessageSpec {
     pub tool_calls: Vec<super::tool_spec::ToolCallSpec>,
     /// Set on a tool result turn.
     pub tool_result: Option<super::tool_spec::ToolResultSpec>,
+    /// Content given as parts (`{role: r, parts: [...]}`), sent instead of `content`.
+    pub parts: Vec<PartSpec>,
+}
+
+/// One part of a message's content: `{text: ...}` or `{image: {media_type, data}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "RawPart")]
+pub enum PartSpec {
+    /// A text part.
+    Text(String),
+    /// An inline image.
+    Image(ImageSpec),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPart {
+    text: Option<String>,
+    image: Option<ImageSpec>,
+}
+
+impl TryFrom<RawPart> for PartSpec {
+    type Error = String;
+
+    fn try_from(p: RawPart) -> Result<Self, String> {
+        match (p.text, p.image) {
+            (Some(t), None) => Ok(PartSpec::Text(t)),
+            (None, Some(i)) => Ok(PartSpec::Image(i)),
+            _ => Err("a part is either `{text: ...}` or `{image: {media_type, data}}`".into()),
+        }
+    }
+}
+
+/// An inline image.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageSpec {
+    /// Its media type: `image/png`, `image/jpeg`, `image/gif` or `image/webp`.
+    pub media_type: String,
+    /// The image bytes, base64-encoded.
+    pub data: String,
 }
 
 #[derive(Deserialize)]
@@ -291,18 +360,40 @@ struct RawMessage {
     content: Option<String>,
     tool_calls: Option<Vec<super::tool_spec::ToolCallSpec>>,
     tool_result: Option<super::tool_spec::ToolResultSpec>,
+    parts: Option<Vec<PartSpec>>,
 }
 
 impl TryFrom<RawMessage> for MessageSpec {
     type Error = String;
 
     fn try_from(m: RawMessage) -> Result<Self, String> {
-        const EITHER: &str = "a message is either `{user|assistant|system|developer: text}`, `{role: r, content: text}`, `{tool_calls: [...]}` (with an optional `assistant: text`) or `{tool_result: {call_id, content}}`";
+        const EITHER: &str = "a message is either `{user|assistant|system|developer: text}`, `{role: r, content: text}`, `{role: r, parts: [...]}`, `{tool_calls: [...]}` (with an optional `assistant: text`) or `{tool_result: {call_id, content}}`";
         let others = m.user.is_some()
             || m.system.is_some()
             || m.developer.is_some()
             || m.role.is_some()
-            || m.content.is_some();
+            || m.content.is_some()
+            || m.parts.is_some();
+        if let Some(parts) = m.parts {
+            let alone = m.user.is_none()
+                && m.system.is_none()
+                && m.developer.is_none()
+                && m.assistant.is_none()
+                && m.content.is_none()
+                && m.tool_calls.is_none()
+                && m.tool_result.is_none();
+            return match (m.role, alone, parts.is_empty()) {
+                (Some(role), true, false) => Ok(MessageSpec {
+                    role,
+                    content: String::new(),
+                    tool_calls: Vec::new(),
+                    tool_result: None,
+                    parts,
+                }),
+                (_, _, true) => Err("`parts` is empty: give at least one part".into()),
+                _ => Err(format!("{EITHER}; `parts` goes with `role` only")),
+            };
+        }
         if let Some(r) = m.tool_result {
             if others || m.assistant.is_some() || m.tool_calls.is_some() {
                 return Err(format!("{EITHER}; `tool_result` stands alone"));
@@ -312,6 +403,7 @@ impl TryFrom<RawMessage> for MessageSpec {
                 content: r.text(),
                 tool_calls: Vec::new(),
                 tool_result: Some(r),
+                parts: Vec::new(),
             });
         }
         if let Some(calls) = m.tool_calls {
@@ -330,6 +422,7 @@ impl TryFrom<RawMessage> for MessageSpec {
                 content: m.assistant.unwrap_or_default(),
                 tool_calls: calls,
                 tool_result: None,
+                parts: Vec::new(),
             });
         }
         let short = [
@@ -350,6 +443,7 @@ impl TryFrom<RawMessage> for MessageSpec {
                     content,
                     tool_calls: Vec::new(),
                     tool_result: None,
+                    parts: Vec::new(),
                 })
             }
             (0, Some(role), Some(content)) => Ok(MessageSpec {
@@ -357,6 +451,7 @@ impl TryFrom<RawMessage> for MessageSpec {
                 content,
                 tool_calls: Vec::new(),
                 tool_result: None,
+                parts: Vec::new(),
             }),
             (0, Some(_), None) => Err("a message with `role` needs `content`".into()),
             _ => Err(EITHER.into()),

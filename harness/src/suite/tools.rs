@@ -71,9 +71,20 @@ pub fn neutral_messages(specs: &[MessageSpec]) -> Vec<Message> {
                 name: names.get(r.call_id.as_str()).unwrap_or(&"").to_string(),
                 is_error: r.is_error,
             });
+            msg.parts = m.parts.iter().map(neutral_part).collect();
             msg
         })
         .collect()
+}
+
+fn neutral_part(p: &super::model::PartSpec) -> crate::neutral::ContentPart {
+    match p {
+        super::model::PartSpec::Text(t) => crate::neutral::ContentPart::Text(t.clone()),
+        super::model::PartSpec::Image(i) => crate::neutral::ContentPart::Image {
+            media_type: i.media_type.clone(),
+            data: i.data.clone(),
+        },
+    }
 }
 
 /// Every request of a scenario with its YAML path.

@@ -79,7 +79,15 @@ pub(crate) fn decode(reply: &mut Reply, headers: &[(String, String)]) {
         }
         Some(_) => check.fail("`stop_reason` must be a string".into()),
     }
-    check.string_or_null(&raw, "", "stop_sequence");
+    reply.stop_sequence = check
+        .string_or_null(&raw, "", "stop_sequence")
+        .map(str::to_string);
+    stop_sequence_agrees(
+        reply.raw_finish_reason.as_deref(),
+        &reply.stop_sequence,
+        "",
+        &mut check,
+    );
     if let Some(usage) = check.object(&raw, "", "usage") {
         let input = check.uint(usage, "usage", "input_tokens");
         let output = check.uint(usage, "usage", "output_tokens");
@@ -89,6 +97,26 @@ pub(crate) fn decode(reply: &mut Reply, headers: &[(String, String)]) {
         });
     }
     reply.raw = raw;
+}
+
+/// `stop_sequence` names the sequence that matched exactly when `stop_reason` is
+/// `stop_sequence` (null otherwise), as the Message contract says.
+pub(crate) fn stop_sequence_agrees(
+    stop_reason: Option<&str>,
+    seq: &Option<String>,
+    path: &str,
+    check: &mut Check<'_>,
+) {
+    let field = crate::dialect::json::join(path, "stop_sequence");
+    match (stop_reason, seq) {
+        (Some("stop_sequence"), None) => check.fail(format!(
+            "`{field}` is null, but `stop_reason` is \"stop_sequence\": it must name the sequence that matched"
+        )),
+        (Some(r), Some(s)) if r != "stop_sequence" => check.fail(format!(
+            "`{field}` is {s:?}, but `stop_reason` is {r:?}: it is set only when a stop sequence matched"
+        )),
+        _ => {}
+    }
 }
 
 /// Decodes `{"type": "error", "error": {type, message}}`.

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::dialect::wire::{WireOp, WireOptions, WireRequest};
-use crate::neutral::{ChatRequest, ResponseFormat};
+use crate::neutral::{ChatRequest, ContentPart, Message, ResponseFormat};
 
 /// Encodes a request body per `CreateMessageParams`. The Messages API has no system role, so
 /// every system or developer message, wherever it stands, is joined into the top-level
@@ -11,11 +11,11 @@ use crate::neutral::{ChatRequest, ResponseFormat};
 pub(crate) fn encode(req: &ChatRequest, opts: &WireOptions) -> WireRequest {
     let mut body = Map::new();
     body.insert("model".into(), json!(req.model));
-    let system: Vec<&str> = req
+    let system: Vec<String> = req
         .messages
         .iter()
         .filter(|m| m.role.is_instruction())
-        .map(|m| m.content.as_str())
+        .map(Message::text)
         .collect();
     let messages = super::tools::messages(req.messages.iter().filter(|m| !m.role.is_instruction()));
     body.insert("messages".into(), Value::Array(messages));
@@ -29,6 +29,12 @@ pub(crate) fn encode(req: &ChatRequest, opts: &WireOptions) -> WireRequest {
     }
     if let Some(t) = req.temperature {
         body.insert("temperature".into(), json!(t));
+    }
+    if let Some(p) = req.top_p {
+        body.insert("top_p".into(), json!(p));
+    }
+    if !req.stop.is_empty() {
+        body.insert("stop_sequences".into(), json!(req.stop));
     }
     match &req.response_format {
         Some(ResponseFormat::JsonSchema { schema, .. }) => {
@@ -59,5 +65,26 @@ pub(crate) fn encode(req: &ChatRequest, opts: &WireOptions) -> WireRequest {
         ],
         body: Value::Object(body),
         op: WireOp::Chat,
+        raw_body: None,
     }
+}
+
+/// A message's `content`: its text, or its parts as content blocks (`text`, and `image` with
+/// a base64 source).
+pub(crate) fn content(m: &Message) -> Value {
+    if m.parts.is_empty() {
+        return json!(m.content);
+    }
+    let blocks: Vec<Value> = m
+        .parts
+        .iter()
+        .map(|p| match p {
+            ContentPart::Text(t) => json!({"type": "text", "text": t}),
+            ContentPart::Image { media_type, data } => json!({
+                "type": "image",
+                "source": {"type": "base64", "media_type": media_type, "data": data}
+            }),
+        })
+        .collect();
+    Value::Array(blocks)
 }

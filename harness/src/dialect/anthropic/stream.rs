@@ -87,6 +87,8 @@ struct State {
     /// The last `message_delta`.
     delta_at: Option<usize>,
     stop_reason: Option<String>,
+    /// The last `message_delta`'s `delta.stop_sequence`.
+    stop_sequence: Option<String>,
     /// Something other than ping/error arrived before `message_start` (reported once).
     early: bool,
     blocks: BTreeMap<u64, Block>,
@@ -361,9 +363,15 @@ impl State {
                     format!("`delta.stop_reason` must be a string or null, got {other}"),
                 ),
             }
-            acc.check(i, TY, |c| {
-                c.string_or_null(delta, "delta", "stop_sequence");
+            let seq = acc.check(i, TY, |c| {
+                c.string_or_null(delta, "delta", "stop_sequence")
+                    .map(str::to_string)
             });
+            let reason = delta.get("stop_reason").and_then(Value::as_str);
+            acc.check(i, TY, |c| {
+                wire::stop_sequence_agrees(reason, &seq, "delta", c);
+            });
+            self.stop_sequence = seq;
         }
         if let Some(u) = usage {
             // Cumulative: the last message_delta has the final counts.
@@ -389,6 +397,7 @@ impl State {
         reply.id = self.id;
         reply.model = self.model;
         reply.usage = self.usage;
+        reply.stop_sequence = self.stop_sequence;
         if let Some(s) = &self.stop_reason {
             reply.finish_reason = Some(wire::finish_reason(s));
             reply.raw_finish_reason = Some(s.clone());

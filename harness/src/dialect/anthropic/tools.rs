@@ -72,7 +72,7 @@ pub(crate) fn messages<'a>(turns: impl Iterator<Item = &'a Message>) -> Vec<Valu
         }
         results_open = false;
         if m.tool_calls.is_empty() {
-            out.push(json!({"role": m.role.as_str(), "content": m.content}));
+            out.push(json!({"role": m.role.as_str(), "content": super::request::content(m)}));
             continue;
         }
         let mut blocks = Vec::new();

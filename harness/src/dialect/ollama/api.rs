@@ -31,6 +31,12 @@ pub(crate) fn encode(req: &Request) -> WireRequest {
             json!({"model": model, "messages": [], "keep_alive": 0, "stream": false}),
             WireOp::Unload,
         ),
+        Request::Generate { model, prompt } => (
+            "POST",
+            "/api/generate",
+            json!({"model": model, "prompt": prompt, "stream": false}),
+            WireOp::Generate,
+        ),
         Request::Chat(_) => ("POST", "/api/chat", Value::Null, WireOp::Chat),
     };
     let headers = if body.is_null() {
@@ -44,6 +50,7 @@ pub(crate) fn encode(req: &Request) -> WireRequest {
         headers,
         body,
         op,
+        raw_body: None,
     }
 }
 
@@ -124,6 +131,19 @@ pub(crate) fn decode(op: WireOp, status: u16, headers: &[(String, String)], body
                 }
             }
             reply.text = names.join("\n");
+        }
+        WireOp::Generate => {
+            check.string(&raw, "", "model");
+            reply.text = check
+                .string(&raw, "", "response")
+                .unwrap_or_default()
+                .to_string();
+            if check.boolean(&raw, "", "done") == Some(true)
+                && let Some(dr) = check.string(&raw, "", "done_reason")
+            {
+                reply.finish_reason = Some(super::reply::finish_reason(dr, false));
+                reply.raw_finish_reason = Some(dr.to_string());
+            }
         }
         WireOp::Show => {
             check.object(&raw, "", "details");

@@ -37,6 +37,53 @@ mod tests {
     }
 
     #[test]
+    fn encodes_options_and_images() {
+        use crate::neutral::ContentPart;
+        let mut user = Message::new(Role::User, "");
+        user.parts = vec![
+            ContentPart::Text("What is".into()),
+            ContentPart::Text("this?".into()),
+            ContentPart::Image {
+                media_type: "image/png".into(),
+                data: "AAAA".into(),
+            },
+        ];
+        let req = ChatRequest {
+            model: "llava".into(),
+            messages: vec![user],
+            stop: vec!["END".into()],
+            seed: Some(42),
+            top_p: Some(0.9),
+            ..ChatRequest::default()
+        };
+        let w = encode(&req, &WireOptions::default());
+        assert_eq!(
+            w.body["options"],
+            json!({"stop": ["END"], "seed": 42, "top_p": 0.9})
+        );
+        assert_eq!(
+            w.body["messages"][0],
+            json!({"role": "user", "content": "What is\nthis?", "images": ["AAAA"]})
+        );
+    }
+
+    #[test]
+    fn other_dialects_error_shapes_are_violations() {
+        let openai = br#"{"error":{"message":"bad","type":"invalid_request_error","param":null,"code":null}}"#;
+        let r = DialectKind::Ollama.decode(400, &[], openai);
+        assert_eq!(
+            r.violations,
+            vec!["`error` must be a string, got object".to_string()]
+        );
+        let anthropic = br#"{"type":"error","error":{"type":"not_found_error","message":"x"}}"#;
+        let r = DialectKind::Ollama.decode(404, &[], anthropic);
+        assert_eq!(
+            r.violations,
+            vec!["`error` must be a string, got object".to_string()]
+        );
+    }
+
+    #[test]
     fn missing_done_is_a_violation() {
         let body = br#"{"model":"m","created_at":"2024-01-01T00:00:00Z","message":{"role":"assistant","content":"x"}}"#;
         let r = DialectKind::Ollama.decode(200, &[], body);

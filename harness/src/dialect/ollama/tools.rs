@@ -49,7 +49,7 @@ pub(crate) fn message(m: &Message) -> Value {
         });
     }
     if m.tool_calls.is_empty() {
-        return json!({"role": m.role.as_str(), "content": m.content});
+        return super::request::plain_message(m);
     }
     let calls: Vec<Value> = m
         .tool_calls

@@ -1,6 +1,7 @@
 //! OpenAI chat completions (`POST {base}/chat/completions`, base ending in `/v1`), also spoken
 //! by vLLM, llama.cpp, LiteLLM, Ollama's `/v1` layer and most gateways.
 
+mod logprobs;
 mod reply;
 mod request;
 pub(crate) mod stream;
@@ -117,6 +118,78 @@ mod tests {
         assert_eq!(e.code.as_deref(), Some("invalid_value"));
         assert_eq!(e.param.as_deref(), Some("messages[0].role"));
         assert!(r.violations.is_empty());
+    }
+
+    #[test]
+    fn anthropic_and_ollama_error_shapes_are_violations() {
+        let anthropic = br#"{"type":"error","error":{"type":"invalid_request_error","message":"max_tokens: Field required"}}"#;
+        let r = DialectKind::Openai.decode(400, &[], anthropic);
+        assert_eq!(
+            r.violations,
+            vec![
+                "top-level `type: \"error\"` is Anthropic's error shape; OpenAI's is `{error: {message, type, param, code}}`".to_string(),
+                "`error.param` is missing (required; null when there is none)".to_string(),
+                "`error.code` is missing (required; null when there is none)".to_string(),
+            ]
+        );
+        let r = DialectKind::Openai.decode(404, &[], br#"{"error":"model \"x\" not found"}"#);
+        assert_eq!(
+            r.violations,
+            vec!["`error` must be an object, got string".to_string()]
+        );
+    }
+
+    #[test]
+    fn encodes_sampling_parameters_and_content_parts() {
+        use crate::neutral::ContentPart;
+        let mut r = req();
+        r.stop = vec!["END".into()];
+        r.n = Some(2);
+        r.seed = Some(7);
+        r.top_p = Some(0.5);
+        r.logprobs = Some(true);
+        r.top_logprobs = Some(2);
+        r.messages[1].parts = vec![
+            ContentPart::Text("What is this?".into()),
+            ContentPart::Image {
+                media_type: "image/png".into(),
+                data: "AAAA".into(),
+            },
+        ];
+        let body = encode(&r, &WireOptions::default()).body;
+        assert_eq!(body["stop"], json!(["END"]));
+        assert_eq!(
+            (&body["n"], &body["seed"], &body["top_p"]),
+            (&json!(2), &json!(7), &json!(0.5))
+        );
+        assert_eq!(
+            (&body["logprobs"], &body["top_logprobs"]),
+            (&json!(true), &json!(2))
+        );
+        assert_eq!(
+            body["messages"][1]["content"],
+            json!([{"type": "text", "text": "What is this?"},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}])
+        );
+    }
+
+    #[test]
+    fn choices_need_their_own_indexes_and_logprobs_their_shape() {
+        let body = br#"{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[
+            {"index":0,"message":{"role":"assistant","content":"a"},"finish_reason":"stop",
+             "logprobs":{"content":[{"token":"a","logprob":-0.1,"bytes":[97],"top_logprobs":[{"token":"a","logprob":-0.1,"bytes":[97]},{"token":"b","logprob":0.5,"bytes":null}]}],"refusal":null}},
+            {"index":0,"message":{"role":"assistant","content":"b"},"finish_reason":"stop","logprobs":null}]}"#;
+        let r = DialectKind::Openai.decode(200, &[], body);
+        assert_eq!(r.choices, Some(2));
+        let lp = r.logprobs.as_ref().unwrap();
+        assert_eq!((lp.len(), lp[0].alternatives), (1, 2));
+        assert_eq!(
+            r.violations,
+            vec![
+                "`choices[0].logprobs.content[0].top_logprobs[1].logprob` is 0.5: a log probability is at most 0".to_string(),
+                "`choices[1].index` is 0, as is `choices[0].index`: each choice has its own index".to_string(),
+            ]
+        );
     }
 
     #[test]

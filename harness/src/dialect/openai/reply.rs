@@ -50,9 +50,17 @@ pub(crate) fn decode(reply: &mut Reply, headers: &[(String, String)]) {
         if choices.is_empty() {
             check.fail("`choices` is empty: a chat completion has at least one choice".into());
         }
+        reply.choices = Some(choices.len());
+        let mut indexes = std::collections::BTreeMap::new();
         for (i, choice) in choices.iter().enumerate() {
             let path = format!("choices[{i}]");
-            check.uint(choice, &path, "index");
+            if let Some(index) = check.uint(choice, &path, "index")
+                && let Some(first) = indexes.insert(index, i)
+            {
+                check.fail(format!(
+                    "`{path}.index` is {index}, as is `choices[{first}].index`: each choice has its own index"
+                ));
+            }
             let fr = check.string(choice, &path, "finish_reason");
             if let Some(fr) = fr
                 && !FINISH_REASONS.contains(&fr)
@@ -62,9 +70,11 @@ pub(crate) fn decode(reply: &mut Reply, headers: &[(String, String)]) {
                 ));
             }
             let msg = check.object(choice, &path, "message");
+            let logprobs = super::logprobs::decode(choice, &path, &mut check);
             if i != 0 {
                 continue;
             }
+            reply.logprobs = logprobs;
             if let Some(msg) = msg {
                 let mpath = format!("{path}.message");
                 check.constant(msg, &mpath, "role", "assistant");
@@ -107,7 +117,9 @@ pub(crate) fn finish_with_calls(raw: &str, has_calls: bool) -> FinishReason {
     }
 }
 
-/// Decodes `{"error": {message, type, param, code}}`.
+/// Decodes `{"error": {message, type, param, code}}`. `param` and `code` are required (null
+/// when there is none), which is also what tells this shape from Anthropic's
+/// `{"type": "error", "error": {type, message}}`.
 pub(crate) fn decode_error(raw: &Value, check: &mut Check<'_>) -> ProviderError {
     let Some(err) = check.object(raw, "", "error") else {
         return ProviderError {
@@ -115,6 +127,19 @@ pub(crate) fn decode_error(raw: &Value, check: &mut Check<'_>) -> ProviderError 
             ..ProviderError::default()
         };
     };
+    if raw.get("type").and_then(Value::as_str) == Some("error") {
+        check.fail(
+            "top-level `type: \"error\"` is Anthropic's error shape; OpenAI's is `{error: {message, type, param, code}}`"
+                .into(),
+        );
+    }
+    for field in ["param", "code"] {
+        if err.get(field).is_none() {
+            check.fail(format!(
+                "`error.{field}` is missing (required; null when there is none)"
+            ));
+        }
+    }
     ProviderError {
         message: check
             .string(err, "error", "message")

@@ -50,7 +50,7 @@ pub(crate) fn message(m: &Message) -> Value {
         return json!({"role": m.role.as_str(), "tool_call_id": r.call_id, "content": m.content});
     }
     if m.tool_calls.is_empty() {
-        return json!({"role": m.role.as_str(), "content": m.content});
+        return json!({"role": m.role.as_str(), "content": super::request::content(m)});
     }
     let calls: Vec<Value> = m
         .tool_calls

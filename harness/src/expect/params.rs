@@ -1,0 +1,68 @@
+//! Judging what a reply says about the sampling parameters a request set: how many choices
+//! came back (`n`), which stop sequence matched, and the log probabilities' shape. Each
+//! message names the request field the provider ignored.
+
+use super::finding::{Finding, finding};
+use super::spec::Expect;
+use crate::neutral::Reply;
+
+/// `choices`, `stop_sequence` and `logprobs` on one reply (error replies are `error`'s).
+pub fn check(expect: &Expect, reply: &Reply, copy: Option<(usize, usize)>, out: &mut Vec<Finding>) {
+    if !(200..300).contains(&reply.status) {
+        return;
+    }
+    if let Some(b) = expect.choices {
+        let got = reply.choices.unwrap_or(1);
+        if !b.contains(got as u64) {
+            out.push(finding(
+                "choices",
+                copy,
+                format!("expected {b} choices (request field `n`), got {got}"),
+            ));
+        }
+    }
+    if let Some(want) = &expect.stop_sequence
+        && reply.stop_sequence.as_deref() != Some(want.as_str())
+    {
+        out.push(finding(
+            "stop_sequence",
+            copy,
+            format!(
+                "expected the reply to report stop sequence {want:?} (request field `stop_sequences`), got {:?} (stop reason {:?})",
+                reply.stop_sequence,
+                reply.raw_finish_reason.as_deref().unwrap_or("")
+            ),
+        ));
+    }
+    if let Some(lp) = &expect.logprobs {
+        let tokens = reply.logprobs.as_deref().filter(|t| !t.is_empty());
+        match (lp.present, tokens) {
+            (Some(true), None) => out.push(finding(
+                "logprobs",
+                copy,
+                "no log probabilities in the reply (request field `logprobs`)".into(),
+            )),
+            (Some(false), Some(t)) => out.push(finding(
+                "logprobs",
+                copy,
+                format!("log probabilities for {} tokens came unasked", t.len()),
+            )),
+            _ => {}
+        }
+        if let (Some(b), Some(tokens)) = (lp.top_logprobs, tokens)
+            && let Some((i, t)) = tokens
+                .iter()
+                .enumerate()
+                .find(|(_, t)| !b.contains(t.alternatives as u64))
+        {
+            out.push(finding(
+                "logprobs",
+                copy,
+                format!(
+                    "token {i} ({:?}) has {} alternatives, expected {b} (request field `top_logprobs`)",
+                    t.token, t.alternatives
+                ),
+            ));
+        }
+    }
+}
