@@ -60,5 +60,6 @@ pub(crate) fn encode(req: &ChatRequest, _opts: &WireOptions) -> WireRequest {
         headers: vec![("content-type", "application/json".into())],
         body: Value::Object(body),
         op: WireOp::Chat,
+        raw_body: None,
     }
 }
