@@ -50,12 +50,12 @@ fn check_headers(headers: &hyper::HeaderMap, cfg: &Config) -> Result<(), ApiErro
 }
 
 fn read(body: &[u8], cfg: &Config) -> Result<(Turn, bool), ApiError> {
-    let body: Value = serde_json::from_slice(body).map_err(|e| {
+    let accept = cfg.is_broken(Broken::AcceptInvalid);
+    let body: Value = super::wire::parse_or_accept(body, accept).map_err(|e| {
         ApiError::invalid(format!(
             "There was an error parsing the body of your request: {e}"
         ))
     })?;
-    let accept = cfg.is_broken(Broken::AcceptInvalid);
     let lenient = |r: Result<(), ApiError>| if accept { Ok(()) } else { r };
     if !accept && let Some((field, breach)) = validate::check(&body, ANTHROPIC) {
         return Err(validate::refusal(DialectKind::Anthropic, field, &breach));
@@ -69,7 +69,7 @@ fn read(body: &[u8], cfg: &Config) -> Result<(Turn, bool), ApiError> {
     };
     let system = text_of(body.get("system").unwrap_or(&Value::Null));
     turn.input = format!("{system}\n");
-    let vision = cfg.model(&turn.model).is_some_and(|m| m.vision);
+    let vision = cfg.takes_images(&turn.model);
     let messages = body["messages"].as_array().cloned().unwrap_or_default();
     lenient(read_messages(&messages, vision, &mut turn))?;
     turn.prompt = format!("{system}\n{}", turn.prompt);

@@ -76,6 +76,11 @@ impl Config {
         (offered && !self.tools).then(|| format!("\"{model}\" does not support tools"))
     }
 
+    /// Whether `model` takes images: a vision model, or any model when images are ignored.
+    pub(crate) fn takes_images(&self, model: &str) -> bool {
+        self.is_broken(Broken::IgnoreImages) || self.model(model).is_some_and(|m| m.vision)
+    }
+
     /// Whether the rule `b` is broken on purpose.
     pub(crate) fn is_broken(&self, b: Broken) -> bool {
         self.broken.contains(&b)
@@ -120,11 +125,17 @@ pub enum Broken {
     NoUnload,
     /// Model lifecycle: a pull's progress never reaches `success`.
     PullNoSuccess,
+    /// Parameters: OpenAI `n` ignored, one choice whatever was asked.
+    IgnoreN,
+    /// Parameters: OpenAI `logprobs` ignored, none in the reply.
+    IgnoreLogprobs,
+    /// Parameters: images accepted by a text-only model (and silently dropped).
+    IgnoreImages,
 }
 
 impl Broken {
     /// Every knob.
-    pub const ALL: [Broken; 17] = [
+    pub const ALL: [Broken; 20] = [
         Broken::FinishOnCut,
         Broken::UsageOverLimit,
         Broken::UsageMissing,
@@ -142,6 +153,9 @@ impl Broken {
         Broken::WrongModel,
         Broken::NoUnload,
         Broken::PullNoSuccess,
+        Broken::IgnoreN,
+        Broken::IgnoreLogprobs,
+        Broken::IgnoreImages,
     ];
 
     /// The knob's name on a command line (kebab case).
@@ -164,6 +178,9 @@ impl Broken {
             Broken::WrongModel => "wrong-model",
             Broken::NoUnload => "no-unload",
             Broken::PullNoSuccess => "pull-no-success",
+            Broken::IgnoreN => "ignore-n",
+            Broken::IgnoreLogprobs => "ignore-logprobs",
+            Broken::IgnoreImages => "ignore-images",
         }
     }
 

@@ -109,7 +109,11 @@ pub(super) fn chat(
     models: &std::sync::Mutex<Models>,
     seq: u64,
 ) -> Out {
-    let read = parse(body).and_then(|b| read(&b, generate, cfg).map(|t| (b, t)));
+    let parsed = match parse(body) {
+        Err(_) if cfg.is_broken(Broken::AcceptInvalid) => Ok(json!({})),
+        other => other,
+    };
+    let read = parsed.and_then(|b| read(&b, generate, cfg).map(|t| (b, t)));
     let (body, turn) = match read {
         Ok(x) => x,
         Err(e) => return error(&e, cfg),
@@ -187,7 +191,7 @@ fn read(body: &Value, generate: bool, cfg: &Config) -> Result<Turn, ApiError> {
         },
         ..Turn::default()
     };
-    let vision = cfg.model(&turn.model).is_some_and(|m| m.vision);
+    let vision = cfg.takes_images(&turn.model);
     let mut images = body["images"].as_array().is_some_and(|a| !a.is_empty());
     if generate {
         let system = body["system"].as_str().unwrap_or("");

@@ -24,6 +24,8 @@ const ROLES: [&str; 6] = [
 struct Ask {
     turn: Turn,
     n: u32,
+    /// `logprobs: true`, with this many alternatives per token.
+    logprobs: Option<u32>,
     stream: bool,
     include_usage: bool,
 }
@@ -71,10 +73,10 @@ pub(super) fn reply_model(asked: &str, cfg: &Config) -> String {
 }
 
 fn read(body: &[u8], cfg: &Config) -> Result<Ask, ApiError> {
-    let body: Value = serde_json::from_slice(body).map_err(|_| {
+    let accept = cfg.is_broken(Broken::AcceptInvalid);
+    let body: Value = super::wire::parse_or_accept(body, accept).map_err(|_| {
         ApiError::invalid("We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)")
     })?;
-    let accept = cfg.is_broken(Broken::AcceptInvalid);
     if !body.is_object() && !accept {
         return Err(ApiError::invalid("The request body must be a JSON object."));
     }
@@ -88,7 +90,7 @@ fn read(body: &[u8], cfg: &Config) -> Result<Ask, ApiError> {
         parallel: body.get("parallel_tool_calls") != Some(&json!(false)),
         ..Turn::default()
     };
-    let vision = cfg.model(&turn.model).is_some_and(|m| m.vision);
+    let vision = cfg.takes_images(&turn.model);
     let messages = body["messages"].as_array().cloned().unwrap_or_default();
     read_messages(&messages, vision, &mut turn)
         .or_else(|e| if accept { Ok(()) } else { Err(e) })?;
@@ -112,8 +114,15 @@ fn read(body: &[u8], cfg: &Config) -> Result<Ask, ApiError> {
         ))
         .code("model_not_found"));
     }
+    let top = u32_of(body.get("top_logprobs")).unwrap_or(0);
     Ok(Ask {
-        n: u32_of(body.get("n")).unwrap_or(1).max(1),
+        n: if cfg.is_broken(Broken::IgnoreN) {
+            1
+        } else {
+            u32_of(body.get("n")).unwrap_or(1).max(1)
+        },
+        logprobs: (body["logprobs"] == json!(true) && !cfg.is_broken(Broken::IgnoreLogprobs))
+            .then_some(top),
         stream,
         include_usage: body["stream_options"]["include_usage"]
             .as_bool()
@@ -281,7 +290,8 @@ fn completion(ask: &Ask, a: &Answer, model: &str, seq: u64, cfg: &Config) -> Val
             if !a.calls.is_empty() {
                 message["tool_calls"] = json!(calls_json(a));
             }
-            json!({"index": i, "message": message, "logprobs": null, "finish_reason": finish(a)})
+            let logprobs = ask.logprobs.map_or(Value::Null, |top| logprobs(&a.text, top));
+            json!({"index": i, "message": message, "logprobs": logprobs, "finish_reason": finish(a)})
         })
         .collect();
     let mut body = json!({"id": format!("chatcmpl-ref{seq}"), "object": "chat.completion",
@@ -344,4 +354,25 @@ fn chunks(ask: &Ask, a: &Answer, model: &str, seq: u64, cfg: &Config) -> Vec<Str
         out.push(sse(None, "[DONE]"));
     }
     out
+}
+
+/// `ChatCompletionTokenLogprob`s for `text`, each token with `top` alternatives (itself the
+/// most likely). The numbers are made up but well formed: at most 0, alternatives less likely.
+fn logprobs(text: &str, top: u32) -> Value {
+    let entry = |token: &str, logprob: f64| json!({"token": token, "logprob": logprob, "bytes": token.as_bytes()});
+    let content: Vec<Value> = super::text::pieces(text)
+        .iter()
+        .map(|t| {
+            let alternatives: Vec<Value> = (0..top)
+                .map(|k| match k {
+                    0 => entry(t, -0.01),
+                    k => entry(&format!("{t}{k}"), -1.0 - f64::from(k)),
+                })
+                .collect();
+            let mut e = entry(t, -0.01);
+            e["top_logprobs"] = json!(alternatives);
+            e
+        })
+        .collect();
+    json!({"content": content, "refusal": null})
 }

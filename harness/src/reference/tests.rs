@@ -654,10 +654,107 @@ fn caught(knob: Broken, d: DialectKind) -> Option<bool> {
                 _ => r.status == 200,
             }
         }
-        Broken::IgnoreStop | Broken::NoUnload | Broken::PullNoSuccess => return None,
+        Broken::IgnoreStop | Broken::IgnoreN | Broken::IgnoreLogprobs | Broken::IgnoreImages => {
+            return parameter_ignored(&server, knob, d);
+        }
+        Broken::NoUnload | Broken::PullNoSuccess => return None,
         Broken::WrongModel => chat(&server, d, &user("hi")).model.as_deref() != Some("ref-small"),
     };
     Some(r)
+}
+
+/// Whether a reply shows the parameter `knob` ignores was ignored; `None` where the dialect
+/// has no such parameter.
+fn parameter_ignored(server: &ReferenceProvider, knob: Broken, d: DialectKind) -> Option<bool> {
+    use crate::neutral::ContentPart;
+    let chat_dialect = matches!(
+        d,
+        DialectKind::Openai | DialectKind::Anthropic | DialectKind::Ollama
+    );
+    let r = match knob {
+        Broken::IgnoreStop if chat_dialect => {
+            let req = ChatRequest {
+                stop: vec!["five".into()],
+                ..user("Reply with exactly the words one two three four five six.")
+            };
+            chat(server, d, &req).text.contains("five")
+        }
+        Broken::IgnoreN if d == DialectKind::Openai => {
+            let req = ChatRequest {
+                n: Some(3),
+                ..user("hi")
+            };
+            chat(server, d, &req).choices != Some(3)
+        }
+        Broken::IgnoreLogprobs if d == DialectKind::Openai => {
+            let req = ChatRequest {
+                logprobs: Some(true),
+                top_logprobs: Some(2),
+                ..user("hi")
+            };
+            chat(server, d, &req).logprobs.is_none()
+        }
+        Broken::IgnoreImages if chat_dialect => {
+            let mut req = user("");
+            req.messages[0].parts = vec![
+                ContentPart::Text("What is this?".into()),
+                ContentPart::Image {
+                    media_type: "image/png".into(),
+                    data: "AAAA".into(),
+                },
+            ];
+            chat(server, d, &req).status == 200
+        }
+        _ => return None,
+    };
+    Some(r)
+}
+
+#[test]
+fn parameters_are_honoured_when_nothing_is_broken() {
+    use crate::neutral::ContentPart;
+    let server = ReferenceProvider::start(Config::default()).unwrap();
+    let d = DialectKind::Openai;
+    let r = chat(
+        &server,
+        d,
+        &ChatRequest {
+            n: Some(3),
+            logprobs: Some(true),
+            top_logprobs: Some(2),
+            ..user("hi")
+        },
+    );
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    assert_eq!(r.choices, Some(3));
+    assert!(r.logprobs.unwrap().iter().all(|t| t.alternatives == 2));
+    let stop = ChatRequest {
+        stop: vec!["five".into()],
+        ..user("Reply with exactly the words one two three four five six.")
+    };
+    let r = chat(&server, DialectKind::Anthropic, &stop);
+    assert!(r.violations.is_empty(), "{:?}", r.violations);
+    assert_eq!(
+        (r.text.trim_end(), r.stop_sequence.as_deref()),
+        ("one two three four", Some("five"))
+    );
+    for d in [
+        DialectKind::Openai,
+        DialectKind::Anthropic,
+        DialectKind::Ollama,
+    ] {
+        let mut req = user("");
+        req.messages[0].parts = vec![
+            ContentPart::Text("What is this?".into()),
+            ContentPart::Image {
+                media_type: "image/png".into(),
+                data: "AAAA".into(),
+            },
+        ];
+        assert_eq!(chat(&server, d, &req).status, 400, "{d:?}");
+        req.model = "ref-vision".into();
+        assert_eq!(chat(&server, d, &req).status, 200, "{d:?}");
+    }
 }
 
 #[test]
