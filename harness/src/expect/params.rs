@@ -7,7 +7,12 @@ use super::spec::Expect;
 use crate::neutral::Reply;
 
 /// `choices`, `stop_sequence` and `logprobs` on one reply (error replies are `error`'s).
-pub fn check(expect: &Expect, reply: &Reply, copy: Option<(usize, usize)>, out: &mut Vec<Finding>) {
+pub(crate) fn check(
+    expect: &Expect,
+    reply: &Reply,
+    copy: Option<(usize, usize)>,
+    out: &mut Vec<Finding>,
+) {
     if !(200..300).contains(&reply.status) {
         return;
     }

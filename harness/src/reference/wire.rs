@@ -82,7 +82,7 @@ pub(super) fn u32_of(v: Option<&Value>) -> Option<u32> {
 
 /// The request body as JSON; a server that accepts invalid requests reads a body that is not
 /// JSON as an empty object.
-pub fn parse_or_accept(body: &[u8], accept: bool) -> Result<Value, serde_json::Error> {
+pub(super) fn parse_or_accept(body: &[u8], accept: bool) -> Result<Value, serde_json::Error> {
     match serde_json::from_slice(body) {
         Err(_) if accept => Ok(Value::Object(serde_json::Map::new())),
         other => other,
