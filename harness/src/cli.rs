@@ -150,6 +150,11 @@ struct RunArgs {
     /// A replayed recording with an exchange the trial never asked for is an error.
     #[arg(long)]
     strict: bool,
+    /// What behaviour findings alone (text, which tool, argument values: what the model chose
+    /// to say) do to a trial: `fail` it, or `warn` (it passes with the findings shown, so the
+    /// run gates on the contract alone).
+    #[arg(long, value_enum, default_value = "fail", value_name = "fail|warn")]
+    behaviour: crate::outcome::BehaviourMode,
     /// A suite file or directory (repeatable; default: suites/).
     #[arg(long = "suite", value_name = "PATH")]
     suites: Vec<PathBuf>,
@@ -736,6 +741,7 @@ fn context(cfg: &RunConfig, inputs: &Inputs) -> Result<RunContext, CliError> {
         ),
         strict: args.strict,
         gateway,
+        behaviour: args.behaviour,
     })
 }
 
@@ -782,6 +788,7 @@ fn run_record_of(
             dialect: args.gateway_dialect,
             mock_addr: args.mock_addr.map(|a| a.to_string()).unwrap_or_default(),
         }),
+        behaviour: args.behaviour,
         outcomes,
     }
 }

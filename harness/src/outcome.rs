@@ -120,6 +120,56 @@ pub struct Outcome {
     /// Record mode: the recording this trial's exchanges were written to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recorded: Option<String>,
+    /// The scenario has behaviour expectations (text, which tool, argument values): the trial
+    /// is evidence about the model's behaviour as well as the wire.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub behaviour_checked: bool,
+    /// `repeat: N`: how many repetitions ran and how many kept the behaviour expectations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repetitions: Option<Repetitions>,
+}
+
+/// How a scenario's repetitions went (`repeat: N`, `pass_rate`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+pub struct Repetitions {
+    /// Repetitions sent.
+    pub n: u32,
+    /// Repetitions whose behaviour expectations all held.
+    pub behaviour_passed: u32,
+    /// The fraction of repetitions that must keep the behaviour expectations.
+    pub pass_rate: f64,
+}
+
+impl Repetitions {
+    /// True when enough repetitions kept the behaviour expectations.
+    pub fn behaviour_holds(&self) -> bool {
+        self.n > 0 && f64::from(self.behaviour_passed) >= self.pass_rate * f64::from(self.n) - 1e-9
+    }
+}
+
+/// What a run does with a trial whose only findings are behaviour findings
+/// (`--behaviour fail|warn`).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum BehaviourMode {
+    /// The trial fails, as for a contract breach (the default).
+    #[default]
+    Fail,
+    /// The trial passes with its behaviour findings kept as warnings: the run gates on the
+    /// contract alone.
+    Warn,
+}
+
+impl BehaviourMode {
+    /// The name used on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BehaviourMode::Fail => "fail",
+            BehaviourMode::Warn => "warn",
+        }
+    }
 }
 
 impl Outcome {
@@ -132,6 +182,44 @@ impl Outcome {
     pub fn set_skip(&mut self, skip: Skip) {
         self.status = Status::Skip;
         self.skip = Some(skip);
+    }
+
+    /// Findings about the wire (and those of no class: a missed deadline, a request that got
+    /// no reply), in the order found.
+    pub fn contract_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| !f.is_behaviour())
+    }
+
+    /// Findings about what the model chose to say, in the order found.
+    pub fn behaviour_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.is_behaviour())
+    }
+
+    /// A pass that kept behaviour findings as warnings (`--behaviour warn`).
+    pub fn behaviour_warning(&self) -> bool {
+        self.status == Status::Pass && self.findings.iter().any(Finding::is_behaviour)
+    }
+
+    /// Whether the trial is evidence about the target: some request reached it or its
+    /// recording. A trial whose every reply came from a fault script judged the client.
+    pub fn reached_target(&self) -> bool {
+        self.subject == Subject::Provider
+    }
+
+    /// Sets the verdict from the findings: any contract finding fails the trial; behaviour
+    /// findings alone fail it under [`BehaviourMode::Fail`] and leave it passing, with the
+    /// findings kept as warnings, under [`BehaviourMode::Warn`]. A trial without findings
+    /// keeps its status.
+    pub fn settle_verdict(&mut self, mode: BehaviourMode) {
+        if self.findings.is_empty() || matches!(self.status, Status::Error | Status::Skip) {
+            return;
+        }
+        let contract = self.findings.iter().any(|f| !f.is_behaviour());
+        self.status = if contract || mode == BehaviourMode::Fail {
+            Status::Fail
+        } else {
+            Status::Pass
+        };
     }
 
     /// Marks the trial errored: provcheck could not judge it.
@@ -291,6 +379,13 @@ pub struct Finding {
     pub location: String,
 }
 
+impl Finding {
+    /// True for a finding about what the model chose to say.
+    pub fn is_behaviour(&self) -> bool {
+        self.class == Some(Class::Behaviour)
+    }
+}
+
 /// What kind of check found a breach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -314,6 +409,16 @@ pub enum Class {
     Contract,
     /// Text contains or matches, which tool was called, argument values.
     Behaviour,
+}
+
+impl Class {
+    /// The name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Contract => "contract",
+            Class::Behaviour => "behaviour",
+        }
+    }
 }
 
 /// Where a recording came from.

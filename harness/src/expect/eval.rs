@@ -6,9 +6,9 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use super::finding::{Finding, finding};
-use super::spec::{ErrorKind, Expect};
+use super::spec::{ErrorKind, Expect, OneOrMany};
 use crate::client::TransportError;
-use crate::neutral::Reply;
+use crate::neutral::{FinishReason, Reply};
 use crate::observation::StepObservation;
 
 /// Evaluates `expect` against every copy in `step`, then the cross-copy checks. `earlier`
@@ -265,7 +265,7 @@ fn check_finish_reason(
         match reply.finish_reason {
             Some(got) if fr.accepts(&got) => {}
             got => out.push(finding(
-                "finish_reason",
+                finish_check(fr, got, reached_limit(expect, reply)),
                 copy,
                 format!(
                     "expected {}, got {} (raw {:?})",
@@ -275,6 +275,41 @@ fn check_finish_reason(
                 ),
             )),
         }
+    }
+}
+
+/// Whether the reply's reported output reached the request's `max_tokens`; `None` when
+/// either is unknown.
+fn reached_limit(expect: &Expect, reply: &Reply) -> Option<bool> {
+    let used = reply.usage.and_then(|u| u.output_tokens)?;
+    Some(used >= u64::from(expect.max_tokens?))
+}
+
+/// The check a finish-reason mismatch belongs to. Stopping early, running to the token limit,
+/// calling a tool or not and refusing are the model's choices between replies that all keep
+/// the contract, as long as the reason reported fits the output: `stop` for a reply that
+/// reached `max_tokens`, or `length` for one that did not, is the wire's (as is a reason the
+/// dialect does not map, or none). Unknown usage leaves such a mismatch on the wire.
+fn finish_check(
+    want: &OneOrMany<FinishReason>,
+    got: Option<FinishReason>,
+    reached_limit: Option<bool>,
+) -> &'static str {
+    use FinishReason::{Length, Refusal, Stop, ToolCalls};
+    let chosen = |r: FinishReason| matches!(r, Stop | Length | ToolCalls | Refusal);
+    let wanted = match want {
+        OneOrMany::One(r) => chosen(*r),
+        OneOrMany::Many(rs) => rs.iter().copied().all(chosen),
+    };
+    let fits_output = match got {
+        Some(Length) => reached_limit == Some(true),
+        Some(Stop) if want.accepts(&Length) => reached_limit == Some(false),
+        Some(Stop) => reached_limit != Some(true),
+        _ => true,
+    };
+    match got {
+        Some(g) if chosen(g) && wanted && fits_output => "finish_reason.model_choice",
+        _ => "finish_reason",
     }
 }
 
@@ -348,12 +383,16 @@ fn check_json(
         let parsed = serde_json::from_str::<Value>(reply.text.trim());
         match (&parsed, j.valid) {
             (Err(e), Some(true) | None) => out.push(finding(
-                "json",
+                if reply.finish_reason == Some(FinishReason::Length) {
+                    "json.truncated"
+                } else {
+                    "json.valid"
+                },
                 copy,
                 format!("text is not valid JSON ({e}): {}", quote(&reply.text)),
             )),
             (Ok(_), Some(false)) => out.push(finding(
-                "json",
+                "json.valid",
                 copy,
                 "text is valid JSON, expected it not to be".into(),
             )),
@@ -371,7 +410,7 @@ fn check_json(
                 .collect();
             if !errors.is_empty() {
                 out.push(finding(
-                    "json",
+                    "json.schema",
                     copy,
                     format!("JSON does not match the schema: {}", errors.join("; ")),
                 ));
@@ -533,7 +572,7 @@ fn check_stream(
                 format!("step {k} has no reply to compare with"),
             )),
             Some(o) if o.text != reply.text => out.push(finding(
-                "stream",
+                "stream.same_text_as_step",
                 copy,
                 format!(
                     "assembled text {} differs from step {k}'s {}",
@@ -738,6 +777,69 @@ mod tests {
         assert_eq!(keys, vec!["finish_reason", "text", "usage", "raw"]);
         assert_eq!(f[0].message, "expected length, got stop (raw \"stop\")");
         assert_eq!(f[2].message, "usage.output_tokens is 40, expected <= 16");
+    }
+
+    #[test]
+    fn a_finish_reason_that_misfits_the_output_is_contract_a_model_choice_behaviour() {
+        use crate::outcome::Class;
+        let class = |want: &str, limit: Option<u32>, fr: FinishReason, used: u64| {
+            let mut e = expect(&format!("{{finish_reason: {want}}}"));
+            e.max_tokens = limit;
+            let f = evaluate(&e, &step(vec![Ok(reply("x", fr, used))]));
+            assert_eq!(f.len(), 1, "{f:?}");
+            f[0].class.unwrap()
+        };
+        // `stop` for a reply cut at max_tokens: the wire lies about the output.
+        assert_eq!(
+            class("length", Some(16), FinishReason::Stop, 16),
+            Class::Contract
+        );
+        // `stop` well under the limit: the model chose to say little.
+        assert_eq!(
+            class("length", Some(16), FinishReason::Stop, 3),
+            Class::Behaviour
+        );
+        // Without the limit, a `stop` where `length` was expected stays on the wire.
+        assert_eq!(
+            class("length", None, FinishReason::Stop, 3),
+            Class::Contract
+        );
+        // `length` at the limit where `stop` was expected: the model ran long.
+        assert_eq!(
+            class("stop", Some(60), FinishReason::Length, 60),
+            Class::Behaviour
+        );
+        // `length` far below the limit: not what the output shows.
+        assert_eq!(
+            class("stop", Some(60), FinishReason::Length, 5),
+            Class::Contract
+        );
+        // No tool call where one was expected: the model's choice.
+        assert_eq!(
+            class("tool_calls", Some(60), FinishReason::Stop, 5),
+            Class::Behaviour
+        );
+        // `stop` at the limit is a breach whatever was expected.
+        assert_eq!(
+            class("tool_calls", Some(60), FinishReason::Stop, 60),
+            Class::Contract
+        );
+        assert_eq!(
+            class("stop", Some(60), FinishReason::ContentFilter, 5),
+            Class::Contract
+        );
+    }
+
+    #[test]
+    fn json_cut_at_the_limit_is_behaviour_and_schema_values_are_behaviour() {
+        use crate::outcome::Class;
+        let e = expect("{json: {valid: true, schema: {type: object, required: [city]}}}");
+        let f = evaluate(&e, &step(vec![Ok(reply("{\"ci", FinishReason::Length, 9))]));
+        assert_eq!(f[0].class, Some(Class::Behaviour), "{f:?}");
+        let f = evaluate(&e, &step(vec![Ok(reply("{\"ci", FinishReason::Stop, 3))]));
+        assert_eq!(f[0].class, Some(Class::Contract), "{f:?}");
+        let f = evaluate(&e, &step(vec![Ok(reply("{}", FinishReason::Stop, 3))]));
+        assert_eq!(f[0].class, Some(Class::Behaviour), "{f:?}");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! judges the wire (contract) or what the model chose to say (behaviour), and the message.
 //! The run adds the key's full path and its location.
 
+use super::spec::Expect;
 use crate::outcome::{Class, FindingKind};
 
 /// One expectation that did not hold.
@@ -17,29 +18,114 @@ pub(crate) struct Finding {
     pub message: String,
 }
 
-/// The class of an expectation key. `text` judges what the model said; every other key
-/// judges the wire (status, shapes, error bodies, finish reason, usage, stream grammar, JSON
-/// mode, the client's attempts and waits). `tool_calls` is split per check by its evaluator.
-pub(crate) fn class_of(key: &str) -> Class {
-    match key {
-        "text" => Class::Behaviour,
-        _ => Class::Contract,
+/// Every check an expectation can make, named `key` or `key.part`, with its class: the one
+/// table the classing lives in. *Contract* judges the wire: status, shapes, error bodies, a
+/// finish reason consistent with the output, usage within limits, stream grammar and timing,
+/// tool-call structure, arguments valid against the offered schema, and what the client did.
+/// *Behaviour* judges what the model chose to say: text contains or matches (which is how
+/// following a system prompt is checked), which tool it called and how often, argument values,
+/// JSON content beyond parsing, and the same text twice.
+pub(crate) const CHECKS: &[(&str, Class)] = &[
+    ("status", Class::Contract),
+    ("error", Class::Contract),
+    ("finish_reason", Class::Contract),
+    // Stopping at the token limit where `stop` was expected, or calling a tool or not, is the
+    // model's choice; the reason reported is still checked against the output as contract.
+    ("finish_reason.model_choice", Class::Behaviour),
+    ("text", Class::Behaviour),
+    ("json.valid", Class::Contract),
+    // JSON cut off at the token limit the model chose to reach is not a broken JSON mode.
+    ("json.truncated", Class::Behaviour),
+    ("json.schema", Class::Behaviour),
+    ("usage", Class::Contract),
+    ("raw", Class::Contract),
+    ("elapsed_ms", Class::Contract),
+    ("concurrent", Class::Contract),
+    ("model", Class::Contract),
+    ("models", Class::Contract),
+    ("attempts", Class::Contract),
+    ("waits_ms", Class::Contract),
+    ("circuit", Class::Contract),
+    ("stream", Class::Contract),
+    ("stream.same_text_as_step", Class::Behaviour),
+    ("tool_calls.offered", Class::Contract),
+    ("tool_calls.arguments_valid", Class::Contract),
+    ("tool_calls.count", Class::Behaviour),
+    ("tool_calls.names", Class::Behaviour),
+    ("tool_calls.arguments", Class::Behaviour),
+    ("tool_calls.schema", Class::Behaviour),
+];
+
+/// The class of a check (`text`, `tool_calls.names`): its entry in [`CHECKS`], or its key's.
+/// Anything unlisted judges the wire.
+pub(crate) fn class_of(check: &str) -> Class {
+    let key = check.split('.').next().unwrap_or(check);
+    [check, key]
+        .iter()
+        .find_map(|c| CHECKS.iter().find(|(name, _)| name == c))
+        .map_or(Class::Contract, |(_, class)| *class)
+}
+
+/// The checks `expect` makes, named as in [`CHECKS`] (conditional checks, such as
+/// `finish_reason.model_choice`, only as their key).
+pub(crate) fn checks_of(expect: &Expect) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for key in expect.keys() {
+        match key {
+            "json" => {
+                let j = expect.json.as_ref();
+                out.push("json.valid");
+                if j.is_some_and(|j| j.schema.is_some()) {
+                    out.push("json.schema");
+                }
+            }
+            "stream" => {
+                out.push("stream");
+                if expect
+                    .stream
+                    .as_ref()
+                    .is_some_and(|s| s.same_text_as_step.is_some())
+                {
+                    out.push("stream.same_text_as_step");
+                }
+            }
+            "tool_calls" => {
+                let Some(tc) = &expect.tool_calls else {
+                    continue;
+                };
+                out.push("tool_calls.arguments_valid");
+                for (set, check) in [
+                    (tc.count.is_some(), "tool_calls.count"),
+                    (tc.names.is_some(), "tool_calls.names"),
+                    (!tc.arguments.is_empty(), "tool_calls.arguments"),
+                    (tc.schema.is_some(), "tool_calls.schema"),
+                ] {
+                    if set {
+                        out.push(check);
+                    }
+                }
+            }
+            k => out.push(k),
+        }
     }
+    out
 }
 
-/// A finding for `key`, classed by [`class_of`], its message prefixed with the copy it
-/// concerns when the step sent several.
-pub(crate) fn finding(key: &'static str, copy: Option<(usize, usize)>, message: String) -> Finding {
-    finding_as(key, class_of(key), copy, message)
+/// True when `expect` judges what the model chose to say.
+pub(crate) fn judges_behaviour(expect: &Expect) -> bool {
+    checks_of(expect)
+        .iter()
+        .any(|c| class_of(c) == Class::Behaviour)
 }
 
-/// A finding with an explicit class, for keys whose checks differ in kind.
-pub(crate) fn finding_as(
-    key: &'static str,
-    class: Class,
+/// A finding for `check` (`text`, `tool_calls.names`), classed by [`class_of`], its message
+/// prefixed with the copy it concerns when the step sent several.
+pub(crate) fn finding(
+    check: &'static str,
     copy: Option<(usize, usize)>,
     message: String,
 ) -> Finding {
+    let key = check.split('.').next().unwrap_or(check);
     let message = match copy {
         Some((i, n)) if n > 1 => format!("copy {}/{n}: {message}", i + 1),
         _ => message,
@@ -47,7 +133,7 @@ pub(crate) fn finding_as(
     Finding {
         key,
         kind: FindingKind::Expectation,
-        class: Some(class),
+        class: Some(class_of(check)),
         message,
     }
 }
@@ -57,21 +143,91 @@ mod tests {
     use super::*;
 
     #[test]
-    fn text_is_behaviour_and_the_wire_is_contract() {
-        assert_eq!(class_of("text"), Class::Behaviour);
+    fn the_issue_lists_are_classed_as_written() {
         for k in [
             "status",
+            "error",
             "finish_reason",
+            "json.valid",
             "usage",
             "stream",
-            "error",
-            "json",
             "raw",
+            "tool_calls.offered",
+            "tool_calls.arguments_valid",
+            "attempts",
+            "waits_ms",
+            "circuit",
         ] {
             assert_eq!(class_of(k), Class::Contract, "{k}");
         }
+        for k in [
+            "text",
+            "tool_calls.names",
+            "tool_calls.count",
+            "tool_calls.arguments",
+            "tool_calls.schema",
+            "json.schema",
+            "finish_reason.model_choice",
+            "stream.same_text_as_step",
+        ] {
+            assert_eq!(class_of(k), Class::Behaviour, "{k}");
+        }
+        // A part not in the table takes its key's class.
+        assert_eq!(class_of("stream.events"), Class::Contract);
+        assert_eq!(class_of("text.max_chars"), Class::Behaviour);
+        let f = finding("tool_calls.names", None, "x".into());
+        assert_eq!((f.key, f.class), ("tool_calls", Some(Class::Behaviour)));
         let f = finding("text", Some((1, 3)), "no".into());
         assert_eq!(f.message, "copy 2/3: no");
         assert_eq!(finding("text", Some((0, 1)), "no".into()).message, "no");
+    }
+
+    #[test]
+    fn every_expectation_key_is_in_the_table() {
+        let yaml = r#"
+status: 200
+finish_reason: stop
+text: { contains: x }
+json: { valid: true, schema: { type: object } }
+usage: { present: true }
+error: { status: 400 }
+raw: [{ pointer: /a, exists: true }]
+elapsed_ms: { max: 10 }
+concurrent: { distinct_ids: true }
+model: { matches_request: true }
+stream: { well_formed: true, same_text_as_step: 0 }
+models: { includes: [small] }
+attempts: 1
+waits_ms: { growing: true }
+circuit: { failed_fast: 1 }
+tool_calls: { count: 1, names: [a], arguments: [{ pointer: /x, exists: true }], schema: {} }
+"#;
+        let e: Expect = serde_norway::from_str(yaml).unwrap();
+        let keys = e.keys();
+        assert_eq!(keys.len(), Expect::KEYS.len(), "{keys:?}");
+        for k in Expect::KEYS {
+            assert!(keys.contains(k), "{k} is not in Expect::keys()");
+            assert!(
+                CHECKS
+                    .iter()
+                    .any(|(c, _)| c == &k || c.starts_with(&format!("{k}."))),
+                "{k} has no class in CHECKS"
+            );
+        }
+        for (c, _) in CHECKS {
+            let key = c.split('.').next().unwrap();
+            assert!(Expect::KEYS.contains(&key), "{c} names no expectation key");
+        }
+        let checks = checks_of(&e);
+        for c in [
+            "json.schema",
+            "stream.same_text_as_step",
+            "tool_calls.names",
+        ] {
+            assert!(checks.contains(&c), "{c}: {checks:?}");
+        }
+        assert!(judges_behaviour(&e));
+        let wire: Expect = serde_norway::from_str("{status: 200, usage: {present: true}}").unwrap();
+        assert!(!judges_behaviour(&wire));
     }
 }

@@ -9,4 +9,5 @@ pub mod spec;
 pub(crate) mod tools;
 
 pub(crate) use eval::evaluate;
+pub(crate) use finding::judges_behaviour;
 pub use spec::Expect;

@@ -61,6 +61,10 @@ pub struct Expect {
     /// fails the step, and arguments are validated against the offered schemas.
     #[serde(skip)]
     pub offered_tools: Option<OfferedTools>,
+    /// The step's request's `max_tokens`, attached by the loader: a finish reason is judged
+    /// against whether the reply reached it.
+    #[serde(skip)]
+    pub max_tokens: Option<u32>,
 }
 
 /// Checks on a reply's log probabilities (evaluated in `expect/params.rs`).
@@ -500,6 +504,26 @@ pub struct ConcurrentExpect {
 }
 
 impl Expect {
+    /// Every expectation key, in the order they are checked.
+    pub const KEYS: [&'static str; 16] = [
+        "status",
+        "finish_reason",
+        "text",
+        "json",
+        "usage",
+        "error",
+        "raw",
+        "elapsed_ms",
+        "concurrent",
+        "model",
+        "stream",
+        "models",
+        "attempts",
+        "waits_ms",
+        "circuit",
+        "tool_calls",
+    ];
+
     /// The names of the keys set, in the order they are checked (used to point failures at
     /// their line).
     pub fn keys(&self) -> BTreeSet<&'static str> {

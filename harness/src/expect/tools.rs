@@ -9,14 +9,14 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::finding::{Finding, finding, finding_as};
+use super::finding::{Finding, finding};
 use super::spec::{ArgumentExpect, Expect, NamesExpect, Schema};
 use crate::neutral::{Reply, ToolCall};
-use crate::outcome::Class;
 
 pub(crate) use super::spec::{OfferedTool, OfferedTools};
 
-const KEY: &str = "tool_calls";
+/// Arguments that parse and satisfy the offered tool's schema: the wire's part of a call.
+const VALID: &str = "tool_calls.arguments_valid";
 
 /// Evaluates the tool-call checks of `expect` against one reply. Nothing is judged when the
 /// step expects an error: an error reply carries no calls.
@@ -36,7 +36,7 @@ pub(super) fn check(
             if !offered.iter().any(|t| t.name == c.name) {
                 let names: Vec<&str> = offered.iter().map(|t| t.name.as_str()).collect();
                 out.push(finding(
-                    KEY,
+                    "tool_calls.offered",
                     copy,
                     format!(
                         "call {i} names {:?}, a tool the request did not offer (offered: {})",
@@ -60,9 +60,8 @@ pub(super) fn check(
             n => format!("{n} tool calls"),
         };
         // How many calls the model chose to make is behaviour.
-        out.push(finding_as(
-            KEY,
-            Class::Behaviour,
+        out.push(finding(
+            "tool_calls.count",
             copy,
             format!("{got}, expected {}", count(b)),
         ));
@@ -70,27 +69,27 @@ pub(super) fn check(
     if let Some(names) = &tc.names {
         check_names(names, calls, copy, out);
     }
-    let verdicts: Vec<Vec<String>> = calls
+    let verdicts: Vec<Vec<(&'static str, String)>> = calls
         .iter()
         .map(|c| problems(c, offered, tc.schema.as_ref()))
         .collect();
     match tc.arguments_valid {
         Some(true) | None => {
             for (i, (c, p)) in calls.iter().zip(&verdicts).enumerate() {
-                for p in p {
-                    out.push(finding(KEY, copy, format!("call {i} ({}): {p}", c.name)));
+                for (check, p) in p {
+                    out.push(finding(check, copy, format!("call {i} ({}): {p}", c.name)));
                 }
             }
         }
         Some(false) if calls.is_empty() => out.push(finding(
-            KEY,
+            VALID,
             copy,
             "expected invalid arguments, but the reply made no tool call".into(),
         )),
         Some(false) => {
             if verdicts.iter().all(Vec::is_empty) {
                 out.push(finding(
-                    KEY,
+                    VALID,
                     copy,
                     format!(
                         "expected some call's arguments to be invalid, but all {} are valid: {}",
@@ -128,9 +127,8 @@ fn check_names(
     match want {
         NamesExpect::InOrder(w) => {
             if got != *w {
-                out.push(finding_as(
-                    KEY,
-                    Class::Behaviour,
+                out.push(finding(
+                    "tool_calls.names",
                     copy,
                     format!(
                         "calls are [{}], expected [{}]",
@@ -145,9 +143,8 @@ fn check_names(
             let want: BTreeSet<&str> = w.iter().map(String::as_str).collect();
             if got != want {
                 let list = |s: &BTreeSet<&str>| s.iter().copied().collect::<Vec<_>>().join(", ");
-                out.push(finding_as(
-                    KEY,
-                    Class::Behaviour,
+                out.push(finding(
+                    "tool_calls.names",
                     copy,
                     format!(
                         "tools called are {{{}}}, expected {{{}}} in any order",
@@ -160,17 +157,25 @@ fn check_names(
     }
 }
 
-/// What is wrong with one call's arguments: not JSON (with the text as sent), or the schema
-/// violations of its tool's schema and of the expectation's own.
-fn problems(c: &ToolCall, offered: &[OfferedTool], extra: Option<&Schema>) -> Vec<String> {
+/// What is wrong with one call's arguments, each with its check: not JSON (with the text as
+/// sent) or against its tool's schema (the contract), or against the expectation's own schema
+/// (the values the model chose).
+fn problems(
+    c: &ToolCall,
+    offered: &[OfferedTool],
+    extra: Option<&Schema>,
+) -> Vec<(&'static str, String)> {
     let Some(args) = &c.arguments else {
         let why = serde_json::from_str::<Value>(&c.arguments_raw)
             .err()
             .map(|e| format!(" ({e})"))
             .unwrap_or_default();
-        return vec![format!(
-            "arguments are not valid JSON{why}: {}",
-            quote(&c.arguments_raw, 200)
+        return vec![(
+            VALID,
+            format!(
+                "arguments are not valid JSON{why}: {}",
+                quote(&c.arguments_raw, 200)
+            ),
         )];
     };
     let mut out = Vec::new();
@@ -178,7 +183,10 @@ fn problems(c: &ToolCall, offered: &[OfferedTool], extra: Option<&Schema>) -> Ve
         .iter()
         .find(|t| t.name == c.name)
         .and_then(|t| t.schema.as_ref());
-    for (schema, what) in [(own, "the tool's schema"), (extra, "`tool_calls.schema`")] {
+    for (schema, what, check) in [
+        (own, "the tool's schema", VALID),
+        (extra, "`tool_calls.schema`", "tool_calls.schema"),
+    ] {
         let Some(schema) = schema else { continue };
         let errors: Vec<String> = schema
             .validator
@@ -190,10 +198,13 @@ fn problems(c: &ToolCall, offered: &[OfferedTool], extra: Option<&Schema>) -> Ve
             })
             .collect();
         if !errors.is_empty() {
-            out.push(format!(
-                "arguments {} do not match {what}: {}",
-                quote(&c.arguments_raw, 120),
-                errors.join("; ")
+            out.push((
+                check,
+                format!(
+                    "arguments {} do not match {what}: {}",
+                    quote(&c.arguments_raw, 120),
+                    errors.join("; ")
+                ),
             ));
         }
     }
@@ -225,9 +236,8 @@ fn check_argument(
             1 => "the reply made 1".to_string(),
             n => format!("the reply made {n}"),
         };
-        out.push(finding_as(
-            KEY,
-            Class::Behaviour,
+        out.push(finding(
+            "tool_calls.arguments",
             copy,
             format!("no {which} to check {} against ({made})", a.pointer),
         ));
@@ -292,7 +302,7 @@ fn check_argument(
             seen.join(", ")
         )
     };
-    out.push(finding_as(KEY, Class::Behaviour, copy, msg));
+    out.push(finding("tool_calls.arguments", copy, msg));
 }
 
 fn quote(s: &str, max: usize) -> String {

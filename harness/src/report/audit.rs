@@ -12,6 +12,7 @@ use crate::report::coverage::{
 };
 use crate::report::markdown::{cell, code, escape, percent, plural, table};
 use crate::report::run_record::RunRecord;
+use crate::suite::Priority;
 
 /// Rows of a list shown before it is cut; run.json keeps them all.
 const MAX_GAP_ROWS: usize = 100;
@@ -28,6 +29,7 @@ pub(crate) fn render(record: &RunRecord, previous: Option<&RunRecord>) -> String
         changes_section(&mut out, prev, record);
     }
     weighted(&mut out, record, &cov);
+    super::audit_evidence::render(&mut out, record);
     gap_list(&mut out, &gaps);
     matrix(&mut out, &m);
     inputs(&mut out, record);
@@ -180,6 +182,7 @@ fn summary(
     summary_skips(out, r);
     summary_applicability(out, r, m);
     summary_coverage(out, cov);
+    summary_evidence(out, r);
     summary_gaps(out, gaps);
 }
 
@@ -289,6 +292,23 @@ fn summary_coverage(out: &mut String, cov: &Coverage) {
     );
 }
 
+/// The three kinds of evidence, apart, and what behaviour findings did to their trials.
+fn summary_evidence(out: &mut String, r: &RunRecord) {
+    let _ = writeln!(
+        out,
+        "- **By evidence** (weighted): {}",
+        super::audit_evidence::summary_line(r)
+    );
+    let warned = r.outcomes.iter().filter(|o| o.behaviour_warning()).count();
+    if r.behaviour == crate::outcome::BehaviourMode::Warn {
+        let _ = writeln!(
+            out,
+            "- **Behaviour findings warn** (`--behaviour warn`): {} passed with behaviour warnings",
+            plural(warned, "trial", "trials")
+        );
+    }
+}
+
 /// Gap trials counted by kind.
 fn summary_gaps(out: &mut String, gaps: &[coverage::Gap]) {
     let mut by_kind: BTreeMap<GapKind, usize> = BTreeMap::new();
@@ -319,11 +339,51 @@ fn skip_label(k: SkipKind) -> &'static str {
     }
 }
 
-fn tally_cell(t: Option<&Tally>) -> String {
+pub(super) fn tally_cell(t: Option<&Tally>) -> String {
     match t {
         Some(t) if t.applicable > 0 => format!("{}/{}", t.passing, t.applicable),
         _ => "–".into(),
     }
+}
+
+/// One row: a name, passing/applicable per priority, weighted coverage, confirmed live.
+pub(super) fn coverage_row(
+    name: String,
+    total: &Tally,
+    per: &BTreeMap<Priority, Tally>,
+) -> Vec<String> {
+    let mut cells = vec![name];
+    cells.extend(PRIORITIES.iter().map(|p| tally_cell(per.get(p))));
+    cells.push(percent(total.passing_weight, total.applicable_weight));
+    cells.push(percent(total.live_weight, total.applicable_weight));
+    cells
+}
+
+const COVERAGE_HEAD: [&str; 6] = [
+    "critical",
+    "high",
+    "medium",
+    "low",
+    "weighted",
+    "confirmed live",
+];
+
+/// Coverage per target and for all targets, as a table whose first column is `first`.
+pub(super) fn coverage_table(out: &mut String, first: &str, cov: &Coverage) {
+    let mut rows: Vec<Vec<String>> = cov
+        .by_target
+        .iter()
+        .map(|(t, (total, per))| coverage_row(escape(t), total, per))
+        .collect();
+    rows.push(coverage_row(
+        "**all targets**".into(),
+        &cov.total,
+        &cov.by_priority,
+    ));
+    let mut head = vec![first];
+    head.extend(COVERAGE_HEAD);
+    out.push_str(&table(&head, &[1, 2, 3, 4, 5, 6], &rows));
+    out.push('\n');
 }
 
 fn weighted(out: &mut String, r: &RunRecord, cov: &Coverage) {
@@ -342,32 +402,7 @@ fn weighted(out: &mut String, r: &RunRecord, cov: &Coverage) {
          passing trials whose evidence is live. Cells below are passing/applicable trials.\n",
         weights.join(", ")
     );
-    let mut rows = Vec::new();
-    let mut row = |name: String, total: &Tally, per: &BTreeMap<_, Tally>| {
-        let mut cells = vec![name];
-        cells.extend(PRIORITIES.iter().map(|p| tally_cell(per.get(p))));
-        cells.push(percent(total.passing_weight, total.applicable_weight));
-        cells.push(percent(total.live_weight, total.applicable_weight));
-        rows.push(cells);
-    };
-    for (t, (total, per)) in &cov.by_target {
-        row(escape(t), total, per);
-    }
-    row("**all targets**".into(), &cov.total, &cov.by_priority);
-    out.push_str(&table(
-        &[
-            "target",
-            "critical",
-            "high",
-            "medium",
-            "low",
-            "weighted",
-            "confirmed live",
-        ],
-        &[1, 2, 3, 4, 5, 6],
-        &rows,
-    ));
-    out.push('\n');
+    coverage_table(out, "target", cov);
     // Critical paths: a critical scenario is covered only if it passes everywhere it applies.
     let mut critical: BTreeMap<String, Vec<&Outcome>> = BTreeMap::new();
     for o in r
@@ -468,9 +503,15 @@ fn cell_text(c: &Cell<'_>) -> (String, Option<String>) {
         Cell::Ran(o) => {
             let headline = super::text::headline(o);
             let why = headline.as_deref().map(|m| m.lines().next().unwrap_or(""));
+            let class = super::text::finding_class(o).unwrap_or("contract");
             match o.status {
+                Status::Pass if o.behaviour_warning() => (
+                    "⚠️ pass".into(),
+                    super::text::lead_finding(o)
+                        .map(|f| format!("behaviour: {}", super::text::finding_headline(f))),
+                ),
                 Status::Pass => ("✅ pass".into(), None),
-                Status::Fail => ("❌ fail".into(), why.map(str::to_string)),
+                Status::Fail => ("❌ fail".into(), why.map(|w| format!("{class}: {w}"))),
                 Status::Error => ("💥 error".into(), why.map(str::to_string)),
                 Status::Skip if !coverage::applicable(o) => ("n/a".into(), why.map(str::to_string)),
                 Status::Skip => ("⏭️ skip".into(), why.map(str::to_string)),
@@ -482,7 +523,9 @@ fn cell_text(c: &Cell<'_>) -> (String, Option<String>) {
 fn matrix(out: &mut String, m: &Matrix<'_>) {
     out.push_str("## Matrix\n\n");
     out.push_str(
-        "✅ pass · ❌ fail (the provider or subject broke an expectation or its contract) · \
+        "✅ pass · ⚠️ pass with behaviour warnings (`--behaviour warn`) · ❌ fail (the provider \
+         or subject broke an expectation or its contract; the note says whether a contract or \
+         a behaviour finding) · \
          💥 error (provcheck could not run it) · ⏭️ skip · n/a (does not apply to the target) · \
          — (applies, not in this run). Numbers point to the notes under each table.\n\n",
     );

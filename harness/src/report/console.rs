@@ -33,15 +33,101 @@ pub(crate) fn counts(outcomes: &[Outcome]) -> Counts {
     c
 }
 
+/// One line per failed, errored or warned trial: its first finding (or error), its subject and
+/// the kind of finding.
+fn trial_lines(outcomes: &[Outcome], color: bool) -> String {
+    let s = |style: Style| style.force_styling(color);
+    let mut out = String::new();
+    for o in outcomes
+        .iter()
+        .filter(|o| matches!(o.status, Status::Fail | Status::Error) || o.behaviour_warning())
+    {
+        let tag = match o.status {
+            Status::Fail => s(Style::new().red()).apply_to("FAIL "),
+            Status::Error => s(Style::new().magenta()).apply_to("ERROR"),
+            _ => s(Style::new().yellow()).apply_to("WARN "),
+        };
+        let headline = match o.status {
+            Status::Pass => super::text::lead_finding(o)
+                .map(super::text::finding_headline)
+                .unwrap_or_default(),
+            _ => super::text::headline_or_empty(o),
+        };
+        let first_line = headline.lines().next().unwrap_or("");
+        let kind = super::text::finding_class(o)
+            .map(|c| format!("·{c}"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  {tag} {}: {first_line} [{}{kind}]\n",
+            o.trial,
+            o.subject.as_str()
+        ));
+    }
+    out
+}
+
+/// Two lines that keep the evidence apart: trials by subject (a trial that never reached the
+/// target judged the client, not the provider), and failing or warned trials by the kind of
+/// finding (any contract finding, or behaviour findings only).
+fn subjects_and_kinds(outcomes: &[Outcome]) -> String {
+    let mut by_subject: BTreeMap<&str, Counts> = BTreeMap::new();
+    for o in outcomes {
+        let e = by_subject.entry(o.subject.as_str()).or_default();
+        match o.status {
+            Status::Pass => e.pass += 1,
+            Status::Fail => e.fail += 1,
+            Status::Error => e.error += 1,
+            Status::Skip => e.skip += 1,
+        }
+    }
+    let mut out = String::new();
+    let parts: Vec<String> = by_subject
+        .iter()
+        .map(|(subject, c)| {
+            format!(
+                "{subject} {} pass {} fail {} error {} skip",
+                c.pass, c.fail, c.error, c.skip
+            )
+        })
+        .collect();
+    if !parts.is_empty() {
+        out.push_str(&format!("  by subject: {}\n", parts.join(" · ")));
+    }
+    let (mut contract, mut behaviour) = (0, 0);
+    for o in outcomes.iter().filter(|o| o.status != Status::Error) {
+        match super::text::finding_class(o) {
+            Some("contract") => contract += 1,
+            Some(_) => behaviour += 1,
+            None => {}
+        }
+    }
+    if contract + behaviour > 0 {
+        out.push_str(&format!(
+            "  findings: {contract} trial{} broke the contract, {behaviour} only the expected behaviour\n",
+            if contract == 1 { "" } else { "s" }
+        ));
+    }
+    out
+}
+
 /// Renders the summary: totals, per-target counts (and what live trials spent), the skip
 /// reasons grouped, and in record mode what was recorded.
 pub(crate) fn summary(outcomes: &[Outcome], reports: &[String], color: bool) -> String {
     let s = |style: Style| style.force_styling(color);
     let c = counts(outcomes);
     let mut out = String::new();
+    let warned = outcomes.iter().filter(|o| o.behaviour_warning()).count();
     let head = format!(
-        "provcheck: {} passed, {} failed, {} errored, {} skipped",
-        c.pass, c.fail, c.error, c.skip
+        "provcheck: {} passed{}, {} failed, {} errored, {} skipped",
+        c.pass,
+        if warned > 0 {
+            format!(" ({warned} with behaviour warnings)")
+        } else {
+            String::new()
+        },
+        c.fail,
+        c.error,
+        c.skip
     );
     let style = if c.fail + c.error > 0 {
         s(Style::new().red().bold())
@@ -77,6 +163,7 @@ pub(crate) fn summary(outcomes: &[Outcome], reports: &[String], color: bool) -> 
         }
         out.push('\n');
     }
+    out.push_str(&subjects_and_kinds(outcomes));
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     for o in outcomes.iter().filter(|o| o.status == Status::Skip) {
         let r = super::text::headline_or_empty(o);
@@ -111,19 +198,7 @@ pub(crate) fn summary(outcomes: &[Outcome], reports: &[String], color: bool) -> 
             ));
         }
     }
-    for o in outcomes
-        .iter()
-        .filter(|o| matches!(o.status, Status::Fail | Status::Error))
-    {
-        let tag = if o.status == Status::Fail {
-            s(Style::new().red()).apply_to("FAIL ")
-        } else {
-            s(Style::new().magenta()).apply_to("ERROR")
-        };
-        let headline = super::text::headline_or_empty(o);
-        let first_line = headline.lines().next().unwrap_or("");
-        out.push_str(&format!("  {tag} {}: {first_line}\n", o.trial));
-    }
+    out.push_str(&trial_lines(outcomes, color));
     for r in reports {
         out.push_str(&format!("  wrote {r}\n"));
     }

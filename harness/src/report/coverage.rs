@@ -62,14 +62,15 @@ pub(crate) struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, o: &Outcome) {
+    /// Counts `o`, passing or not as the caller judges it.
+    fn add_as(&mut self, o: &Outcome, passing: bool) {
         if !applicable(o) {
             return;
         }
         let w = weight(o.priority);
         self.applicable += 1;
         self.applicable_weight += w;
-        if o.status == Status::Pass {
+        if passing {
             self.passing += 1;
             self.passing_weight += w;
             if live_evidence(o) {
@@ -94,11 +95,91 @@ pub(crate) struct Coverage {
 pub(crate) fn coverage(outcomes: &[Outcome]) -> Coverage {
     let mut c = Coverage::default();
     for o in outcomes {
-        c.total.add(o);
-        c.by_priority.entry(o.priority).or_default().add(o);
-        let (t, per) = c.by_target.entry(o.target.clone()).or_default();
-        t.add(o);
-        per.entry(o.priority).or_default().add(o);
+        c.add(o, o.status == Status::Pass);
+    }
+    c
+}
+
+impl Coverage {
+    fn add(&mut self, o: &Outcome, passing: bool) {
+        self.total.add_as(o, passing);
+        self.by_priority
+            .entry(o.priority)
+            .or_default()
+            .add_as(o, passing);
+        let (t, per) = self.by_target.entry(o.target.clone()).or_default();
+        t.add_as(o, passing);
+        per.entry(o.priority).or_default().add_as(o, passing);
+    }
+}
+
+/// The three kinds of evidence the audit keeps apart. A trial is evidence about the provider
+/// only when it reached the target (live or its recording); one whose every reply came from
+/// a fault script judged the client (or the gateway) in front of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Evidence {
+    /// The provider's replies against the wire contract, model behaviour aside.
+    ProviderConformance,
+    /// The client's or gateway's retries, backoff, deadlines and breaker against scripted
+    /// faults.
+    ClientResilience,
+    /// What the model chose to say, in trials that reached the target and judge it.
+    ModelBehaviour,
+}
+
+impl Evidence {
+    /// In the order the audit shows them.
+    pub(crate) const ALL: [Evidence; 3] = [
+        Evidence::ProviderConformance,
+        Evidence::ClientResilience,
+        Evidence::ModelBehaviour,
+    ];
+
+    /// The name the audit shows.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Evidence::ProviderConformance => "provider conformance",
+            Evidence::ClientResilience => "client resilience",
+            Evidence::ModelBehaviour => "model behaviour",
+        }
+    }
+
+    /// Whether `o` is evidence of this kind.
+    pub(crate) fn covers(self, o: &Outcome) -> bool {
+        use crate::outcome::Subject;
+        match self {
+            Evidence::ProviderConformance => o.reached_target(),
+            Evidence::ClientResilience => matches!(o.subject, Subject::Client | Subject::Gateway),
+            Evidence::ModelBehaviour => o.reached_target() && o.behaviour_checked,
+        }
+    }
+
+    /// Whether `o` passes as evidence of this kind: it was judged (not skipped or errored)
+    /// and has no finding of the kind that counts. Conformance and resilience ignore
+    /// behaviour findings; behaviour ignores contract findings and needs its repetitions to
+    /// meet their pass rate.
+    pub(crate) fn passes(self, o: &Outcome) -> bool {
+        if !matches!(o.status, Status::Pass | Status::Fail) {
+            return false;
+        }
+        match self {
+            Evidence::ProviderConformance | Evidence::ClientResilience => {
+                o.contract_findings().next().is_none()
+            }
+            Evidence::ModelBehaviour => {
+                o.behaviour_findings().next().is_none()
+                    && o.repetitions.is_none_or(|r| r.behaviour_holds())
+            }
+        }
+    }
+}
+
+/// Weighted coverage of one kind of evidence: its trials only, each passing by that kind's
+/// measure.
+pub(crate) fn evidence_coverage(outcomes: &[Outcome], ev: Evidence) -> Coverage {
+    let mut c = Coverage::default();
+    for o in outcomes.iter().filter(|o| ev.covers(o)) {
+        c.add(o, ev.passes(o));
     }
     c
 }

@@ -36,12 +36,18 @@ fn report(outcomes: &[Outcome]) -> Report {
                 Status::Skip => TestCaseStatus::skipped(),
             };
             if o.status != Status::Pass {
+                let class = super::text::finding_class(o);
                 if let Some(m) = super::text::headline(o) {
-                    status.set_message(m);
+                    // The message says which kind of finding failed the trial.
+                    status.set_message(match (o.status, class) {
+                        (Status::Fail, Some(c)) => format!("{c}: {m}"),
+                        _ => m,
+                    });
                 }
-                status.set_type(match o.status {
-                    Status::Fail => "contract-or-expectation",
-                    Status::Error => "harness-error",
+                status.set_type(match (o.status, class) {
+                    (Status::Fail, Some("behaviour")) => "behaviour",
+                    (Status::Fail, _) => "contract",
+                    (Status::Error, _) => "harness-error",
                     _ => "skipped",
                 });
                 let details = super::text::detail_lines(o);
@@ -61,6 +67,36 @@ fn report(outcomes: &[Outcome]) -> Report {
                 Property::new(x.get("category"), x.get(&o.category)),
                 Property::new(x.get("location"), o.location.as_str()),
             ];
+            props.push(Property::new(x.get("subject"), x.get(o.subject.as_str())));
+            let (contract, behaviour) = (
+                o.contract_findings().count(),
+                o.behaviour_findings().count(),
+            );
+            if contract + behaviour > 0 {
+                props.push(Property::new(
+                    x.get("contract_findings"),
+                    x.get(&contract.to_string()),
+                ));
+                props.push(Property::new(
+                    x.get("behaviour_findings"),
+                    x.get(&behaviour.to_string()),
+                ));
+            }
+            if o.behaviour_warning() {
+                // A pass under `--behaviour warn` that kept behaviour findings: JUnit has no
+                // warning status, so the property and the output carry them.
+                props.push(Property::new(
+                    x.get("behaviour_warnings"),
+                    x.get(&behaviour.to_string()),
+                ));
+                tc.set_system_out(super::text::detail_lines(o).join("\n"));
+            }
+            if let Some(r) = &o.repetitions {
+                props.push(Property::new(
+                    x.get("repetitions"),
+                    super::text::repetitions(r).as_str(),
+                ));
+            }
             if let Some(p) = &o.provenance {
                 let p = super::text::provenance(p);
                 props.push(Property::new(x.get("provenance"), x.get(&p)));

@@ -80,6 +80,7 @@ pub(crate) fn merge(records: &[(String, RunRecord)]) -> Result<RunRecord, MergeE
         spent: Default::default(),
         budget: first.budget,
         gateway: first.gateway.clone(),
+        behaviour: first.behaviour,
         outcomes: Vec::new(),
     };
     let mut seen: BTreeMap<String, &str> = BTreeMap::new();

@@ -6,6 +6,7 @@
 //! [`RunRecord`]: run_record::RunRecord
 
 pub(crate) mod audit;
+mod audit_evidence;
 pub(crate) mod console;
 pub(crate) mod coverage;
 pub(crate) mod diff;

@@ -55,6 +55,9 @@ pub struct RunRecord {
     /// Gateway mode: the gateway that was the subject.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway: Option<GatewayInfo>,
+    /// `--behaviour`: whether behaviour findings alone failed a trial or only warned.
+    #[serde(default)]
+    pub behaviour: crate::outcome::BehaviourMode,
     /// One per trial, sorted by trial name.
     pub outcomes: Vec<Outcome>,
 }

@@ -57,6 +57,8 @@ pub(crate) fn outcome(
         exchanges: vec![ExchangeRecord::default()],
         spent: None,
         recorded: None,
+        behaviour_checked: false,
+        repetitions: None,
     }
 }
 
@@ -116,6 +118,7 @@ pub(crate) fn record(outcomes: Vec<Outcome>) -> RunRecord {
         spent: Default::default(),
         budget: None,
         gateway: None,
+        behaviour: Default::default(),
         outcomes,
     }
 }

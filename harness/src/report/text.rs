@@ -1,7 +1,9 @@
 //! Outcomes as text: the one place where skips, errors and findings become the lines the
 //! console, libtest, JUnit and the audit print. The outcome itself holds only typed values.
 
-use crate::outcome::{Finding, FindingKind, Outcome, Provenance, Skip, SkipKind, Source, Status};
+use crate::outcome::{
+    Class, Finding, FindingKind, Outcome, Provenance, Repetitions, Skip, SkipKind, Source, Status,
+};
 
 /// A skip's reason as one line, e.g. `no key: OPENAI_API_KEY is not set`.
 pub(crate) fn skip_reason(skip: &Skip, target: &str) -> String {
@@ -38,14 +40,55 @@ pub(crate) fn finding_line(f: &Finding) -> String {
     format!("{} (at {})", finding_headline(f), f.location)
 }
 
-/// The outcome's message: the skip reason, the error, or the first finding. `None` for a pass.
+/// The outcome's message: the skip reason, the error, or the first finding (the first
+/// contract finding when there is one: the wire matters before the model's choices). `None`
+/// for a pass.
 pub(crate) fn headline(o: &Outcome) -> Option<String> {
     match o.status {
         Status::Pass => None,
         Status::Skip => o.skip.as_ref().map(|s| skip_reason(s, &o.target)),
         Status::Error => o.error.as_ref().map(|e| e.message.clone()),
-        Status::Fail => o.findings.first().map(finding_headline),
+        Status::Fail => lead_finding(o).map(finding_headline),
     }
+}
+
+/// The finding a failure is known by: the first contract finding, else the first behaviour
+/// finding. For a pass with behaviour warnings, the first warning.
+pub(crate) fn lead_finding(o: &Outcome) -> Option<&Finding> {
+    o.contract_findings()
+        .next()
+        .or_else(|| o.behaviour_findings().next())
+}
+
+/// What kind of finding makes the trial what it is: `contract` when any contract finding
+/// (or a missed deadline) is among them, `behaviour` when only behaviour findings are, `None`
+/// without findings.
+pub(crate) fn finding_class(o: &Outcome) -> Option<&'static str> {
+    match (o.contract_findings().next(), o.behaviour_findings().next()) {
+        (Some(_), _) => Some(Class::Contract.as_str()),
+        (None, Some(_)) => Some(Class::Behaviour.as_str()),
+        (None, None) => None,
+    }
+}
+
+/// The class tag a detail line starts with.
+fn class_tag(f: &Finding) -> &'static str {
+    if f.is_behaviour() {
+        "[behaviour]"
+    } else {
+        "[contract]"
+    }
+}
+
+/// A finding as a tagged detail line: `[contract] expect.status: ... (at file:line:col)`. A
+/// dialect breach is not labelled `contract` twice.
+pub(crate) fn tagged_finding_line(f: &Finding) -> String {
+    let body = if f.kind == FindingKind::Contract {
+        format!("{} (at {})", f.message, f.location)
+    } else {
+        finding_line(f)
+    };
+    format!("{} {body}", class_tag(f))
 }
 
 /// The outcome's message, or the empty string.
@@ -53,16 +96,17 @@ pub fn headline_or_empty(o: &Outcome) -> String {
     headline(o).unwrap_or_default()
 }
 
-/// Every detail line: each finding with its location, and why a record-mode trial was not
+/// Every detail line: each finding with its class and location, and why a record-mode trial was not
 /// recorded. When a recording could not be written for a trial with findings, that refusal
 /// leads, so the failure text shows it first.
 pub(crate) fn detail_lines(o: &Outcome) -> Vec<String> {
     let mut out = Vec::new();
+    // Contract findings first, then behaviour: the two kinds apart, each tagged.
     let findings: Vec<String> = o
-        .findings
-        .iter()
+        .contract_findings()
+        .chain(o.behaviour_findings())
         .filter(|f| f.kind != FindingKind::Deadline)
-        .map(finding_line)
+        .map(tagged_finding_line)
         .collect();
     if let Some(e) = &o.error
         && e.kind == crate::outcome::ErrorKind::RecordWrite
@@ -92,15 +136,29 @@ pub fn provenance(p: &Provenance) -> String {
     }
 }
 
+/// How a repeated scenario's behaviour went: `behaviour held in 3/5 repetitions (pass_rate 0.6)`.
+pub(crate) fn repetitions(r: &Repetitions) -> String {
+    format!(
+        "behaviour held in {}/{} repetitions (pass_rate {})",
+        r.behaviour_passed, r.n, r.pass_rate
+    )
+}
+
 /// The text libtest prints under a failed trial, and the reason it shows for a skipped one.
 pub(crate) fn libtest_text(o: &Outcome) -> String {
     if o.status == Status::Skip {
         return headline_or_empty(o);
     }
-    let mut s = format!("[{}]", o.status);
+    let mut s = format!("[{}] subject {}", o.status, o.subject.as_str());
+    if let Some(c) = finding_class(o) {
+        s.push_str(&format!(" · {c}"));
+    }
+    if let Some(r) = &o.repetitions {
+        s.push_str(&format!(" · {}", repetitions(r)));
+    }
     let details = detail_lines(o);
     if details.is_empty() {
-        s.push(' ');
+        s.push_str(" · ");
         s.push_str(&headline_or_empty(o));
     }
     for d in &details {

@@ -223,7 +223,7 @@ impl Live {
         } else {
             sc.steps.len() as u64
         };
-        let planned = steps * u64::from(sc.concurrency);
+        let planned = steps * u64::from(sc.concurrency) * u64::from(sc.repetitions());
         self.budget.reserve(planned).map_err(Refused::Budget)?;
         Ok(Some(Admission {
             _held: held,

@@ -2,6 +2,7 @@
 //! execution, and the libtest-mimic runner that collects outcomes.
 
 pub(crate) mod gateway;
+mod judge;
 pub(crate) mod live;
 pub(crate) mod plan;
 pub(crate) mod preflight;

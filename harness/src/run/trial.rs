@@ -9,7 +9,7 @@ use tokio::task::JoinSet;
 use super::plan::PlannedTrial;
 use crate::client::{Subject, Transport};
 use crate::dialect::{Body, WireRequest};
-use crate::expect::{Expect, evaluate};
+use crate::expect::Expect;
 use crate::mock::ReplayMock;
 use crate::neutral::{ChatRequest, Message, Request, ResponseFormat, Role};
 use crate::observation::{Observation, Observed, StepObservation};
@@ -40,6 +40,8 @@ pub(crate) struct RunContext {
     pub strict: bool,
     /// Gateway mode: the gateway under test, whose upstream is the mock.
     pub gateway: Option<super::gateway::Gateway>,
+    /// `--behaviour`: whether behaviour findings alone fail a trial.
+    pub behaviour: crate::outcome::BehaviourMode,
 }
 
 /// Reads an environment variable; injected so tests never depend on the real environment.
@@ -79,6 +81,8 @@ pub(crate) fn blank_outcome(t: &PlannedTrial, mode: Mode) -> Outcome {
         exchanges: Vec::new(),
         spent: None,
         recorded: None,
+        behaviour_checked: super::judge::scenario_judges_behaviour(&t.scenario),
+        repetitions: None,
     }
 }
 
@@ -221,15 +225,21 @@ async fn run(
     let steps = step_plans(&t.scenario);
     let result = async {
         let prepared = prepare(ctx, t, outcome).await?;
-        let observation = observe(ctx, t, &prepared, &steps, outcome, admission).await?;
+        // `repeat: N` sends the whole scenario N times; each repetition is judged alone.
+        let mut repetitions = Vec::new();
+        for rep in 0..t.scenario.repetitions() as usize {
+            let first_step = rep * steps.len();
+            repetitions
+                .push(observe(ctx, t, &prepared, &steps, outcome, admission, first_step).await?);
+        }
         check_witness(ctx, t, &prepared)?;
-        Ok(observation)
+        Ok(repetitions)
     }
     .await;
     match result {
-        Ok(observation) => match unanswered(t, &steps, &observation) {
+        Ok(repetitions) => match repetitions.iter().find_map(|o| unanswered(t, &steps, o)) {
             Some(why) => outcome.set_error(ErrorKind::Transport, why),
-            None => judge(ctx, t, &steps, &observation, outcome),
+            None => super::judge::judge(ctx, t, &steps, &repetitions, outcome),
         },
         Err(TrialError { kind, message }) => outcome.set_error(kind, message),
     }
@@ -287,12 +297,12 @@ struct Prepared {
 }
 
 /// One step's request and what it is judged against.
-struct StepPlan<'a> {
+pub(super) struct StepPlan<'a> {
     spec: &'a RequestSpec,
-    expect: &'a Expect,
-    overrides: &'a std::collections::BTreeMap<String, Expect>,
+    pub(super) expect: &'a Expect,
+    pub(super) overrides: &'a std::collections::BTreeMap<String, Expect>,
     /// `steps[i].` for a multi-step scenario, empty otherwise: the start of each finding's path.
-    prefix: String,
+    pub(super) prefix: String,
 }
 
 fn step_plans(sc: &crate::suite::Scenario) -> Vec<StepPlan<'_>> {
@@ -418,7 +428,9 @@ fn client_policy(ctx: &RunContext, t: &PlannedTrial) -> crate::client::Policy {
 }
 
 /// Sends every step's requests and collects what each observed, noting the exchanges in the
-/// outcome as they happen.
+/// outcome as they happen, numbered from `first_step` (a repetition's steps follow the
+/// previous repetition's).
+#[allow(clippy::too_many_arguments)]
 async fn observe(
     ctx: &RunContext,
     t: &PlannedTrial,
@@ -426,6 +438,7 @@ async fn observe(
     steps: &[StepPlan<'_>],
     outcome: &mut Outcome,
     admission: Option<&super::live::Admission>,
+    first_step: usize,
 ) -> Result<Observation, TrialError> {
     let (target, sc, mock) = (&t.target, &t.scenario, prepared.mock.as_ref());
     // In gateway mode requests are written and read in the gateway's dialect; the mock behind
@@ -493,7 +506,7 @@ async fn observe(
             mock_ran: mock.is_some(),
             client_events: subject.events().split_off(events_before),
         };
-        record_exchanges(outcome, observation.steps.len(), &step);
+        record_exchanges(outcome, first_step + observation.steps.len(), &step);
         if let Some(a) = admission {
             ctx.live.replies(a, &step);
         }
@@ -527,103 +540,6 @@ fn check_witness(
     Ok(())
 }
 
-/// Judges every step: each reply against its dialect's contract (unless the scenario looks
-/// for that breach), then against the step's expectations (or the override that applies).
-fn judge(
-    ctx: &RunContext,
-    t: &PlannedTrial,
-    steps: &[StepPlan<'_>],
-    observation: &Observation,
-    outcome: &mut Outcome,
-) {
-    let (target, sc) = (&t.target, &t.scenario);
-    let dialect = ctx.gateway.as_ref().map_or(target.dialect, |g| g.dialect);
-    for (step_index, (plan, step)) in steps.iter().zip(&observation.steps).enumerate() {
-        let override_key = super::gateway::override_keys(target, ctx.gateway.is_some())
-            .into_iter()
-            .find(|k| plan.overrides.contains_key(*k));
-        let prefix = &plan.prefix;
-        let (expect, expect_path) = match override_key {
-            Some(k) => (&plan.overrides[k], format!("{prefix}overrides.{k}")),
-            None => (plan.expect, format!("{prefix}expect")),
-        };
-        let base_url = ctx.gateway.as_ref().map_or(&target.base_url, |g| &g.url);
-        contract_findings(expect, step, dialect, base_url, outcome);
-        for f in evaluate(expect, step, &observation.steps[..step_index]) {
-            let path = format!("{expect_path}.{}", f.key);
-            let location = sc
-                .expect_locations
-                .get(&path)
-                .or_else(|| sc.expect_locations.get(&expect_path))
-                .map(ToString::to_string)
-                .unwrap_or_else(|| outcome.location.clone());
-            outcome.findings.push(Finding {
-                path,
-                kind: f.kind,
-                class: f.class,
-                message: f.message,
-                location,
-            });
-        }
-    }
-    if !outcome.findings.is_empty() {
-        outcome.status = Status::Fail;
-    }
-}
-
-/// The dialect contract breaches of a step's replies that the scenario is not looking for.
-fn contract_findings(
-    expect: &Expect,
-    step: &StepObservation,
-    dialect: crate::dialect::DialectKind,
-    base_url: &str,
-    outcome: &mut Outcome,
-) {
-    let n = step.copies.len();
-    for (i, copy) in step.copies.iter().enumerate() {
-        let Ok(reply) = &copy.result else { continue };
-        let expects_404 = expect.status == Some(404)
-            || expect.error.is_some()
-            || expect
-                .stream
-                .as_ref()
-                .is_some_and(|s| s.well_formed == Some(false));
-        if reply.status == 404 && !reply.violations.is_empty() && !expects_404 {
-            // A body that is not the dialect's error on a 404 is most often another server's
-            // page: the route is not where the base URL says. That comes first, not the
-            // missing fields it leads to.
-            outcome.findings.push(Finding {
-                path: "contract".into(),
-                kind: FindingKind::Contract,
-                class: Some(crate::outcome::Class::Contract),
-                message: format!(
-                    "HTTP 404 (wrong base URL? {})",
-                    super::preflight::base_url_hint(dialect, base_url)
-                ),
-                location: outcome.location.clone(),
-            });
-        }
-        for v in reply
-            .violations
-            .iter()
-            .filter(|v| !breach_expected(expect, v))
-        {
-            let who = if n > 1 {
-                format!("copy {}/{n}: ", i + 1)
-            } else {
-                String::new()
-            };
-            outcome.findings.push(Finding {
-                path: "contract".into(),
-                kind: FindingKind::Contract,
-                class: Some(crate::outcome::Class::Contract),
-                message: format!("{who}{} contract: {v}", dialect.as_str()),
-                location: outcome.location.clone(),
-            });
-        }
-    }
-}
-
 /// A recording's provenance as an outcome keeps it.
 pub(crate) fn provenance(p: &crate::record::format::Provenance) -> crate::outcome::Provenance {
     use crate::record::format::Source as S;
@@ -635,22 +551,6 @@ pub(crate) fn provenance(p: &crate::record::format::Provenance) -> crate::outcom
         date: p.date.clone(),
         model: p.model.clone(),
     }
-}
-
-/// Contract breaches a scenario is looking for are its subject, not failures: every breach
-/// when it expects a broken stream (`well_formed: false`), the one it names (`violation`), and
-/// the mid-stream error event when it expects one.
-fn breach_expected(expect: &Expect, violation: &str) -> bool {
-    let stream = expect.stream.as_ref();
-    let all = stream.is_some_and(|s| s.well_formed == Some(false));
-    let named = stream
-        .and_then(|s| s.violation.as_deref())
-        .is_some_and(|v| violation.contains(v));
-    let stream_error = expect
-        .error
-        .as_ref()
-        .is_some_and(|e| e.kind == Some(crate::expect::spec::ErrorKind::Stream));
-    all || named || (stream_error && violation.starts_with("mid-stream error"))
 }
 
 /// Headers whose presence (not value) is tracked for drift: ids, rate limits, retry hints.

@@ -372,6 +372,7 @@ fn check_shape(
             source,
         ));
     }
+    check_repeat(sc, base, index, source, diags);
     let mut requests: Vec<(String, &crate::suite::model::RequestSpec)> = Vec::new();
     if let Some(r) = &sc.request {
         requests.push((format!("{base}.request"), r));
@@ -524,6 +525,51 @@ fn check_body_overrides(
 }
 
 /// Every expectation block of a scenario with its YAML path.
+/// `repeat` and `pass_rate`: a count of at least 1, a rate in (0, 1] that only means
+/// something with repetitions, and no fault script (its state would carry over from one
+/// repetition to the next).
+fn check_repeat(
+    sc: &Scenario,
+    base: &str,
+    index: &SpanIndex,
+    source: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let value = |k: &str| index.locate_value(&format!("{base}.{k}"));
+    if sc.repeat == Some(0) {
+        diags.push(Diagnostic::new(
+            "`repeat` must be at least 1",
+            value("repeat"),
+            source,
+        ));
+    }
+    if let Some(r) = sc.pass_rate {
+        if !(r > 0.0 && r <= 1.0) {
+            diags.push(Diagnostic::new(
+                format!("`pass_rate` is a fraction of the repetitions, 0 < rate <= 1; got {r}"),
+                value("pass_rate"),
+                source,
+            ));
+        } else if sc.repeat.is_none_or(|n| n < 2) {
+            diags.push(
+                Diagnostic::new(
+                    "`pass_rate` applies to repetitions; this scenario sends its request once",
+                    value("pass_rate"),
+                    source,
+                )
+                .with_help("add `repeat: N` (N >= 2)"),
+            );
+        }
+    }
+    if sc.repeat.is_some_and(|n| n > 1) && !sc.mock.is_empty() {
+        diags.push(Diagnostic::new(
+            "`repeat` does not go with a fault script: the script's state would carry over between repetitions",
+            value("repeat"),
+            source,
+        ));
+    }
+}
+
 fn all_expects<'a>(sc: &'a Scenario, base: &str) -> Vec<(String, &'a Expect)> {
     let mut out = Vec::new();
     if let Some(e) = &sc.expect {

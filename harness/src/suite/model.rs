@@ -77,6 +77,15 @@ pub struct Scenario {
     /// The limit of `resource`, from the suite's `resources` (filled by the loader).
     #[serde(skip)]
     pub resource_limit: Option<u32>,
+    /// Send the scenario's requests this many times (default 1), each repetition a request
+    /// counted against the run's budgets. Contract expectations must hold on every
+    /// repetition; behaviour expectations on at least `pass_rate` of them.
+    #[serde(default)]
+    pub repeat: Option<u32>,
+    /// With `repeat`: the fraction of repetitions (0 < rate <= 1, default 1) whose behaviour
+    /// expectations must all hold.
+    #[serde(default)]
+    pub pass_rate: Option<f64>,
     /// A single request (shorthand for one step).
     #[serde(default)]
     pub request: Option<RequestSpec>,
@@ -107,6 +116,18 @@ pub struct Scenario {
 
 fn one() -> u32 {
     1
+}
+
+impl Scenario {
+    /// How many times the scenario's requests are sent (`repeat`, at least 1).
+    pub fn repetitions(&self) -> u32 {
+        self.repeat.unwrap_or(1).max(1)
+    }
+
+    /// The fraction of repetitions that must keep the behaviour expectations.
+    pub fn pass_rate(&self) -> f64 {
+        self.pass_rate.unwrap_or(1.0)
+    }
 }
 
 /// One request of a multi-step scenario.

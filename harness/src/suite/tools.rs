@@ -314,7 +314,23 @@ pub fn attach(sc: &mut Scenario) {
             e.offered_tools = Some(offered.clone());
         }
     }
+    // The token limit tells a reply cut at it (whose finish reason must say so: contract) from
+    // one the model chose to end early or run long (behaviour).
+    if let Some(limit) = sc.request.as_ref().and_then(|r| r.max_tokens) {
+        sc.expect
+            .iter_mut()
+            .for_each(|e| e.max_tokens = Some(limit));
+        sc.overrides
+            .values_mut()
+            .for_each(|e| e.max_tokens = Some(limit));
+    }
     for step in &mut sc.steps {
+        if let Some(limit) = step.request.max_tokens {
+            step.expect.max_tokens = Some(limit);
+            step.overrides
+                .values_mut()
+                .for_each(|e| e.max_tokens = Some(limit));
+        }
         if let Some(offered) = offered_tools(&step.request) {
             step.expect.offered_tools = Some(offered.clone());
             for e in step.overrides.values_mut() {

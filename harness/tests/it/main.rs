@@ -21,6 +21,7 @@ mod openapi_contract;
 mod preflight;
 mod raw_server;
 mod reference_live;
+mod repeat_behaviour;
 mod reports_audit;
 mod reports_diff;
 mod reports_record;

@@ -1,7 +1,8 @@
 //! Every shipped suite, live, against the in-tree conformant reference provider
 //! (`provcheck::reference`) in all three dialects: the trials that fail are exactly those listed
-//! in `tools/reference-live/known-failures.txt` (a ratchet that may only shrink), and a broken
-//! variant of the provider makes the scenarios that judge its broken rule fail.
+//! in `tools/reference-live/known-failures.txt` (a ratchet that may only shrink), contract
+//! failures and behaviour-only misses apart, and a broken variant of the provider makes the
+//! scenarios that judge its broken rule fail.
 
 use std::collections::BTreeSet;
 
@@ -32,6 +33,16 @@ fn targets(server: &ReferenceProvider, dir: &std::path::Path) -> String {
 
 /// Runs the shipped suites live against a provider set up by `cfg`; the failed trials.
 fn failed_trials(cfg: Config, filter: Option<&str>) -> BTreeSet<String> {
+    run_live(cfg, filter, &[]).0
+}
+
+/// Runs the shipped suites live with `extra` arguments: the failed trials, and the trials that
+/// passed with behaviour warnings (under `--behaviour warn`).
+fn run_live(
+    cfg: Config,
+    filter: Option<&str>,
+    extra: &[&str],
+) -> (BTreeSet<String>, BTreeSet<String>) {
     let server = ReferenceProvider::start(cfg).expect("reference provider");
     let dir = tempfile::tempdir().unwrap();
     let targets = targets(&server, dir.path());
@@ -51,6 +62,7 @@ fn failed_trials(cfg: Config, filter: Option<&str>) -> BTreeSet<String> {
         "--live-concurrency",
         "1",
     ];
+    args.extend(extra);
     args.extend(filter);
     let out = provcheck(&args);
     let (stdout, stderr) = text(&out);
@@ -58,31 +70,53 @@ fn failed_trials(cfg: Config, filter: Option<&str>) -> BTreeSet<String> {
         stdout.contains("test result:"),
         "no run:\n{stdout}\n{stderr}"
     );
-    stdout
+    let failed = stdout
         .lines()
         .filter_map(|l| l.strip_prefix("test ")?.strip_suffix(" ... FAILED"))
         .map(|name| name.trim_end().to_string())
-        .collect()
+        .collect();
+    let warned = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("  WARN  ")?.split_once(": "))
+        .map(|(name, _)| name.to_string())
+        .collect();
+    (failed, warned)
 }
 
+/// The known failures of one kind: the entries under its `[contract]` or `[behaviour]` header.
+fn known(kind: &str) -> BTreeSet<String> {
+    let path = root().join("tools/reference-live/known-failures.txt");
+    let mut section = String::new();
+    let mut out = BTreeSet::new();
+    for l in std::fs::read_to_string(&path).unwrap().lines() {
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        if let Some(h) = l.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = h.to_string();
+        } else if section == kind {
+            out.insert(l.to_string());
+        }
+    }
+    out
+}
+
+/// Under `--behaviour warn`, the trials that fail broke the contract, and those that pass with
+/// warnings missed only behaviour expectations: each set must be exactly its known list.
 #[test]
 fn the_conformant_provider_fails_only_the_known_trials() {
-    let path = root().join("tools/reference-live/known-failures.txt");
-    let known: BTreeSet<String> = std::fs::read_to_string(&path)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_string)
-        .collect();
-    let failed = failed_trials(Config::default(), None);
-    let new: Vec<&String> = failed.difference(&known).collect();
-    let fixed: Vec<&String> = known.difference(&failed).collect();
-    assert!(
-        new.is_empty() && fixed.is_empty(),
-        "live against the reference provider, these trials now fail: {new:?}; these now pass \
-         (remove them from {}): {fixed:?}",
-        path.display()
-    );
+    let (contract, behaviour) = run_live(Config::default(), None, &["--behaviour", "warn"]);
+    for (kind, got) in [("contract", contract), ("behaviour", behaviour)] {
+        let known = known(kind);
+        let new: Vec<&String> = got.difference(&known).collect();
+        let fixed: Vec<&String> = known.difference(&got).collect();
+        assert!(
+            new.is_empty() && fixed.is_empty(),
+            "live against the reference provider, these trials now miss {kind} expectations: \
+             {new:?}; these no longer do (remove them from [{kind}] in \
+             tools/reference-live/known-failures.txt): {fixed:?}"
+        );
+    }
 }
 
 #[test]
