@@ -28,15 +28,7 @@ pub(super) fn judge(
         .iter()
         .map(|obs| {
             let mut found = Vec::new();
-            judge_once(
-                ctx,
-                t,
-                steps,
-                obs,
-                dialect,
-                &outcome.location,
-                &mut found,
-            );
+            judge_once(ctx, t, steps, obs, dialect, &outcome.location, &mut found);
             found
         })
         .collect();
