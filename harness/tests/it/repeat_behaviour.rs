@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use provcheck::outcome::{BehaviourMode, Class, Status};
 use serde_json::json;
-use wiremock::matchers::any;
+use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// Says PINEAPPLE on requests 1-3 of every 5, "banana" on 4 and 5; with `breach_on`, the
@@ -58,7 +58,14 @@ impl Server {
             .unwrap();
         let server = rt.block_on(async {
             let s = MockServer::start().await;
-            Mock::given(any())
+            // The live preflight lists models first; only chat requests count.
+            Mock::given(method("GET"))
+                .respond_with(
+                    ResponseTemplate::new(200).set_body_json(json!({"object": "list", "data": []})),
+                )
+                .mount(&s)
+                .await;
+            Mock::given(method("POST"))
                 .respond_with(Sometimes {
                     seen: AtomicUsize::new(0),
                     breach_on,
@@ -70,10 +77,13 @@ impl Server {
         Server { rt, server }
     }
 
+    /// Chat requests received.
     fn requests(&self) -> usize {
         self.rt
             .block_on(self.server.received_requests())
-            .map_or(0, |r| r.len())
+            .map_or(0, |r| {
+                r.iter().filter(|r| r.method.as_str() == "POST").count()
+            })
     }
 }
 
