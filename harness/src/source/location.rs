@@ -32,7 +32,7 @@ impl fmt::Display for Location {
 
 /// Paths of a YAML document's nodes mapped to their positions.
 #[derive(Debug, Default)]
-pub struct SpanIndex {
+pub(crate) struct SpanIndex {
     file: Arc<str>,
     /// The text of a [`SpanIndex::deferred`] index, until a location is first asked for.
     source: Option<Box<str>>,
@@ -111,7 +111,7 @@ fn join_key(parent: &str, key: &str) -> String {
 impl SpanIndex {
     /// Indexes `source`. A syntax error returns the scanner's message and position; the
     /// caller normally reports serde_norway's error instead, which says the same.
-    pub fn build(file: Arc<str>, source: &str) -> Result<SpanIndex, (String, u32, u32)> {
+    pub(crate) fn build(file: Arc<str>, source: &str) -> Result<SpanIndex, (String, u32, u32)> {
         Ok(SpanIndex {
             file,
             source: None,
@@ -122,7 +122,7 @@ impl SpanIndex {
     /// An index of `source` built the first time a location is asked for, so a file whose
     /// locations are never needed (listing trials) is parsed once, not twice. A syntax error
     /// then gives no error, only `file:1:1` locations: serde_norway has already read the file.
-    pub fn deferred(file: Arc<str>, source: &str) -> SpanIndex {
+    pub(crate) fn deferred(file: Arc<str>, source: &str) -> SpanIndex {
         SpanIndex {
             file,
             source: Some(source.into()),
@@ -225,7 +225,7 @@ fn index(source: &str) -> Result<Nodes, (String, u32, u32)> {
 
 impl SpanIndex {
     /// The location of the node at `path`, or of its nearest indexed ancestor.
-    pub fn locate(&self, path: &str) -> Location {
+    pub(crate) fn locate(&self, path: &str) -> Location {
         let mut p = path;
         loop {
             if let Some((line, col)) = self.nodes().get(p).and_then(|n| n.key) {
@@ -250,7 +250,7 @@ impl SpanIndex {
 
     /// The location of the value at `path` (where a key's value starts, rather than the key),
     /// falling back to [`SpanIndex::locate`].
-    pub fn locate_value(&self, path: &str) -> Location {
+    pub(crate) fn locate_value(&self, path: &str) -> Location {
         match self.nodes().get(path).and_then(|n| n.value) {
             Some((line, col)) => Location {
                 file: self.file.clone(),
@@ -262,7 +262,8 @@ impl SpanIndex {
     }
 
     /// True when the document has a node at exactly `path`.
-    pub fn has(&self, path: &str) -> bool {
+    #[cfg(test)]
+    pub(crate) fn has(&self, path: &str) -> bool {
         self.nodes().get(path).is_some_and(|n| n.key.is_some())
     }
 }

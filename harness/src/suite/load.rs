@@ -295,12 +295,28 @@ fn check_resource(
     }
 }
 
+/// What serde cannot check of a scenario's shape, one concern per function.
 fn check_shape(
     sc: &Scenario,
     base: &str,
     index: &SpanIndex,
     source: &str,
     known: &Known,
+    diags: &mut Vec<Diagnostic>,
+) {
+    check_form(sc, base, index, source, diags);
+    check_mock_steps(sc, base, index, source, diags);
+    check_requests(sc, base, index, source, known, diags);
+    check_overrides(sc, base, index, source, known, diags);
+    check_expects(sc, base, index, source, known, diags);
+}
+
+/// `request` or `steps`, not both and not neither.
+fn check_form(
+    sc: &Scenario,
+    base: &str,
+    index: &SpanIndex,
+    source: &str,
     diags: &mut Vec<Diagnostic>,
 ) {
     let at = |p: &str| index.locate(p);
@@ -323,6 +339,17 @@ fn check_shape(
             source,
         ));
     }
+}
+
+/// Each mock step does one thing, and the reply shaping it asks for is complete.
+fn check_mock_steps(
+    sc: &Scenario,
+    base: &str,
+    index: &SpanIndex,
+    source: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let at = |p: &str| index.locate(p);
     for (i, m) in sc.mock.iter().enumerate() {
         let actions = [m.status.is_some(), m.drop, m.recorded]
             .iter()
@@ -365,6 +392,19 @@ fn check_shape(
             ));
         }
     }
+}
+
+/// The scenario's concurrency is at least one; every request names a known model alias
+/// and, for chat, has messages.
+fn check_requests(
+    sc: &Scenario,
+    base: &str,
+    index: &SpanIndex,
+    source: &str,
+    known: &Known,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let at = |p: &str| index.locate(p);
     if sc.concurrency == 0 {
         diags.push(Diagnostic::new(
             "`concurrency` must be at least 1",
@@ -405,6 +445,18 @@ fn check_shape(
         }
         check_body_overrides(req, &path, index, source, diags);
     }
+}
+
+/// Override keys name a dialect, a target or the gateway.
+fn check_overrides(
+    sc: &Scenario,
+    base: &str,
+    index: &SpanIndex,
+    source: &str,
+    known: &Known,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let at = |p: &str| index.locate(p);
     let mut override_sets: Vec<(String, &BTreeMap<String, Expect>)> =
         vec![(format!("{base}.overrides"), &sc.overrides)];
     for (i, step) in sc.steps.iter().enumerate() {
@@ -427,6 +479,18 @@ fn check_shape(
             }
         }
     }
+}
+
+/// Expectations that refer to other steps, aliases or JSON pointers refer to real ones.
+fn check_expects(
+    sc: &Scenario,
+    base: &str,
+    index: &SpanIndex,
+    source: &str,
+    known: &Known,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let at = |p: &str| index.locate(p);
     for (path, expects) in all_expects(sc, base) {
         // `steps[N].…` → N; the scenario-level expect is step 0 of one.
         let step_index = path

@@ -18,7 +18,7 @@ use crate::expect::Expect;
 use crate::expect::tools::{OfferedTool, OfferedTools};
 use crate::neutral::{Message, Role, Tool, ToolCall, ToolChoice, ToolResult};
 use crate::source::Diagnostic;
-use crate::source::SpanIndex;
+use crate::source::{Location, SpanIndex};
 
 /// The neutral form of a suite's tools, tool choice and parallel flag.
 pub fn neutral_tools(spec: &RequestSpec) -> (Vec<Tool>, Option<ToolChoice>, Option<bool>) {
@@ -105,161 +105,230 @@ fn valid_tool_name(n: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// Where tool diagnostics go: the file's spans and text, and the list they join.
+struct Sink<'a> {
+    index: &'a SpanIndex,
+    source: &'a str,
+    diags: &'a mut Vec<Diagnostic>,
+}
+
+impl Sink<'_> {
+    fn push(&mut self, msg: String, loc: Location, help: Option<String>) {
+        let d = Diagnostic::new(msg, loc, self.source);
+        self.diags.push(match help {
+            Some(h) => d.with_help(h),
+            None => d,
+        });
+    }
+
+    /// The key at `path`.
+    fn at(&self, path: &str) -> Location {
+        self.index.locate(path)
+    }
+
+    /// The value at `path`.
+    fn value(&self, path: &str) -> Location {
+        self.index.locate_value(path)
+    }
+}
+
 /// The checks serde cannot make on a scenario's tools, tool turns and `tool_calls`
 /// expectations; each problem becomes a located diagnostic.
-pub fn check(
+pub(crate) fn check(
     sc: &Scenario,
     base: &str,
     index: &SpanIndex,
     source: &str,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let at = |p: &str| index.locate(p);
-    let mut push = |msg: String, loc, help: Option<String>| {
-        let d = Diagnostic::new(msg, loc, source);
-        diags.push(match help {
-            Some(h) => d.with_help(h),
-            None => d,
-        });
+    let mut sink = Sink {
+        index,
+        source,
+        diags,
     };
     for (path, req) in requests(sc, base) {
-        let mut offered: BTreeMap<&str, usize> = BTreeMap::new();
-        for (i, t) in req.tools.iter().enumerate() {
-            let tpath = format!("{path}.tools[{i}]");
-            if !valid_tool_name(&t.name) {
-                push(
-                    format!("tool name `{}` must match [a-zA-Z0-9_-]{{1,64}}", t.name),
-                    index.locate_value(&format!("{tpath}.name")),
-                    None,
-                );
-            }
-            if let Some(first) = offered.insert(&t.name, i) {
-                push(
-                    format!("duplicate tool name `{}`", t.name),
-                    index.locate_value(&format!("{tpath}.name")),
-                    Some(format!(
-                        "first offered at {}",
-                        at(&format!("{path}.tools[{first}]"))
-                    )),
-                );
-            }
-            if let Some(p) = &t.parameters
-                && p.source.get("type").and_then(Value::as_str) != Some("object")
-            {
-                push(
-                    "a tool's `parameters` must be an object schema (`type: object`)".into(),
-                    at(&format!("{tpath}.parameters")),
-                    Some("every dialect passes the arguments as one JSON object".into()),
-                );
-            }
+        let offered = check_offered(req, &path, &mut sink);
+        check_choice(req, &path, &offered, &mut sink);
+        check_history(req, &path, &offered, &mut sink);
+    }
+    for (epath, e, req) in expects(sc, base) {
+        if let Some(tc) = &e.tool_calls {
+            check_expected_calls(tc, req, &epath, &mut sink);
         }
-        let names = || offered.keys().copied().collect::<Vec<_>>().join(", ");
-        if req.tools.is_empty() {
-            for key in ["tool_choice", "parallel_tool_calls"] {
-                let set = match key {
-                    "tool_choice" => req.tool_choice.is_some(),
-                    _ => req.parallel_tool_calls.is_some(),
-                };
-                if set {
-                    push(
-                        format!("`{key}` needs `tools`"),
-                        at(&format!("{path}.{key}")),
-                        None,
-                    );
-                }
-            }
-        }
-        if let Some(ToolChoiceSpec::Named(n)) = &req.tool_choice
-            && !req.tools.is_empty()
-            && !offered.contains_key(n.as_str())
-        {
-            push(
-                format!("`tool_choice` names `{n}`, which `tools` does not offer"),
-                index.locate_value(&format!("{path}.tool_choice.name")),
-                Some(format!("offered: {}", names())),
+    }
+}
+
+/// Tool names are valid and unique, parameters are object schemas; returns the offered
+/// names with their index.
+fn check_offered<'r>(
+    req: &'r RequestSpec,
+    path: &str,
+    sink: &mut Sink,
+) -> BTreeMap<&'r str, usize> {
+    let mut offered: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, t) in req.tools.iter().enumerate() {
+        let tpath = format!("{path}.tools[{i}]");
+        if !valid_tool_name(&t.name) {
+            sink.push(
+                format!("tool name `{}` must match [a-zA-Z0-9_-]{{1,64}}", t.name),
+                sink.value(&format!("{tpath}.name")),
+                None,
             );
         }
-        let mut calls: BTreeMap<&str, String> = BTreeMap::new();
-        for (i, m) in req.messages.iter().enumerate() {
-            let mpath = format!("{path}.messages[{i}]");
-            for (j, c) in m.tool_calls.iter().enumerate() {
-                let cpath = format!("{mpath}.tool_calls[{j}]");
-                if !offered.contains_key(c.name.as_str()) {
-                    push(
-                        format!("the assistant turn calls `{}`, which `tools` does not offer", c.name),
-                        index.locate_value(&format!("{cpath}.name")),
-                        Some("Anthropic rejects a history that uses a tool the request does not define".into()),
-                    );
-                }
-                if !c.arguments.is_object() {
-                    push(
-                        "a call's `arguments` must be a mapping".into(),
-                        at(&format!("{cpath}.arguments")),
-                        None,
-                    );
-                }
-                if let Some(first) = calls.insert(&c.id, cpath.clone()) {
-                    push(
-                        format!("duplicate call id `{}`", c.id),
-                        index.locate_value(&format!("{cpath}.id")),
-                        Some(format!("first used at {}", at(&first))),
-                    );
-                }
-            }
-            if let Some(r) = &m.tool_result
-                && !calls.contains_key(r.call_id.as_str())
-            {
-                push(
-                    format!("`tool_result` answers `{}`, which no earlier assistant turn calls", r.call_id),
-                    index.locate_value(&format!("{mpath}.tool_result.call_id")),
-                    Some("put the call in an earlier `{tool_calls: [{id, name, arguments}]}` message".into()),
+        if let Some(first) = offered.insert(&t.name, i) {
+            sink.push(
+                format!("duplicate tool name `{}`", t.name),
+                sink.value(&format!("{tpath}.name")),
+                Some(format!(
+                    "first offered at {}",
+                    sink.at(&format!("{path}.tools[{first}]"))
+                )),
+            );
+        }
+        if let Some(p) = &t.parameters
+            && p.source.get("type").and_then(Value::as_str) != Some("object")
+        {
+            sink.push(
+                "a tool's `parameters` must be an object schema (`type: object`)".into(),
+                sink.at(&format!("{tpath}.parameters")),
+                Some("every dialect passes the arguments as one JSON object".into()),
+            );
+        }
+    }
+    offered
+}
+
+/// `tool_choice` and `parallel_tool_calls` come with tools, and a named choice is offered.
+fn check_choice(req: &RequestSpec, path: &str, offered: &BTreeMap<&str, usize>, sink: &mut Sink) {
+    if req.tools.is_empty() {
+        for key in ["tool_choice", "parallel_tool_calls"] {
+            let set = match key {
+                "tool_choice" => req.tool_choice.is_some(),
+                _ => req.parallel_tool_calls.is_some(),
+            };
+            if set {
+                sink.push(
+                    format!("`{key}` needs `tools`"),
+                    sink.at(&format!("{path}.{key}")),
+                    None,
                 );
             }
         }
     }
-    for (epath, e, req) in expects(sc, base) {
-        let Some(tc) = &e.tool_calls else { continue };
-        let offered = |n: &str| req.tools.is_empty() || req.tools.iter().any(|t| t.name == n);
-        if let Some(names) = &tc.names {
-            let key = match names {
-                crate::expect::spec::NamesExpect::InOrder(_) => "names",
-                crate::expect::spec::NamesExpect::AnyOrder(_) => "names.any_order",
-            };
-            for (j, n) in names.names().iter().enumerate() {
-                if !offered(n) {
-                    push(
-                        format!("`{n}` is not one of the request's `tools`"),
-                        index.locate_value(&format!("{epath}.tool_calls.{key}[{j}]")),
-                        None,
-                    );
-                }
+    if let Some(ToolChoiceSpec::Named(n)) = &req.tool_choice
+        && !req.tools.is_empty()
+        && !offered.contains_key(n.as_str())
+    {
+        let names = offered.keys().copied().collect::<Vec<_>>().join(", ");
+        sink.push(
+            format!("`tool_choice` names `{n}`, which `tools` does not offer"),
+            sink.value(&format!("{path}.tool_choice.name")),
+            Some(format!("offered: {names}")),
+        );
+    }
+}
+
+/// The conversation's assistant turns call offered tools with mapping arguments and unique
+/// ids, and each tool result answers an earlier call.
+fn check_history(req: &RequestSpec, path: &str, offered: &BTreeMap<&str, usize>, sink: &mut Sink) {
+    let mut calls: BTreeMap<&str, String> = BTreeMap::new();
+    for (i, m) in req.messages.iter().enumerate() {
+        let mpath = format!("{path}.messages[{i}]");
+        for (j, c) in m.tool_calls.iter().enumerate() {
+            let cpath = format!("{mpath}.tool_calls[{j}]");
+            if !offered.contains_key(c.name.as_str()) {
+                sink.push(
+                    format!(
+                        "the assistant turn calls `{}`, which `tools` does not offer",
+                        c.name
+                    ),
+                    sink.value(&format!("{cpath}.name")),
+                    Some(
+                        "Anthropic rejects a history that uses a tool the request does not define"
+                            .into(),
+                    ),
+                );
+            }
+            if !c.arguments.is_object() {
+                sink.push(
+                    "a call's `arguments` must be a mapping".into(),
+                    sink.at(&format!("{cpath}.arguments")),
+                    None,
+                );
+            }
+            if let Some(first) = calls.insert(&c.id, cpath.clone()) {
+                sink.push(
+                    format!("duplicate call id `{}`", c.id),
+                    sink.value(&format!("{cpath}.id")),
+                    Some(format!("first used at {}", sink.at(&first))),
+                );
             }
         }
-        for (j, a) in tc.arguments.iter().enumerate() {
-            let apath = format!("{epath}.tool_calls.arguments[{j}]");
-            if !a.pointer.is_empty() && !a.pointer.starts_with('/') {
-                push(
-                    format!("JSON pointer `{}` must start with `/`", a.pointer),
-                    index.locate_value(&format!("{apath}.pointer")),
+        if let Some(r) = &m.tool_result
+            && !calls.contains_key(r.call_id.as_str())
+        {
+            sink.push(
+                format!(
+                    "`tool_result` answers `{}`, which no earlier assistant turn calls",
+                    r.call_id
+                ),
+                sink.value(&format!("{mpath}.tool_result.call_id")),
+                Some(
+                    "put the call in an earlier `{tool_calls: [{id, name, arguments}]}` message"
+                        .into(),
+                ),
+            );
+        }
+    }
+}
+
+/// A `tool_calls` expectation names offered tools and its argument checks are complete.
+fn check_expected_calls(
+    tc: &crate::expect::spec::ToolCallsExpect,
+    req: &RequestSpec,
+    epath: &str,
+    sink: &mut Sink,
+) {
+    let offered = |n: &str| req.tools.is_empty() || req.tools.iter().any(|t| t.name == n);
+    if let Some(names) = &tc.names {
+        let key = match names {
+            crate::expect::spec::NamesExpect::InOrder(_) => "names",
+            crate::expect::spec::NamesExpect::AnyOrder(_) => "names.any_order",
+        };
+        for (j, n) in names.names().iter().enumerate() {
+            if !offered(n) {
+                sink.push(
+                    format!("`{n}` is not one of the request's `tools`"),
+                    sink.value(&format!("{epath}.tool_calls.{key}[{j}]")),
                     None,
                 );
             }
-            if a.equals.is_none() && a.exists.is_none() {
-                push(
-                    "an `arguments` check needs `equals` or `exists`".into(),
-                    at(&apath),
-                    None,
-                );
-            }
-            if let Some(t) = &a.tool
-                && !offered(t)
-            {
-                push(
-                    format!("`{t}` is not one of the request's `tools`"),
-                    index.locate_value(&format!("{apath}.tool")),
-                    None,
-                );
-            }
+        }
+    }
+    for (j, a) in tc.arguments.iter().enumerate() {
+        let apath = format!("{epath}.tool_calls.arguments[{j}]");
+        if !a.pointer.is_empty() && !a.pointer.starts_with('/') {
+            sink.push(
+                format!("JSON pointer `{}` must start with `/`", a.pointer),
+                sink.value(&format!("{apath}.pointer")),
+                None,
+            );
+        }
+        if a.equals.is_none() && a.exists.is_none() {
+            sink.push(
+                "an `arguments` check needs `equals` or `exists`".into(),
+                sink.at(&apath),
+                None,
+            );
+        }
+        if let Some(t) = &a.tool
+            && !offered(t)
+        {
+            sink.push(
+                format!("`{t}` is not one of the request's `tools`"),
+                sink.value(&format!("{apath}.tool")),
+                None,
+            );
         }
     }
 }
