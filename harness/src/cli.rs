@@ -205,6 +205,17 @@ struct RunArgs {
     /// Gateway mode: the environment variable holding the key the gateway expects.
     #[arg(long, value_name = "VAR", requires = "gateway")]
     gateway_key_env: Option<String>,
+    /// Client mode: run this command (with `/bin/sh -c`) once per trial as the client under
+    /// test, aimed at the trial's mock, and judge what it reports (docs/CLIENTS.md).
+    #[arg(long, value_name = "CMD", conflicts_with_all = ["gateway", "client"])]
+    client_cmd: Option<String>,
+    /// Client mode: the client under test named NAME in targets.yaml's `clients:`.
+    #[arg(long, value_name = "NAME", conflicts_with = "gateway")]
+    client: Option<String>,
+    /// Client mode with --client-cmd: a dialect the client speaks (repeatable; default: all).
+    #[arg(long = "client-dialect", value_name = "DIALECT", requires = "client_cmd",
+          value_parser = parse_dialect)]
+    client_dialects: Vec<crate::dialect::DialectKind>,
     #[command(flatten)]
     input: InputArgs,
     #[command(flatten)]
@@ -482,6 +493,8 @@ struct RunConfig {
     rerun: Option<(PathBuf, std::collections::BTreeSet<String>)>,
     /// `--gateway-key-env`: the key read from it.
     gateway_key: Option<String>,
+    /// Client mode: the client under test.
+    client: Option<target::ClientSpec>,
 }
 
 fn run_suites(args: RunArgs) -> ExitCode {
@@ -573,13 +586,55 @@ fn configure(mut args: RunArgs) -> Result<Option<RunConfig>, CliError> {
         },
         None => None,
     };
+    let client = client_under_test(&args, mode)?;
     Ok(Some(RunConfig {
         record_policy: args.record.unwrap_or_default(),
         mode,
         rerun: rerun.map(|(p, names, _)| (p, names)),
         gateway_key,
+        client,
         args,
     }))
+}
+
+/// The client under test: `--client-cmd`, or `--client NAME` from targets.yaml's `clients:`.
+/// Client mode judges a client against the local mock, so it runs in replay mode.
+fn client_under_test(args: &RunArgs, mode: Mode) -> Result<Option<target::ClientSpec>, CliError> {
+    let spec = match (&args.client_cmd, &args.client) {
+        (Some(cmd), _) => target::ClientSpec {
+            name: run::client_cmd::name_of_command(cmd),
+            command: cmd.clone(),
+            dialects: args.client_dialects.clone(),
+            workdir: None,
+            env: Default::default(),
+        },
+        (None, Some(name)) => {
+            let clients = target::load_clients(&args.input.targets).map_err(|d| {
+                print_diagnostics(&d);
+                CliError::Reported
+            })?;
+            let names: Vec<&str> = clients.iter().map(|c| c.name.as_str()).collect();
+            let known = names.join(", ");
+            match clients.iter().find(|c| &c.name == name) {
+                Some(c) => c.clone(),
+                None => {
+                    return Err(CliError::input(format!(
+                        "--client {name}: {} declares no such client (known: {})",
+                        args.input.targets.display(),
+                        if known.is_empty() { "none" } else { &known }
+                    )));
+                }
+            }
+        }
+        (None, None) => return Ok(None),
+    };
+    if mode != Mode::Replay {
+        return Err(CliError::input(format!(
+            "client mode judges a client against the local mock: it runs in replay mode, not {}",
+            mode.as_str()
+        )));
+    }
+    Ok(Some(spec))
 }
 
 /// Loads the inputs, plans, selects the trials and runs them, then concludes.
@@ -660,6 +715,9 @@ fn select_trials(cfg: &RunConfig, inputs: &Inputs) -> Result<Vec<run::PlannedTri
         env: &env,
         gateway: args.gateway.as_ref().map(|_| args.gateway_dialect),
     });
+    if let Some(client) = &cfg.client {
+        trials = run::client_cmd::narrow_plan(trials, client);
+    }
     if let Some((path, names)) = &cfg.rerun {
         let planned: std::collections::BTreeSet<&str> =
             trials.iter().map(|t| t.name.as_str()).collect();
@@ -742,6 +800,10 @@ fn context(cfg: &RunConfig, inputs: &Inputs) -> Result<RunContext, CliError> {
         strict: args.strict,
         gateway,
         behaviour: args.behaviour,
+        client: cfg
+            .client
+            .clone()
+            .map(run::client_cmd::ClientUnderTest::new),
     })
 }
 

@@ -85,6 +85,10 @@ pub struct Outcome {
     pub mode: Mode,
     /// What the trial judged.
     pub subject: Subject,
+    /// Client mode (`--client-cmd`, `--client`): the name of the client under test, the
+    /// trial's subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
     /// How it ended.
     pub status: Status,
     /// Why it did not run (set exactly when the status is [`Status::Skip`]).
@@ -303,6 +307,10 @@ pub enum SkipKind {
     /// Gateway mode, and the scenario judges provcheck's own client rather than what a
     /// gateway does.
     NotForGateway,
+    /// Client mode, and the scenario cannot judge a client run once per trial (its state
+    /// spans steps or concurrent copies, or it reads the wire), or the client said it cannot
+    /// run it.
+    NotForClient,
     /// Any other reason.
     Other,
 }
@@ -314,7 +322,10 @@ impl SkipKind {
     pub fn not_declared(self) -> bool {
         matches!(
             self,
-            SkipKind::CapabilityNotDeclared | SkipKind::NoModelAlias | SkipKind::NotForGateway
+            SkipKind::CapabilityNotDeclared
+                | SkipKind::NoModelAlias
+                | SkipKind::NotForGateway
+                | SkipKind::NotForClient
         )
     }
 
@@ -358,6 +369,9 @@ pub enum ErrorKind {
     /// Live and record modes: a request that should have got a reply got none (refused,
     /// reset, timed out), so nothing could be judged.
     Transport,
+    /// Client mode: the client under test could not be run or judged (it did not start,
+    /// crashed, hung past the deadline, or printed something that is not the protocol).
+    Client,
     /// Read from an older run record, which kept no kind.
     Other,
 }

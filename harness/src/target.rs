@@ -158,6 +158,82 @@ struct TargetsFile {
     /// Redaction for every target.
     #[serde(default)]
     redact: Option<RedactSpec>,
+    /// Clients under test (read by [`load_clients`]).
+    #[serde(default)]
+    clients: BTreeMap<String, ClientEntry>,
+}
+
+/// A client under test: a command provcheck runs once per trial, with the provider's usual
+/// variables pointing at the trial's mock (docs/CLIENTS.md has the protocol).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientSpec {
+    /// Its name in reports (`openai-sdk`, `my-app`).
+    pub name: String,
+    /// The command line, run by `/bin/sh -c`.
+    pub command: String,
+    /// The dialects it speaks; trials of targets speaking another are not planned. Empty: all.
+    pub dialects: Vec<DialectKind>,
+    /// Where it runs (default: where provcheck runs).
+    pub workdir: Option<std::path::PathBuf>,
+    /// Variables set for it on top of the allowlist provcheck passes through. Never keys: the
+    /// client talks only to the mock, which takes any.
+    pub env: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientEntry {
+    command: String,
+    #[serde(default)]
+    dialects: Vec<DialectKind>,
+    workdir: Option<std::path::PathBuf>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+}
+
+/// The clients under test `targets.yaml` declares under `clients:` (none when the file does
+/// not exist). A relative `workdir` is taken from the file's directory.
+pub fn load_clients(path: &Path) -> Result<Vec<ClientSpec>, Vec<Diagnostic>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let file: Arc<str> = path.display().to_string().into();
+    let source = std::fs::read_to_string(path).map_err(|e| {
+        vec![Diagnostic::new(
+            format!("cannot read: {e}"),
+            SpanIndex::default().locate(""),
+            "",
+        )]
+    })?;
+    let parsed: TargetsFile = parse_yaml(&file, &source).map_err(|d| vec![d])?;
+    let index =
+        SpanIndex::build(file.clone(), &source).map_err(|e| vec![yaml_error(&file, &source, e)])?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut out = Vec::new();
+    let mut diags = Vec::new();
+    for (name, e) in parsed.clients {
+        let at = index.locate(&format!("clients.{name}"));
+        if !valid_name(&name) {
+            let msg = format!("client name `{name}` must match [a-z0-9_-]+");
+            diags.push(Diagnostic::new(msg, at, &source));
+        } else if e.command.trim().is_empty() {
+            let msg = format!("client `{name}` has an empty `command`");
+            diags.push(Diagnostic::new(msg, at, &source));
+        } else {
+            out.push(ClientSpec {
+                name,
+                command: e.command,
+                dialects: e.dialects,
+                workdir: e.workdir.map(|w| base.join(w)),
+                env: e.env,
+            });
+        }
+    }
+    if diags.is_empty() {
+        Ok(out)
+    } else {
+        Err(diags)
+    }
 }
 
 #[derive(Deserialize)]
@@ -363,6 +439,33 @@ mod tests {
             err[0].message
         );
         assert_eq!(err[0].location.line, 5);
+    }
+
+    #[test]
+    fn clients_are_read_beside_the_targets_and_located_when_wrong() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("targets.yaml");
+        std::fs::write(
+            &p,
+            "clients:\n  my-app:\n    command: python app.py\n    dialects: [openai]\n    workdir: app\n    env: {APP_MODE: test}\n",
+        )
+        .unwrap();
+        assert_eq!(load(&p, None).unwrap().len(), 3);
+        let c = &load_clients(&p).unwrap()[0];
+        assert_eq!(c.name, "my-app");
+        assert_eq!(c.dialects, [DialectKind::Openai]);
+        assert_eq!(c.workdir.as_deref(), Some(dir.path().join("app").as_path()));
+        assert_eq!(c.env["APP_MODE"], "test");
+        std::fs::write(&p, "clients:\n  mine:\n    command: x\n    cmd: y\n").unwrap();
+        let err = load_clients(&p).unwrap_err();
+        assert!(
+            err[0].message.contains("unknown field `cmd`"),
+            "{}",
+            err[0].message
+        );
+        std::fs::write(&p, "clients:\n  Mine:\n    command: x\n").unwrap();
+        let err = load_clients(&p).unwrap_err();
+        assert_eq!(err[0].location.line, 2, "{}", err[0].message);
     }
 
     #[test]

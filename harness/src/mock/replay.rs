@@ -56,6 +56,21 @@ impl ReplayMock {
         Ok(ReplayMock { place, replay })
     }
 
+    /// Client mode: serves `recording` (and `script`) on the shared local server, matching
+    /// leniently as gateway mode does. The client under test writes its own headers and
+    /// defaults (its SDK's API version, its auth scheme); those are its choices, not what the
+    /// trial judges, so a request is served the closest recorded exchange.
+    pub(crate) async fn start_lenient(
+        recording: Arc<Recording>,
+        script: &[MockStep],
+        dialect: DialectKind,
+        speed: f64,
+    ) -> std::io::Result<ReplayMock> {
+        let replay = Arc::new(Replay::new(recording, script, dialect, true));
+        let place = Place::Shared(Registration::new(replay.clone(), speed)?);
+        Ok(ReplayMock { place, replay })
+    }
+
     /// The base URL of this trial's mock: `http://127.0.0.1:PORT/__replay/KEY` on the
     /// shared server, `http://ADDR` at a fixed address.
     pub(crate) fn uri(&self) -> String {

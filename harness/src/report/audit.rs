@@ -335,6 +335,7 @@ fn skip_label(k: SkipKind) -> &'static str {
         SkipKind::Ignored => "ignored",
         SkipKind::OverBudget => "over budget",
         SkipKind::NotForGateway => "not for a gateway",
+        SkipKind::NotForClient => "not for a client",
         SkipKind::Other => "other",
     }
 }

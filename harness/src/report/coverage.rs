@@ -401,9 +401,10 @@ pub(crate) fn gap_kind(o: &Outcome, required: bool) -> Option<GapKind> {
             k if required && k.target_unavailable() => GapKind::RequiredSkipped,
             SkipKind::NoKey => GapKind::NoKey,
             SkipKind::NotRecorded => GapKind::NotRecorded,
-            SkipKind::CapabilityNotDeclared | SkipKind::NoModelAlias | SkipKind::NotForGateway => {
-                GapKind::NotDeclared
-            }
+            SkipKind::CapabilityNotDeclared
+            | SkipKind::NoModelAlias
+            | SkipKind::NotForGateway
+            | SkipKind::NotForClient => GapKind::NotDeclared,
             SkipKind::Ignored => GapKind::Ignored,
             SkipKind::OverBudget => GapKind::OverBudget,
             SkipKind::Other => GapKind::OtherSkip,

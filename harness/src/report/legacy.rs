@@ -105,6 +105,9 @@ pub(crate) fn skip_from_reason(reason: &str) -> Skip {
     if let Some(d) = after("not for a gateway: ") {
         return Skip::new(SkipKind::NotForGateway, d);
     }
+    if let Some(d) = after("not for a client: ") {
+        return Skip::new(SkipKind::NotForClient, d);
+    }
     Skip::new(SkipKind::Other, reason)
 }
 

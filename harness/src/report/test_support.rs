@@ -34,6 +34,7 @@ pub(crate) fn outcome(
         models: vec!["m".into()],
         mode: Mode::Replay,
         subject: crate::outcome::Subject::Provider,
+        client: None,
         status,
         // The message is read as a version-1 record held it: a skip reason, an error, or a
         // finding's `path: message`.

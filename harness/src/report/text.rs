@@ -18,6 +18,7 @@ pub(crate) fn skip_reason(skip: &Skip, target: &str) -> String {
         SkipKind::Ignored => format!("ignored: {d}"),
         SkipKind::OverBudget => format!("budget: {d}"),
         SkipKind::NotForGateway => format!("not for a gateway: {d}"),
+        SkipKind::NotForClient => format!("not for a client: {d}"),
         SkipKind::Other => d.clone(),
     }
 }

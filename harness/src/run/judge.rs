@@ -100,9 +100,11 @@ fn judge_once(
 ) {
     let (target, sc) = (&t.target, &t.scenario);
     for (step_index, (plan, step)) in steps.iter().zip(&observation.steps).enumerate() {
-        let override_key = super::gateway::override_keys(target, ctx.gateway.is_some())
-            .into_iter()
-            .find(|k| plan.overrides.contains_key(*k));
+        let keys = match &ctx.client {
+            Some(_) => super::client_cmd::override_keys(target).to_vec(),
+            None => super::gateway::override_keys(target, ctx.gateway.is_some()),
+        };
+        let override_key = keys.into_iter().find(|k| plan.overrides.contains_key(*k));
         let prefix = &plan.prefix;
         let (expect, expect_path) = match override_key {
             Some(k) => (&plan.overrides[k], format!("{prefix}overrides.{k}")),

@@ -1,6 +1,7 @@
 //! Running: the plan (scenario × target → trials, skips decided up front), one trial's
 //! execution, and the libtest-mimic runner that collects outcomes.
 
+pub(crate) mod client_cmd;
 pub(crate) mod gateway;
 mod judge;
 pub(crate) mod live;

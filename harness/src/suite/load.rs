@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::model::{GATEWAY_OVERRIDE, Scenario, SuiteFile};
+use super::model::{CLIENT_OVERRIDE, GATEWAY_OVERRIDE, Scenario, SuiteFile};
 use crate::dialect::DialectKind;
 use crate::expect::Expect;
 use crate::source::Diagnostic;
@@ -465,7 +465,8 @@ fn check_overrides(
     for (path, set) in override_sets {
         for key in set.keys() {
             let is_dialect = DialectKind::ALL.iter().any(|d| d.as_str() == key);
-            if !is_dialect && key != GATEWAY_OVERRIDE && !known.targets.contains(key) {
+            let is_mode = key == GATEWAY_OVERRIDE || key == CLIENT_OVERRIDE;
+            if !is_dialect && !is_mode && !known.targets.contains(key) {
                 diags.push(
                     Diagnostic::new(
                         format!("override `{key}` names no dialect or target"),
@@ -473,7 +474,7 @@ fn check_overrides(
                         source,
                     )
                     .with_help(
-                        "use a dialect (openai, anthropic, ollama), a target name, or `gateway`",
+                        "use a dialect (openai, anthropic, ollama), a target name, `gateway` or `client`",
                     ),
                 );
             }

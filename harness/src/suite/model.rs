@@ -15,6 +15,11 @@ pub use crate::vocab::{Capability, Priority};
 /// key: what a gateway should do can differ from what provcheck's own client does.
 pub const GATEWAY_OVERRIDE: &str = "gateway";
 
+/// The override key that applies in client mode (`--client-cmd`), before any target or
+/// dialect key: what a client reports can be judged where the wire cannot (a cut stream is an
+/// error the client surfaces, not a stream provcheck decodes).
+pub const CLIENT_OVERRIDE: &str = "client";
+
 /// One suite file as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
