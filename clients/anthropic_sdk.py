@@ -10,7 +10,7 @@ import time
 import anthropic
 import httpx2
 
-from provcheck_client import emit, error, reply, request, seconds, skip_unless
+from provcheck_client import emit, error, reply, request, seconds, skip_unless, split_body
 
 req = request()
 skip_unless(req, "anthropic", "anthropic_sdk")
@@ -21,6 +21,7 @@ if req["timeout_ms"] is not None:
     options["timeout"] = seconds(req["timeout_ms"])
 client = anthropic.Anthropic(**options)  # ANTHROPIC_BASE_URL and ANTHROPIC_API_KEY from the environment
 body = req["body"]
+kwargs = split_body(client.messages.create, body)
 started = time.monotonic()
 
 STOP = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length",
@@ -28,7 +29,7 @@ STOP = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length",
 
 
 def plain():
-    m = client.messages.create(**body)
+    m = client.messages.create(**kwargs)
     text = "".join(b.text for b in m.content if b.type == "text")
     calls = [{"id": b.id, "name": b.name, "arguments": b.input} for b in m.content if b.type == "tool_use"]
     return reply(text, STOP.get(m.stop_reason, m.stop_reason), calls,
@@ -37,7 +38,7 @@ def plain():
 
 def streamed():
     text, stop, blocks, usage_in, usage_out = [], None, {}, None, None
-    for ev in client.messages.create(**body):
+    for ev in client.messages.create(**kwargs):
         if ev.type == "message_start":
             usage_in = ev.message.usage.input_tokens
         elif ev.type == "content_block_start" and ev.content_block.type == "tool_use":

@@ -10,7 +10,7 @@ import time
 import httpx2
 import openai
 
-from provcheck_client import emit, error, reply, request, seconds, skip_unless
+from provcheck_client import emit, error, reply, request, seconds, skip_unless, split_body
 
 req = request()
 skip_unless(req, "openai", "openai_sdk")
@@ -21,11 +21,17 @@ if req["timeout_ms"] is not None:
     options["timeout"] = seconds(req["timeout_ms"])
 client = openai.OpenAI(**options)  # OPENAI_BASE_URL and OPENAI_API_KEY from the environment
 body = req["body"]
+kwargs = split_body(client.chat.completions.create, body)
 started = time.monotonic()
 
 
+def neutral(finish, calls):
+    # A forced tool choice ends with `stop` though the reply called tools: it stopped to call them.
+    return "tool_calls" if calls and finish == "stop" else finish
+
+
 def plain():
-    r = client.chat.completions.create(**body)
+    r = client.chat.completions.create(**kwargs)
     choice = r.choices[0]
     calls = [
         {"id": c.id, "name": c.function.name, "arguments": c.function.arguments}
@@ -34,7 +40,7 @@ def plain():
     u = r.usage
     return reply(
         choice.message.content or "",
-        choice.finish_reason,
+        neutral(choice.finish_reason, calls),
         calls,
         u and u.prompt_tokens,
         u and u.completion_tokens,
@@ -43,7 +49,7 @@ def plain():
 
 def streamed():
     text, finish, calls, usage = [], None, {}, None
-    for chunk in client.chat.completions.create(**body):
+    for chunk in client.chat.completions.create(**kwargs):
         if chunk.usage:
             usage = chunk.usage
         for choice in chunk.choices:
@@ -55,10 +61,11 @@ def streamed():
                 if d.function:
                     c["name"] += d.function.name or ""
                     c["arguments"] += d.function.arguments or ""
+    calls = [calls[i] for i in sorted(calls)]
     return reply(
         "".join(text),
-        finish,
-        [calls[i] for i in sorted(calls)],
+        neutral(finish, calls),
+        calls,
         usage and usage.prompt_tokens,
         usage and usage.completion_tokens,
     )

@@ -54,6 +54,19 @@ def skip_unless(req, dialect, name):
         sys.exit(0)
 
 
+def split_body(create, body):
+    """The body as `create`'s keyword arguments, with the fields this SDK version has no
+    parameter for sent as they are through `extra_body`, so every field reaches the server."""
+    import inspect
+
+    known = inspect.signature(create).parameters
+    kwargs = {k: v for k, v in body.items() if k in known}
+    extra = {k: v for k, v in body.items() if k not in known}
+    if extra:
+        kwargs["extra_body"] = extra
+    return kwargs
+
+
 def seconds(ms):
     """Milliseconds from the request file as SDK seconds (None stays None)."""
     return None if ms is None else ms / 1000.0

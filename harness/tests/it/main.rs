@@ -12,6 +12,7 @@ mod broken_streams;
 mod broken_suites;
 mod broken_tools;
 mod child_env;
+mod clients;
 mod docs_examples;
 mod exclusive;
 mod gateway;

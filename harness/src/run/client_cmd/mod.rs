@@ -201,8 +201,9 @@ impl Drop for TempFile {
     }
 }
 
-fn client_error(t: &PlannedTrial, client: &ClientSpec, why: String, stderr: &str) -> TrialError {
-    let mut message = format!("{}: client `{}` {why}", t.name, client.name);
+fn client_error(client: &ClientSpec, why: String, stderr: &str) -> TrialError {
+    // The trial's name heads every line that shows this message (console, JUnit, audit).
+    let mut message = format!("client `{}` {why}", client.name);
     if !stderr.is_empty() {
         message.push_str("\n  stderr (last lines):");
         for line in stderr
@@ -241,7 +242,7 @@ pub(crate) async fn observe(
     deadline: Instant,
     outcome: &mut Outcome,
 ) -> Result<Ran, TrialError> {
-    let err = |why: String, stderr: &str| client_error(t, &client.spec, why, stderr);
+    let err = |why: String, stderr: &str| client_error(&client.spec, why, stderr);
     let (target, sc) = (&t.target, &t.scenario);
     let Some(spec) = sc.request.as_ref() else {
         return Err(err("has no single request to make".into(), ""));
@@ -289,7 +290,7 @@ pub(crate) async fn observe(
         Said::Nothing if finished.status.success() => Vec::new(),
         Said::Nothing => {
             return Err(err(
-                format!("crashed: {code} and no report on stdout"),
+                format!("crashed: {code}, and no report on stdout"),
                 &finished.stderr_tail,
             ));
         }

@@ -51,7 +51,7 @@ pub(crate) struct Finished {
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ProcessError {
     /// `/bin/sh` could not be started.
-    #[error("cannot start `{command}`: {source}")]
+    #[error("could not be started (`{command}`): {source}")]
     Spawn {
         /// The command line.
         command: String,
@@ -59,7 +59,7 @@ pub(crate) enum ProcessError {
         source: std::io::Error,
     },
     /// Still running at the trial's deadline (its process group was killed).
-    #[error("it was still running at the trial's deadline of {} ms and was killed", .0.as_millis())]
+    #[error("hung: still running at the trial's deadline, after {} ms; its process group was killed", .0.as_millis())]
     Hung(Duration, String),
 }
 
@@ -276,6 +276,9 @@ mod tests {
         let mut s = spec("true");
         s.workdir = Some("/nonexistent/provcheck-client-dir".into());
         let e = block(run(&s, &env(), Instant::now() + Duration::from_secs(5))).unwrap_err();
-        assert!(e.to_string().starts_with("cannot start `true`"), "{e}");
+        assert!(
+            e.to_string().starts_with("could not be started (`true`)"),
+            "{e}"
+        );
     }
 }

@@ -174,10 +174,10 @@ enum ErrorKindReport {
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum ProtocolError {
     /// Not one JSON object.
-    #[error("its output is not JSON ({0}): {1:?}")]
+    #[error("printed something that is not JSON ({0}): {1:?}")]
     NotJson(String, String),
     /// JSON of the wrong shape.
-    #[error("its output is not the protocol ({0}): {1:?}")]
+    #[error("printed JSON that is not the protocol ({0}): {1:?}")]
     Shape(String, String),
 }
 
@@ -374,7 +374,10 @@ mod tests {
     #[test]
     fn bad_output_says_what_is_wrong() {
         let bad = |s: &str| parse(s, Duration::ZERO).unwrap_err().to_string();
-        assert!(bad("Traceback (most recent call last)").starts_with("its output is not JSON"));
+        assert!(
+            bad("Traceback (most recent call last)")
+                .starts_with("printed something that is not JSON")
+        );
         assert!(bad("[1, 2]").contains("expected one JSON object"));
         assert!(bad(r#"{"reply": {"txt": "Hi"}}"#).contains("unknown field `txt`"));
         assert!(
@@ -385,6 +388,6 @@ mod tests {
         assert!(bad(r#"{"error": {"kind": "http"}}"#).contains("needs its `status`"));
         assert!(bad(r#"{"error": {"kind": "http", "status": 200}}"#).contains("non-2xx"));
         assert!(bad(r#"{"error": {"kind": "nope"}}"#).contains("unknown variant"));
-        assert!(bad(r#"{"a": 1} {"b": 2}"#).starts_with("its output is not JSON"));
+        assert!(bad(r#"{"a": 1} {"b": 2}"#).starts_with("printed something that is not JSON"));
     }
 }
