@@ -298,6 +298,9 @@ fn error(
             ..provider(e.status.unwrap_or(200))
         }),
         ErrorKindReport::Timeout => Err(TransportError::Timeout(elapsed)),
+        ErrorKindReport::Connection if e.message.is_empty() => Err(TransportError::Connection(
+            "the connection failed (the client said no more)".into(),
+        )),
         ErrorKindReport::Connection => Err(TransportError::Connection(e.message)),
         ErrorKindReport::CircuitOpen => Err(TransportError::CircuitOpen),
     })
@@ -356,7 +359,7 @@ mod tests {
         let e = observed(r#"{"error": {"kind": "connection", "message": "reset"}}"#)
             .result
             .unwrap_err();
-        assert_eq!(e.to_string(), "connection failed: reset");
+        assert_eq!(e.to_string(), "reset");
         assert!(matches!(
             observed(r#"{"error": {"kind": "circuit_open"}}"#).result,
             Err(TransportError::CircuitOpen)
