@@ -26,6 +26,21 @@ pub(crate) enum MergeError {
         /// Its mode.
         b_mode: &'static str,
     },
+    /// Under `--behaviour fail` a behaviour miss fails its trial, under `warn` it passes: the
+    /// statuses of the two would not add up.
+    #[error(
+        "{a} ran with --behaviour {a_mode} and {b} with --behaviour {b_mode}; only runs of one behaviour mode can be merged"
+    )]
+    BehaviourModes {
+        /// First file.
+        a: String,
+        /// Its behaviour mode.
+        a_mode: &'static str,
+        /// Conflicting file.
+        b: String,
+        /// Its behaviour mode.
+        b_mode: &'static str,
+    },
     /// The same trial in two records.
     #[error("trial {trial} appears in both {a} and {b}")]
     Duplicate {
@@ -92,6 +107,14 @@ pub(crate) fn merge(records: &[(String, RunRecord)]) -> Result<RunRecord, MergeE
                 a_mode: first.mode.as_str(),
                 b: path.clone(),
                 b_mode: r.mode.as_str(),
+            });
+        }
+        if r.behaviour != first.behaviour {
+            return Err(MergeError::BehaviourModes {
+                a: first_path.clone(),
+                a_mode: first.behaviour.as_str(),
+                b: path.clone(),
+                b_mode: r.behaviour.as_str(),
             });
         }
         out.selection.merged_from.push(describe(path, r));
@@ -232,6 +255,14 @@ mod tests {
         assert!(
             e.to_string()
                 .contains("a.json is a replay run and l.json a live run"),
+            "{e}"
+        );
+        let mut warn = rec(&["s::b::openai"], "2/2");
+        warn.behaviour = crate::outcome::BehaviourMode::Warn;
+        let e = merge(&[("a.json".into(), a.clone()), ("w.json".into(), warn)]).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("a.json ran with --behaviour fail and w.json with --behaviour warn"),
             "{e}"
         );
         let mut other = rec(&["s::b::openai"], "2/2");
