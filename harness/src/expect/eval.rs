@@ -118,6 +118,7 @@ fn check_reply(
     check_finish_reason(expect, reply, copy, out);
     check_text(expect, reply, copy, out);
     check_json(expect, reply, copy, out);
+    check_requested_schema(expect, reply, copy, out);
     check_usage(expect, reply, copy, out);
     check_raw(expect, reply, copy, out);
 }
@@ -416,6 +417,61 @@ fn check_json(
                 ));
             }
         }
+    }
+}
+
+/// The strict `json_schema` response format the request asked for: a complete 2xx reply's
+/// text satisfies it. Text cut at `max_tokens` is judged by `json` alone, and text that does
+/// not parse is reported here only when no `json` expectation already says so.
+fn check_requested_schema(
+    expect: &Expect,
+    reply: &Reply,
+    copy: Option<(usize, usize)>,
+    out: &mut Vec<Finding>,
+) {
+    let Some(schema) = &expect.requested_schema else {
+        return;
+    };
+    if expect.error.is_some()
+        || !(200..300).contains(&reply.status)
+        || reply.finish_reason == Some(FinishReason::Length)
+        || !reply.tool_calls.is_empty()
+    {
+        return;
+    }
+    let v = match serde_json::from_str::<Value>(reply.text.trim()) {
+        Ok(v) => v,
+        Err(e) if expect.json.is_none() => {
+            out.push(finding(
+                "json.requested_schema",
+                copy,
+                format!(
+                    "the request asked for a strict json_schema, and the text is not JSON ({e}): {}",
+                    quote(&reply.text)
+                ),
+            ));
+            return;
+        }
+        Err(_) => return,
+    };
+    let errors: Vec<String> = schema
+        .validator
+        .iter_errors(&v)
+        .take(3)
+        .map(|e| {
+            let at = e.instance_path().to_string();
+            format!("{} (at {})", e, if at.is_empty() { "/" } else { &at })
+        })
+        .collect();
+    if !errors.is_empty() {
+        out.push(finding(
+            "json.requested_schema",
+            copy,
+            format!(
+                "JSON does not match the strict json_schema the request asked for: {}",
+                errors.join("; ")
+            ),
+        ));
     }
 }
 
@@ -828,6 +884,32 @@ mod tests {
             class("stop", Some(60), FinishReason::ContentFilter, 5),
             Class::Contract
         );
+    }
+
+    #[test]
+    fn a_strict_requested_schema_is_contract() {
+        use crate::outcome::Class;
+        let mut e = expect("{status: 200}");
+        let schema: Expect = expect("{json: {schema: {type: object, required: [city]}}}");
+        e.requested_schema = schema.json.unwrap().schema;
+        let f = evaluate(&e, &step(vec![Ok(reply("{}", FinishReason::Stop, 3))]));
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].class, Some(Class::Contract));
+        assert!(f[0].message.contains("strict json_schema"), "{f:?}");
+        let f = evaluate(&e, &step(vec![Ok(reply("prose", FinishReason::Stop, 3))]));
+        assert!(f[0].message.contains("is not JSON"), "{f:?}");
+        // Cut at the limit: not the promise's to keep.
+        let f = evaluate(&e, &step(vec![Ok(reply("{\"ci", FinishReason::Length, 9))]));
+        assert!(f.is_empty(), "{f:?}");
+        let f = evaluate(
+            &e,
+            &step(vec![Ok(reply(
+                "{\"city\": \"Paris\"}",
+                FinishReason::Stop,
+                5,
+            ))]),
+        );
+        assert!(f.is_empty(), "{f:?}");
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub(crate) const CHECKS: &[(&str, Class)] = &[
     // JSON cut off at the token limit the model chose to reach is not a broken JSON mode.
     ("json.truncated", Class::Behaviour),
     ("json.schema", Class::Behaviour),
+    // A strict `json_schema` response format is the provider's promise, whatever the model.
+    ("json.requested_schema", Class::Contract),
     ("usage", Class::Contract),
     ("raw", Class::Contract),
     ("elapsed_ms", Class::Contract),

@@ -65,6 +65,10 @@ pub struct Expect {
     /// against whether the reply reached it.
     #[serde(skip)]
     pub max_tokens: Option<u32>,
+    /// The schema of the step's request's strict `json_schema` response format, attached by
+    /// the loader: a reply that keeps the contract satisfies it.
+    #[serde(skip)]
+    pub requested_schema: Option<Schema>,
 }
 
 /// Checks on a reply's log probabilities (evaluated in `expect/params.rs`).

@@ -372,6 +372,24 @@ fn offered_tools(req: &RequestSpec) -> Option<OfferedTools> {
     Some(Arc::from(tools))
 }
 
+/// The schema a strict `json_schema` response format asks for, compiled; `None` for any other
+/// format, a non-strict one, or a schema that does not compile (the provider judges that).
+fn requested_schema(req: &RequestSpec) -> Option<crate::expect::spec::Schema> {
+    match &req.response_format {
+        Some(crate::suite::model::FormatSpec::JsonSchema {
+            schema,
+            strict: true,
+            ..
+        }) => jsonschema::validator_for(schema)
+            .ok()
+            .map(|v| crate::expect::spec::Schema {
+                source: schema.clone(),
+                validator: Arc::new(v),
+            }),
+        _ => None,
+    }
+}
+
 /// Hands each request's offered tools to the expectations that judge its reply. A scenario
 /// whose request offers tools gets an (empty) `expect` if it has none, so the rule that calls
 /// must name an offered tool applies to it too.
@@ -381,6 +399,21 @@ pub fn attach(sc: &mut Scenario) {
         e.offered_tools = Some(offered.clone());
         for e in sc.overrides.values_mut() {
             e.offered_tools = Some(offered.clone());
+        }
+    }
+    if let Some(schema) = sc.request.as_ref().and_then(requested_schema) {
+        let e = sc.expect.get_or_insert_with(Expect::default);
+        e.requested_schema = Some(schema.clone());
+        for e in sc.overrides.values_mut() {
+            e.requested_schema = Some(schema.clone());
+        }
+    }
+    for step in &mut sc.steps {
+        if let Some(schema) = requested_schema(&step.request) {
+            step.expect.requested_schema = Some(schema.clone());
+            for e in step.overrides.values_mut() {
+                e.requested_schema = Some(schema.clone());
+            }
         }
     }
     // The token limit tells a reply cut at it (whose finish reason must say so: contract) from
