@@ -70,9 +70,14 @@ fn trial_lines(outcomes: &[Outcome], color: bool) -> String {
 /// target judged the client, not the provider), and failing or warned trials by the kind of
 /// finding (any contract finding, or behaviour findings only).
 fn subjects_and_kinds(outcomes: &[Outcome]) -> String {
-    let mut by_subject: BTreeMap<&str, Counts> = BTreeMap::new();
+    let mut by_subject: BTreeMap<String, Counts> = BTreeMap::new();
     for o in outcomes {
-        let e = by_subject.entry(o.subject.as_str()).or_default();
+        // Client mode names the client under test: `client openai_sdk`.
+        let subject = match &o.client {
+            Some(c) => format!("{} {c}", o.subject.as_str()),
+            None => o.subject.as_str().to_string(),
+        };
+        let e = by_subject.entry(subject).or_default();
         match o.status {
             Status::Pass => e.pass += 1,
             Status::Fail => e.fail += 1,

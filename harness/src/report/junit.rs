@@ -68,6 +68,9 @@ fn report(outcomes: &[Outcome]) -> Report {
                 Property::new(x.get("location"), o.location.as_str()),
             ];
             props.push(Property::new(x.get("subject"), x.get(o.subject.as_str())));
+            if let Some(c) = &o.client {
+                props.push(Property::new(x.get("client"), x.get(c)));
+            }
             let (contract, behaviour) = (
                 o.contract_findings().count(),
                 o.behaviour_findings().count(),

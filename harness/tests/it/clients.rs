@@ -17,6 +17,15 @@ use provcheck::outcome::{Outcome, SkipKind, Status, Subject};
 /// by trial, and its console output.
 fn client_run(cmd: &str, args: &[&str]) -> (BTreeMap<String, Outcome>, String) {
     let reports = tempfile::tempdir().unwrap();
+    client_run_in(&reports, cmd, args)
+}
+
+/// [`client_run`], writing the reports into `reports`.
+fn client_run_in(
+    reports: &tempfile::TempDir,
+    cmd: &str,
+    args: &[&str],
+) -> (BTreeMap<String, Outcome>, String) {
     let mut all = vec![
         "--client-cmd",
         cmd,
@@ -108,8 +117,19 @@ fn a_hang_is_killed_at_the_deadline_and_is_an_error() {
 #[test]
 fn exit_status_zero_without_output_is_judged_on_the_mock_alone() {
     // The client sends nothing: the mock saw no attempt, which `attempts: 1` catches.
-    let (o, _) = client_run("true", &[TRIAL, "--exact"]);
+    let reports = tempfile::tempdir().unwrap();
+    let (o, console) = client_run_in(&reports, "true", &[TRIAL, "--exact"]);
     let t = &o[TRIAL];
+    // Every report names the client under test.
+    assert!(
+        console.contains("by subject: client true 0 pass 1 fail 0 error 0 skip"),
+        "{console}"
+    );
+    let junit = std::fs::read_to_string(reports.path().join("junit.xml")).unwrap();
+    assert!(
+        junit.contains(r#"<property name="client" value="true"/>"#),
+        "{junit}"
+    );
     assert_eq!(t.status, Status::Fail, "{t:#?}");
     assert!(
         t.findings[0]
