@@ -186,6 +186,10 @@ struct RunArgs {
     /// Whole-trial deadline when a scenario sets none, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 120_000)]
     trial_deadline_ms: u64,
+    /// End the run after this long (e.g. 30m, 1h30m, 90s): trials not finished by then are
+    /// errors with the reason, and the reports are still written.
+    #[arg(long, value_name = "DURATION", value_parser = run::stop::parse_duration)]
+    run_deadline: Option<Duration>,
     /// Replay speed for recorded stream timing (1 = as recorded, 0 = no waiting, 2 = twice as
     /// fast). Scripted delays and timeouts are never scaled.
     #[arg(long, value_name = "FACTOR", default_value_t = 1.0, value_parser = parse_speed)]
@@ -665,6 +669,10 @@ fn execute(cfg: RunConfig) -> Result<ExitCode, CliError> {
     };
     let started_at = run_record::now();
     let text = report::text::libtest_text;
+    if !args.libtest.list {
+        run::stop::arm(&ctx.stop, args.run_deadline);
+    }
+    let stop = ctx.stop.clone();
     let result =
         run::run(&args.libtest, trials, ctx, args.partition, text).map_err(CliError::input)?;
     if args.libtest.list {
@@ -680,8 +688,17 @@ fn execute(cfg: RunConfig) -> Result<ExitCode, CliError> {
         );
     }
     let failed = result.conclusion.has_failed();
-    let record = run_record_of(&cfg, &inputs, suite_infos, started_at, result.outcomes);
-    conclude(&cfg, &record, failed)
+    let mut record = run_record_of(&cfg, &inputs, suite_infos, started_at, result.outcomes);
+    let stopped = stop.reason();
+    record.interrupted = stopped.is_some_and(|r| r.exit_code().is_some());
+    let code = conclude(&cfg, &record, failed)?;
+    if let Some(r) = stopped {
+        eprintln!("error: the run stopped early: {}", r.message());
+        if let Some(c) = r.exit_code() {
+            return Ok(ExitCode::from(c));
+        }
+    }
+    Ok(code)
 }
 
 /// Every `--require`d target must be one this run can use.
@@ -804,6 +821,7 @@ fn context(cfg: &RunConfig, inputs: &Inputs) -> Result<RunContext, CliError> {
             .client
             .clone()
             .map(run::client_cmd::ClientUnderTest::new),
+        stop: Arc::default(),
     })
 }
 
@@ -845,6 +863,7 @@ fn run_record_of(
                 max_output_tokens: args.max_output_tokens,
             },
         ),
+        interrupted: false,
         gateway: args.gateway.as_ref().map(|url| run_record::GatewayInfo {
             url: url.clone(),
             dialect: args.gateway_dialect,

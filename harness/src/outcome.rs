@@ -372,6 +372,10 @@ pub enum ErrorKind {
     /// Client mode: the client under test could not be run or judged (it did not start,
     /// crashed, hung past the deadline, or printed something that is not the protocol).
     Client,
+    /// `--run-deadline` passed before the trial finished (or started).
+    RunDeadline,
+    /// The run was interrupted (SIGINT, SIGTERM) before the trial finished (or started).
+    Interrupted,
     /// Read from an older run record, which kept no kind.
     Other,
 }

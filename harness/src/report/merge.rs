@@ -96,6 +96,8 @@ pub(crate) fn merge(records: &[(String, RunRecord)]) -> Result<RunRecord, MergeE
         budget: first.budget,
         gateway: first.gateway.clone(),
         behaviour: first.behaviour,
+        // A shard that was interrupted leaves the merged run incomplete.
+        interrupted: records.iter().any(|(_, r)| r.interrupted),
         outcomes: Vec::new(),
     };
     let mut seen: BTreeMap<String, &str> = BTreeMap::new();

@@ -58,6 +58,10 @@ pub struct RunRecord {
     /// `--behaviour`: whether behaviour findings alone failed a trial or only warned.
     #[serde(default)]
     pub behaviour: crate::outcome::BehaviourMode,
+    /// The run was interrupted (SIGINT, SIGTERM): trials it cut off are errors with reason
+    /// `interrupted`, and the others never ran.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
     /// One per trial, sorted by trial name.
     pub outcomes: Vec<Outcome>,
 }

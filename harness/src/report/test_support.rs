@@ -120,6 +120,7 @@ pub(crate) fn record(outcomes: Vec<Outcome>) -> RunRecord {
         budget: None,
         gateway: None,
         behaviour: Default::default(),
+        interrupted: false,
         outcomes,
     }
 }

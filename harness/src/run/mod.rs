@@ -9,6 +9,7 @@ pub(crate) mod plan;
 pub(crate) mod preflight;
 pub(crate) mod runner;
 pub(crate) mod scaffold;
+pub(crate) mod stop;
 pub(crate) mod trial;
 
 pub(crate) use crate::runtime::runtime;

@@ -44,6 +44,9 @@ pub(crate) struct RunContext {
     pub behaviour: crate::outcome::BehaviourMode,
     /// Client mode: the client under test, run once per trial against its mock.
     pub client: Option<super::client_cmd::ClientUnderTest>,
+    /// Set when the run must end early (`--run-deadline`, SIGINT, SIGTERM): trials not yet
+    /// started become errors, and those in flight are cancelled.
+    pub stop: Arc<super::stop::Stop>,
 }
 
 /// Reads an environment variable; injected so tests never depend on the real environment.
@@ -180,8 +183,19 @@ pub(crate) async fn execute(ctx: &RunContext, t: &PlannedTrial) -> Outcome {
         .deadline_ms
         .map(Duration::from_millis)
         .unwrap_or(ctx.trial_deadline);
+    if let Some(reason) = ctx.stop.reason() {
+        outcome.set_error(reason.kind(), format!("{}; not run", reason.message()));
+        return outcome;
+    }
     // Waiting for a live slot happens before the deadline starts: it is not the trial's time.
-    let admission = match ctx.live.admit(t).await {
+    let admitted = tokio::select! {
+        a = ctx.live.admit(t) => a,
+        reason = ctx.stop.stopped() => {
+            outcome.set_error(reason.kind(), format!("{}; not run", reason.message()));
+            return outcome;
+        }
+    };
+    let admission = match admitted {
         Ok(a) => a,
         Err(super::live::Refused::Budget(skip)) => {
             outcome.set_skip(skip);
@@ -208,6 +222,16 @@ pub(crate) async fn execute(ctx: &RunContext, t: &PlannedTrial) -> Outcome {
     {
         Ok(()) => true,
         Err(_) => {
+    let ended = {
+        let running = tokio::time::timeout(deadline, run(ctx, t, &mut outcome, admission.as_ref()));
+        tokio::select! {
+            r = running => Ended::Ran(r.is_ok()),
+            reason = ctx.stop.stopped() => Ended::Stopped(reason),
+        }
+    };
+    let finished = match ended {
+        Ended::Ran(true) => true,
+        Ended::Ran(false) => {
             outcome.status = Status::Fail;
             outcome.findings.push(Finding {
                 path: String::new(),
@@ -221,12 +245,24 @@ pub(crate) async fn execute(ctx: &RunContext, t: &PlannedTrial) -> Outcome {
             });
             false
         }
+        Ended::Stopped(reason) => {
+            // Cut off: what it found so far judges nothing.
+            outcome.findings.clear();
+            outcome.set_error(reason.kind(), reason.message());
+            false
+        }
     };
     if let Some(a) = admission {
         ctx.live.settle(t, a, &mut outcome, finished);
     }
     outcome.duration_ms = started.elapsed().as_millis() as u64;
     outcome
+}
+
+/// How a trial's run ended: on its own (within its deadline or not), or stopped with the run.
+enum Ended {
+    Ran(bool),
+    Stopped(super::stop::StopReason),
 }
 
 /// A trial in three stages: prepare (where requests go, the mock that answers them),
