@@ -13,7 +13,7 @@ use crate::outcome::ErrorKind;
 
 /// Why a run stopped early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopReason {
+pub(crate) enum StopReason {
     /// `--run-deadline` passed.
     RunDeadline(Duration),
     /// SIGINT (Ctrl-C).
@@ -24,7 +24,7 @@ pub enum StopReason {
 
 impl StopReason {
     /// The error kind of the trials it ends.
-    pub fn kind(self) -> ErrorKind {
+    pub(crate) fn kind(self) -> ErrorKind {
         match self {
             StopReason::RunDeadline(_) => ErrorKind::RunDeadline,
             StopReason::Interrupt | StopReason::Terminate => ErrorKind::Interrupted,
@@ -32,7 +32,7 @@ impl StopReason {
     }
 
     /// The one-line reason on a trial it ended.
-    pub fn message(self) -> String {
+    pub(crate) fn message(self) -> String {
         match self {
             StopReason::RunDeadline(d) => {
                 format!("the run deadline of {} passed", show_duration(d))
@@ -43,7 +43,7 @@ impl StopReason {
 
     /// The exit code of an interrupted run (128 + the signal's number, as shells report a
     /// process the signal killed); `None` for a run deadline, which exits as any run does.
-    pub fn exit_code(self) -> Option<u8> {
+    pub(crate) fn exit_code(self) -> Option<u8> {
         match self {
             StopReason::RunDeadline(_) => None,
             StopReason::Interrupt => Some(130),
@@ -54,7 +54,7 @@ impl StopReason {
 
 /// The run's stop signal: set once (the first reason wins), awaited by every trial.
 #[derive(Debug)]
-pub struct Stop {
+pub(crate) struct Stop {
     tx: watch::Sender<Option<StopReason>>,
 }
 
@@ -68,7 +68,7 @@ impl Default for Stop {
 
 impl Stop {
     /// Tells the run to stop; a later reason does not replace the first.
-    pub fn trigger(&self, reason: StopReason) {
+    pub(crate) fn trigger(&self, reason: StopReason) {
         self.tx.send_if_modified(|cur| {
             if cur.is_some() {
                 return false;
@@ -79,12 +79,12 @@ impl Stop {
     }
 
     /// Why the run stopped, if it did.
-    pub fn reason(&self) -> Option<StopReason> {
+    pub(crate) fn reason(&self) -> Option<StopReason> {
         *self.tx.borrow()
     }
 
     /// Resolves when the run is told to stop, with the reason.
-    pub async fn stopped(&self) -> StopReason {
+    pub(crate) async fn stopped(&self) -> StopReason {
         let mut rx = self.tx.subscribe();
         match rx.wait_for(Option::is_some).await {
             Ok(r) => r.unwrap_or(StopReason::Interrupt),
@@ -96,7 +96,7 @@ impl Stop {
 
 /// Starts, on the current runtime, the run deadline's timer and the signal handlers: the first
 /// SIGINT or SIGTERM stops the run, a second one exits at once.
-pub fn arm(stop: &Arc<Stop>, run_deadline: Option<Duration>) {
+pub(crate) fn arm(stop: &Arc<Stop>, run_deadline: Option<Duration>) {
     let rt = crate::runtime::runtime();
     let _in_runtime = rt.enter();
     if let Some(d) = run_deadline {
@@ -169,7 +169,7 @@ impl Signals {
 
 /// Parses a duration as `--run-deadline` takes it: a number with a unit (`ms`, `s`, `m`, `h`),
 /// or several (`1m30s`).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let bad = || format!("`{s}` is not a duration: expected e.g. 90s, 10m, 1h30m or 500ms");
     let mut total = Duration::ZERO;
     let mut rest = s.trim();
@@ -203,7 +203,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 /// A duration as `parse_duration` reads it back (`1m30s`, `500ms`).
-pub fn show_duration(d: Duration) -> String {
+pub(crate) fn show_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if ms % 1000 != 0 {
         return format!("{ms}ms");
