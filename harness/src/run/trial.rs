@@ -214,16 +214,11 @@ pub(crate) async fn execute(ctx: &RunContext, t: &PlannedTrial) -> Outcome {
         None => deadline,
     };
     let ends_at = Instant::now() + deadline;
-    let finished = match tokio::time::timeout(
-        outer,
-        run(ctx, t, &mut outcome, admission.as_ref(), ends_at),
-    )
-    .await
-    {
-        Ok(()) => true,
-        Err(_) => {
     let ended = {
-        let running = tokio::time::timeout(deadline, run(ctx, t, &mut outcome, admission.as_ref()));
+        let running = tokio::time::timeout(
+            outer,
+            run(ctx, t, &mut outcome, admission.as_ref(), ends_at),
+        );
         tokio::select! {
             r = running => Ended::Ran(r.is_ok()),
             reason = ctx.stop.stopped() => Ended::Stopped(reason),
