@@ -31,8 +31,10 @@ fn client_run_in(
         cmd,
         "--reports",
         reports.path().to_str().unwrap(),
+        // Four at a time: the SDKs' interpreters start slowly, and a machine busy starting
+        // them could delay a retry past its scenario's bound.
         "--test-threads",
-        "8",
+        "4",
     ];
     all.extend_from_slice(args);
     let out = provcheck_env(&all, &[]);
@@ -338,5 +340,26 @@ fn broken_adapters_fail_the_scenarios_that_catch_them() {
         f.iter()
             .any(|m| m.starts_with("expected an error, got HTTP 200 with a normal reply")),
         "{f:?}"
+    );
+}
+
+#[test]
+fn client_mode_is_replay_only_and_a_client_must_be_declared() {
+    let out = provcheck_env(
+        &["--client-cmd", "true", "--mode", "live", "--no-reports"],
+        &[],
+    );
+    let (_, stderr) = text(&out);
+    assert!(
+        stderr.contains(
+            "client mode judges a client against the local mock: it runs in replay mode, not live"
+        ),
+        "{stderr}"
+    );
+    let out = provcheck_env(&["--client", "nobody", "--no-reports"], &[]);
+    let (_, stderr) = text(&out);
+    assert!(
+        stderr.contains("--client nobody: targets.yaml declares no such client (known: anthropic-sdk, ollama-sdk, openai-sdk)"),
+        "{stderr}"
     );
 }
