@@ -390,7 +390,7 @@ fn bench_sets() -> Vec<Set> {
 /// recording before the JSON format) are.
 fn write_recording(path: &Path, recording: &Value) {
     let text = if std::env::var("PROVCHECK_BENCH_RECORDINGS").as_deref() == Ok("yaml") {
-        let text = serde_norway::to_string(recording).expect("recording YAML");
+        let text = provcheck::source::to_yaml_string(recording).expect("recording YAML");
         format!("# provcheck recording; see docs/SUITES.md#recordings\n{text}")
     } else {
         let typed: provcheck::record::format::RecordingFile =

@@ -52,7 +52,7 @@ pub mod reference;
 pub mod report;
 pub(crate) mod run;
 pub mod runtime;
-pub(crate) mod source;
+pub mod source;
 pub mod suite;
 pub mod target;
 pub(crate) mod vocab;

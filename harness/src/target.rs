@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::client::PolicySpec;
 use crate::dialect::{DialectKind, TokenParam, WireOptions};
 use crate::record::redact::RedactSpec;
-use crate::source::{Diagnostic, SpanIndex, parse_yaml, yaml_error};
+use crate::source::{Diagnostic, SpanIndex, parse_yaml_indexed, read_source};
 use crate::vocab::Capability;
 use crate::vocab::valid_name;
 
@@ -257,16 +257,9 @@ pub fn load(path: &Path, ollama_host: Option<&str>) -> Result<Vec<Arc<Target>>, 
     let mut targets = builtins(ollama_host);
     if path.exists() {
         let file: Arc<str> = path.display().to_string().into();
-        let source = std::fs::read_to_string(path).map_err(|e| {
-            vec![Diagnostic::new(
-                format!("cannot read: {e}"),
-                SpanIndex::default().locate(""),
-                "",
-            )]
-        })?;
-        let parsed: TargetsFile = parse_yaml(&file, &source).map_err(|d| vec![d])?;
-        let index = SpanIndex::build(file.clone(), &source)
-            .map_err(|e| vec![yaml_error(&file, &source, e)])?;
+        let source = read_source(path, &file, "targets file").map_err(|d| vec![d])?;
+        let (parsed, index): (TargetsFile, SpanIndex) =
+            parse_yaml_indexed(&file, &source).map_err(|d| vec![d])?;
         let mut diags = Vec::new();
         let mut specs = vec![("redact".to_string(), parsed.redact.clone())];
         specs.extend(

@@ -203,7 +203,7 @@ mod tests {
 
     #[test]
     fn spec_applies_over_defaults() {
-        let spec: PolicySpec = serde_norway::from_str(
+        let spec: PolicySpec = crate::source::parse_yaml(&"test.yaml".into(),
             "{max_retries: 5, backoff: {initial_ms: 100}, circuit_breaker: {enabled: false}, rate_limit: {requests_per_minute: 60}}",
         )
         .unwrap();

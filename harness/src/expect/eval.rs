@@ -769,7 +769,7 @@ mod tests {
     }
 
     fn expect(yaml: &str) -> Expect {
-        serde_norway::from_str(yaml).unwrap()
+        crate::source::parse_yaml(&"test.yaml".into(), yaml).unwrap()
     }
 
     fn step(replies: Vec<Result<Reply, TransportError>>) -> StepObservation {
@@ -1072,7 +1072,7 @@ mod stream_tests {
     }
 
     fn expect(yaml: &str) -> Expect {
-        serde_norway::from_str(yaml).unwrap()
+        crate::source::parse_yaml(&"test.yaml".into(), yaml).unwrap()
     }
 
     #[test]

@@ -191,7 +191,7 @@ mod tests {
     }
 
     fn expect(yaml: &str) -> Expect {
-        serde_norway::from_str(yaml).unwrap()
+        crate::source::parse_yaml(&"test.yaml".into(), yaml).unwrap()
     }
 
     fn run(e: &Expect, s: &StepObservation) -> Vec<String> {

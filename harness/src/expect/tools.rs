@@ -329,7 +329,7 @@ mod tests {
     }
 
     fn expect(yaml: &str) -> Expect {
-        let mut e: Expect = serde_norway::from_str(yaml).unwrap();
+        let mut e: Expect = crate::source::parse_yaml(&"test.yaml".into(), yaml).unwrap();
         e.offered_tools = Some(std::sync::Arc::from(vec![
             OfferedTool {
                 name: "get_weather".into(),

@@ -14,8 +14,8 @@ use serde_json::Value;
 use sha2::Digest;
 
 use crate::source::Diagnostic;
-use crate::source::parse_json_or_yaml;
 use crate::source::{Location, SpanIndex};
+use crate::source::{parse_json_or_yaml, read_source};
 
 /// The value that replaces a secret in a stored header.
 pub const REDACTED: &str = "<redacted>";
@@ -383,20 +383,10 @@ impl Recording {
     /// Reads and prepares a recording; problems come back located.
     pub fn load(path: &Path) -> Result<Recording, Diagnostic> {
         let file: Arc<str> = path.display().to_string().into();
-        let source = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostic::new(
-                format!("cannot read recording: {e}"),
-                Location {
-                    file: file.clone(),
-                    line: 1,
-                    col: 1,
-                },
-                "",
-            )
-        })?;
+        let source = read_source(path, &file, "recording")?;
         // The recorder writes JSON (which is YAML), read by serde_json several times faster
         // than any YAML reader; hand-written recordings, and anything serde_json refuses, go to
-        // serde_norway, which also locates every error.
+        // the YAML reader, which also locates every error.
         let parsed: RecordingFile = parse_json_or_yaml(&file, &source)?;
         let spans = Arc::new(LazySpans {
             file: file.clone(),

@@ -18,8 +18,8 @@ pub fn to_text(rec: &RecordingFile) -> Result<String, serde_json::Error> {
 
 /// Serializes a recording skeleton to YAML with a short header comment: a skeleton is for a
 /// person to fill in, and YAML is what people write.
-pub(crate) fn to_yaml(rec: &RecordingFile) -> Result<String, serde_norway::Error> {
-    let body = serde_norway::to_string(rec)?;
+pub(crate) fn to_yaml(rec: &RecordingFile) -> Result<String, serde_json::Error> {
+    let body = crate::source::to_yaml_string(rec)?;
     Ok(format!(
         "# provcheck recording; see docs/SUITES.md#recordings\n{body}"
     ))
@@ -105,7 +105,8 @@ mod tests {
         let sha = write_checked(&path, &recording(), false, &Secrets::default()).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         let as_json: serde_json::Value = serde_json::from_str(&text).unwrap();
-        let as_yaml: serde_json::Value = serde_norway::from_str(&text).unwrap();
+        let as_yaml: serde_json::Value =
+            crate::source::parse_yaml(&"test.yaml".into(), &text).unwrap();
         assert_eq!(
             as_json, as_yaml,
             "the JSON written is also YAML with the same meaning"

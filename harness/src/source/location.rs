@@ -1,17 +1,16 @@
 //! Source locations for suite and recording nodes.
 //!
-//! serde_norway gives a location only for the first error it meets; the typed model has no
-//! spans. So each file is also read once as a stream of YAML events and every mapping key and
-//! sequence item is indexed by its path (`scenarios[2].expect.status`, the same spelling
-//! serde_norway uses in its errors). Semantic checks and failing expectations look up their
-//! node there.
+//! The typed model has no spans. So every mapping key and sequence item of the parsed events
+//! (the same events the typed value is read from) is indexed by its path
+//! (`scenarios[2].expect.status`, the spelling reading errors use). Semantic checks and
+//! failing expectations look up their node there.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, OnceLock};
 
-use saphyr_parser::{Event, Parser};
+use super::events::{self, Doc, Kind, YamlError};
 
 /// A position in a source file, 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -94,6 +93,8 @@ enum Frame {
         path: String,
         next: usize,
     },
+    /// Inside a collection used as a mapping key.
+    Skip,
 }
 
 fn join_key(parent: &str, key: &str) -> String {
@@ -109,19 +110,23 @@ fn join_key(parent: &str, key: &str) -> String {
 }
 
 impl SpanIndex {
-    /// Indexes `source`. A syntax error returns the scanner's message and position; the
-    /// caller normally reports serde_norway's error instead, which says the same.
-    pub(crate) fn build(file: Arc<str>, source: &str) -> Result<SpanIndex, (String, u32, u32)> {
-        Ok(SpanIndex {
+    /// Parses and indexes `source`; a syntax error comes back with its position.
+    pub(crate) fn build(file: Arc<str>, source: &str) -> Result<SpanIndex, YamlError> {
+        Ok(SpanIndex::from_doc(file, &events::parse(source)?))
+    }
+
+    /// Indexes a document already parsed.
+    pub(crate) fn from_doc(file: Arc<str>, doc: &Doc<'_>) -> SpanIndex {
+        SpanIndex {
             file,
             source: None,
-            nodes: OnceLock::from(index(source)?),
-        })
+            nodes: OnceLock::from(index(doc)),
+        }
     }
 
     /// An index of `source` built the first time a location is asked for, so a file whose
     /// locations are never needed (listing trials) is parsed once, not twice. A syntax error
-    /// then gives no error, only `file:1:1` locations: serde_norway has already read the file.
+    /// then gives no error, only `file:1:1` locations: the file has been read already.
     pub(crate) fn deferred(file: Arc<str>, source: &str) -> SpanIndex {
         SpanIndex {
             file,
@@ -134,93 +139,91 @@ impl SpanIndex {
         self.nodes.get_or_init(|| {
             self.source
                 .as_deref()
-                .and_then(|s| index(s).ok())
+                .and_then(|s| events::parse(s).ok())
+                .map(|doc| index(&doc))
                 .unwrap_or_default()
         })
     }
 }
 
-/// Parses `source` and indexes every mapping key and sequence item by its path.
-fn index(source: &str) -> Result<Nodes, (String, u32, u32)> {
-    // About one node per 24 bytes of YAML: sized once instead of rehashed as it grows.
-    let mut nodes: Nodes = HashMap::with_capacity_and_hasher(source.len() / 24, Default::default());
+/// Indexes every mapping key and sequence item of `doc` by its path.
+fn index(doc: &Doc<'_>) -> Nodes {
+    // Sized once instead of rehashed as it grows: about one node per two events.
+    let mut nodes: Nodes =
+        HashMap::with_capacity_and_hasher(doc.events.len() / 2, Default::default());
     let mut stack: Vec<Frame> = Vec::new();
-    for item in Parser::new_from_str(source) {
-        let (event, span) = item.map_err(|e| {
-            (
-                e.info().to_string(),
-                e.marker().line() as u32,
-                e.marker().col() as u32 + 1,
-            )
-        })?;
-        let pos = (span.start.line() as u32, span.start.col() as u32 + 1);
-        let is_node = matches!(
-            event,
-            Event::Scalar(..)
-                | Event::MappingStart(..)
-                | Event::SequenceStart(..)
-                | Event::Alias(_)
-        );
-        if is_node {
-            // A scalar in key position names the next entry; it is not a node of its own.
-            if let Some(Frame::Map { path, key }) = stack.last_mut()
-                && key.is_none()
-            {
-                let name = match &event {
-                    Event::Scalar(v, ..) => v.as_ref(),
-                    _ => "?",
-                };
-                let full = join_key(path, name);
-                // A repeated key replaces the earlier one, value position included.
+    for ev in &doc.events {
+        let pos = (ev.line, ev.col);
+        if matches!(ev.kind, Kind::MapEnd | Kind::SeqEnd) {
+            stack.pop();
+            continue;
+        }
+        // A scalar in key position names the next entry; it is not a node of its own.
+        if let Some(Frame::Map { path, key }) = stack.last_mut()
+            && key.is_none()
+        {
+            let name = match &ev.kind {
+                Kind::Scalar { value, .. } => value.as_ref(),
+                _ => "?",
+            };
+            let full = join_key(path, name);
+            // A repeated key replaces the earlier one, value position included.
+            nodes.insert(
+                full.as_str().into(),
+                Node {
+                    key: Some(pos),
+                    value: None,
+                },
+            );
+            *key = Some(full);
+            if let Kind::MapStart { .. } | Kind::SeqStart { .. } = ev.kind {
+                // A collection as a key: its contents are not indexed, only skipped.
+                stack.push(Frame::Skip);
+            }
+            continue;
+        }
+        let node_path = match stack.last_mut() {
+            Some(Frame::Map { path, key }) => {
+                let p = key.take().unwrap_or_else(|| join_key(path, "?"));
+                nodes.entry(p.as_str().into()).or_default().value = Some(pos);
+                p
+            }
+            Some(Frame::Seq { path, next }) => {
+                let p = format!("{path}[{next}]");
+                *next += 1;
                 nodes.insert(
-                    full.as_str().into(),
+                    p.as_str().into(),
                     Node {
                         key: Some(pos),
-                        value: None,
+                        value: Some(pos),
                     },
                 );
-                *key = Some(full);
+                p
+            }
+            Some(Frame::Skip) => {
+                if let Kind::MapStart { .. } | Kind::SeqStart { .. } = ev.kind {
+                    stack.push(Frame::Skip);
+                }
                 continue;
             }
-            let node_path = match stack.last_mut() {
-                Some(Frame::Map { path, key }) => {
-                    let p = key.take().unwrap_or_else(|| join_key(path, "?"));
-                    nodes.entry(p.as_str().into()).or_default().value = Some(pos);
-                    p
-                }
-                Some(Frame::Seq { path, next }) => {
-                    let p = format!("{path}[{next}]");
-                    *next += 1;
-                    nodes.insert(
-                        p.as_str().into(),
-                        Node {
-                            key: Some(pos),
-                            value: Some(pos),
-                        },
-                    );
-                    p
-                }
-                None => {
-                    nodes.entry("".into()).or_default().value = Some(pos);
-                    String::new()
-                }
-            };
-            match event {
-                Event::MappingStart(..) => stack.push(Frame::Map {
-                    path: node_path,
-                    key: None,
-                }),
-                Event::SequenceStart(..) => stack.push(Frame::Seq {
-                    path: node_path,
-                    next: 0,
-                }),
-                _ => {}
+            None => {
+                nodes.entry("".into()).or_default().value = Some(pos);
+                String::new()
             }
-        } else if matches!(event, Event::MappingEnd | Event::SequenceEnd) {
-            stack.pop();
+        };
+        match ev.kind {
+            Kind::MapStart { .. } => stack.push(Frame::Map {
+                path: node_path,
+                key: None,
+            }),
+            Kind::SeqStart { .. } => stack.push(Frame::Seq {
+                path: node_path,
+                next: 0,
+            }),
+            _ => {}
         }
     }
-    Ok(nodes)
+    nodes
 }
 
 impl SpanIndex {

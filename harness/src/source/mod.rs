@@ -2,10 +2,15 @@
 //! diagnostics that point at a file:line:col with a caret. The bottom of the module graph:
 //! suites, recordings and targets read through it, and it imports none of them.
 
+mod de;
 pub(crate) mod diagnostic;
+mod emit;
+mod events;
 pub(crate) mod location;
 pub(crate) mod yaml;
 
 pub use diagnostic::Diagnostic;
+pub use emit::to_yaml_string;
 pub(crate) use location::{Location, SpanIndex};
-pub(crate) use yaml::{parse_json_or_yaml, parse_yaml, yaml_error};
+pub use yaml::parse_yaml;
+pub(crate) use yaml::{parse_json_or_yaml, parse_yaml_indexed, read_source};

@@ -1,40 +1,94 @@
 //! Reading YAML text into typed values, with errors as located [`Diagnostic`]s.
 //!
-//! serde_norway reads YAML, with a recursion limit and a limit on how often an alias may be
-//! repeated, so neither deep nesting nor an alias bomb can exhaust the stack or memory.
-//! Machine-written files are JSON, which is YAML too; serde_json reads those first.
+//! One reader: saphyr-parser parses the text once into events ([`super::events`]); serde
+//! reads the typed value from them ([`super::de`]) and the span index is built from the same
+//! events. Nesting, alias expansion and the size of a file are bounded (see
+//! [`MAX_SOURCE_BYTES`], [`super::events::MAX_DEPTH`], [`super::de::EXPANSION_FACTOR`]), so no
+//! file can exhaust the stack or memory. Machine-written files are JSON, which is YAML too;
+//! serde_json reads those first.
 
+use std::io::Read;
+use std::path::Path;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
+use super::de;
 use super::diagnostic::Diagnostic;
-use super::location::Location;
+use super::events::{self, YamlError};
+use super::location::{Location, SpanIndex};
 
-/// Parses YAML into `T`, turning serde_norway's error into a located diagnostic.
-pub(crate) fn parse_yaml<T: DeserializeOwned>(
+/// The largest suite, recording or targets file read, in bytes (64 MiB). A recording of a
+/// long stream is a few MB; anything past this is refused before it is read, so a huge or
+/// endless file (`/dev/zero`) cannot exhaust memory.
+pub(crate) const MAX_SOURCE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads a source file as UTF-8, refusing one over [`MAX_SOURCE_BYTES`] before reading it.
+/// `what` names the file in the message (`cannot read suite: ...`).
+pub(crate) fn read_source(path: &Path, file: &Arc<str>, what: &str) -> Result<String, Diagnostic> {
+    let at = || Location {
+        file: file.clone(),
+        line: 1,
+        col: 1,
+    };
+    let fail = |e: std::io::Error| Diagnostic::new(format!("cannot read {what}: {e}"), at(), "");
+    let too_big = |len: u64| {
+        Diagnostic::new(
+            format!(
+                "{what} is {:.1} MiB, over the {} MiB limit",
+                len as f64 / (1024.0 * 1024.0),
+                MAX_SOURCE_BYTES / (1024 * 1024)
+            ),
+            at(),
+            "",
+        )
+    };
+    let f = std::fs::File::open(path).map_err(fail)?;
+    let len = f.metadata().map_err(fail)?.len();
+    if len > MAX_SOURCE_BYTES {
+        return Err(too_big(len));
+    }
+    // A file that grows while read, or a device that reports no size, stops at the limit too.
+    let mut text = String::with_capacity(len as usize);
+    let read = f
+        .take(MAX_SOURCE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(fail)?;
+    if read as u64 > MAX_SOURCE_BYTES {
+        return Err(too_big(read as u64));
+    }
+    Ok(text)
+}
+
+/// Parses YAML into `T`; any problem comes back located.
+pub fn parse_yaml<T: DeserializeOwned>(file: &Arc<str>, source: &str) -> Result<T, Diagnostic> {
+    let doc = events::parse(source).map_err(|e| yaml_error(file, source, e))?;
+    read_doc(file, source, &doc)
+}
+
+/// Parses YAML into `T` and indexes the position of every node, in one pass over the text.
+pub(crate) fn parse_yaml_indexed<T: DeserializeOwned>(
     file: &Arc<str>,
     source: &str,
+) -> Result<(T, SpanIndex), Diagnostic> {
+    let doc = events::parse(source).map_err(|e| yaml_error(file, source, e))?;
+    let value = read_doc(file, source, &doc)?;
+    Ok((value, SpanIndex::from_doc(file.clone(), &doc)))
+}
+
+fn read_doc<T: DeserializeOwned>(
+    file: &Arc<str>,
+    source: &str,
+    doc: &events::Doc<'_>,
 ) -> Result<T, Diagnostic> {
-    serde_norway::from_str(source).map_err(|e| {
-        let (line, col) = e
-            .location()
-            .map(|l| (l.line() as u32, l.column() as u32))
-            .unwrap_or((1, 1));
-        let mut msg = e.to_string();
-        if let Some(i) = msg.rfind(" at line ")
-            && msg[i + 9..]
-                .split(" column ")
-                .all(|n| n.parse::<u32>().is_ok())
-        {
-            msg.truncate(i);
-        }
+    de::from_doc(doc).map_err(|e| {
+        let (line, col) = e.at.as_ref().map_or((1, 1), |(_, l, c)| (*l, *c));
         Diagnostic::new(
-            msg,
+            e.to_string(),
             Location {
                 file: file.clone(),
-                line: line.max(1),
-                col: col.max(1),
+                line,
+                col,
             },
             source,
         )
@@ -56,21 +110,27 @@ pub(crate) fn parse_json_or_yaml<T: DeserializeOwned>(
     parse_yaml(file, source)
 }
 
-/// A syntax error found while indexing spans.
-pub(crate) fn yaml_error(
-    file: &Arc<str>,
-    source: &str,
-    (msg, line, col): (String, u32, u32),
-) -> Diagnostic {
-    Diagnostic::new(
-        msg,
+/// A syntax error found while parsing.
+pub(crate) fn yaml_error(file: &Arc<str>, source: &str, e: YamlError) -> Diagnostic {
+    // The parser stops where a quoted scalar's continuation is under-indented, and points at
+    // its opening quote: nearly always a closing quote is missing.
+    let help = e
+        .msg
+        .contains("in quoted scalar")
+        .then_some("is the closing quote of this scalar missing?");
+    let d = Diagnostic::new(
+        e.msg,
         Location {
             file: file.clone(),
-            line,
-            col,
+            line: e.line,
+            col: e.col,
         },
         source,
-    )
+    );
+    match help {
+        Some(h) => d.with_help(h),
+        None => d,
+    }
 }
 
 #[cfg(test)]
@@ -145,11 +205,15 @@ mod tests {
 
     #[test]
     fn a_syntax_error_points_at_its_line_and_column() {
+        // An unclosed quote is reported at the quote, where the fix goes.
         let d = parse_yaml::<Doc>(&file(), "name: \"a\nitems: []\n").unwrap_err();
+        assert!(d.message.contains("quoted scalar"), "{d:?}");
+        assert_eq!(d.location.to_string(), "f.yaml:1:7");
         assert!(
-            d.message.contains("found unexpected end of stream"),
+            d.help.as_deref().unwrap().contains("closing quote"),
             "{d:?}"
         );
-        assert_eq!(d.location.to_string(), "f.yaml:2:10");
+        let d = parse_yaml::<Doc>(&file(), "a: [1, 2\nb: 3\n").unwrap_err();
+        assert_eq!(d.location.line, 2, "{d:?}");
     }
 }

@@ -12,7 +12,7 @@ use crate::dialect::DialectKind;
 use crate::expect::Expect;
 use crate::source::Diagnostic;
 use crate::source::location::{Location, SpanIndex};
-use crate::source::yaml::{parse_yaml, yaml_error};
+use crate::source::yaml::{parse_yaml, parse_yaml_indexed, read_source};
 use crate::vocab::valid_name;
 
 /// A suite ready to plan.
@@ -169,25 +169,15 @@ pub fn load_suite(path: &Path, known: &Known) -> Result<Suite, Vec<Diagnostic>> 
 /// its spans are indexed only if a diagnostic needs one.
 fn load_suite_with(path: &Path, known: &Known, locate: bool) -> Result<Suite, Vec<Diagnostic>> {
     let file: Arc<str> = path.display().to_string().into();
-    let source = std::fs::read_to_string(path).map_err(|e| {
-        vec![Diagnostic::new(
-            format!("cannot read suite: {e}"),
-            Location {
-                file: file.clone(),
-                line: 1,
-                col: 1,
-            },
-            "",
-        )]
-    })?;
-    // serde_norway reads the typed suite and locates any error it meets; the span index
-    // locates the nodes that later checks and failing expectations point at. A listing never
-    // asks for a location, so it does not index the file unless a diagnostic needs one.
-    let parsed: SuiteFile = parse_yaml(&file, &source).map_err(|d| vec![d])?;
-    let index = if locate {
-        SpanIndex::build(file.clone(), &source).map_err(|e| vec![yaml_error(&file, &source, e)])?
+    let source = read_source(path, &file, "suite").map_err(|d| vec![d])?;
+    // One pass reads the typed suite and indexes the nodes that later checks and failing
+    // expectations point at. A listing never asks for a location, so it does not index the
+    // file unless a diagnostic needs one.
+    let (parsed, index): (SuiteFile, SpanIndex) = if locate {
+        parse_yaml_indexed(&file, &source).map_err(|d| vec![d])?
     } else {
-        SpanIndex::deferred(file.clone(), &source)
+        let parsed = parse_yaml(&file, &source).map_err(|d| vec![d])?;
+        (parsed, SpanIndex::deferred(file.clone(), &source))
     };
     let mut diags = Vec::new();
     let at = |p: &str| index.locate(p);

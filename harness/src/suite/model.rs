@@ -1,4 +1,4 @@
-//! The typed model of a suite file. Deserialized by serde_norway; unknown keys are rejected
+//! The typed model of a suite file. Deserialized by the YAML reader in `source`; unknown keys are rejected
 //! everywhere so a typo is an error, not a silently ignored check.
 
 use std::collections::BTreeMap;

@@ -157,9 +157,10 @@ const CASES: &[Broken] = &[
 ];
 
 fn edit_recording(path: &Path, edit: fn(&mut Value)) {
-    let mut v: Value = serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut v: Value =
+        crate::common::yaml_from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     edit(&mut v);
-    std::fs::write(path, serde_norway::to_string(&v).unwrap()).unwrap();
+    std::fs::write(path, crate::common::yaml_to_string(&v).unwrap()).unwrap();
 }
 
 #[test]

@@ -145,7 +145,8 @@ const CASES: &[Broken] = &[
 ];
 
 fn edit_stream(path: &Path, edit: fn(&mut Vec<Value>, &mut Value)) {
-    let mut rec: Value = serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut rec: Value =
+        crate::common::yaml_from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let exchange = rec["exchanges"]
         .as_array_mut()
         .unwrap()
@@ -164,7 +165,7 @@ fn edit_stream(path: &Path, edit: fn(&mut Vec<Value>, &mut Value)) {
         e["at_ms"] = t.clone();
     }
     stream["events"] = Value::Array(events);
-    std::fs::write(path, serde_norway::to_string(&rec).unwrap()).unwrap();
+    std::fs::write(path, crate::common::yaml_to_string(&rec).unwrap()).unwrap();
 }
 
 #[test]

@@ -130,9 +130,9 @@ pub fn provcheck_env(args: &[&str], env: &[(&str, &str)]) -> Output {
 /// Edits a recording in place: parse the YAML, apply `edit` to it as JSON, write it back.
 pub fn edit_recording(path: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut v: serde_json::Value = serde_norway::from_str(&text).unwrap();
+    let mut v: serde_json::Value = crate::common::yaml_from_str(&text).unwrap();
     edit(&mut v);
-    std::fs::write(path, serde_norway::to_string(&v).unwrap()).unwrap();
+    std::fs::write(path, crate::common::yaml_to_string(&v).unwrap()).unwrap();
 }
 
 /// A copy of the shipped fixtures in `dir`, returned as its path.
@@ -157,4 +157,16 @@ pub fn verdicts(path: &Path) -> std::collections::BTreeSet<(String, String, Stri
             (o.trial, o.status.to_string(), message)
         })
         .collect()
+}
+
+/// Reads YAML with provcheck's own reader (the one suites and recordings go through).
+pub fn yaml_from_str<T: serde::de::DeserializeOwned>(
+    text: &str,
+) -> Result<T, provcheck::source::Diagnostic> {
+    provcheck::source::parse_yaml(&"test.yaml".into(), text)
+}
+
+/// Writes block YAML with provcheck's own writer (the one recording skeletons go through).
+pub fn yaml_to_string<T: serde::Serialize>(value: &T) -> Result<String, serde_json::Error> {
+    provcheck::source::to_yaml_string(value)
 }

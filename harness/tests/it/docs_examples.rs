@@ -330,7 +330,7 @@ fn expected_names(message: &str) -> Vec<String> {
 
 /// The keys (or values) `T` accepts, read from the error for an unknown one.
 fn accepted<T: DeserializeOwned>(probe: &str) -> Vec<String> {
-    let err = match serde_norway::from_str::<T>(probe) {
+    let err = match crate::common::yaml_from_str::<T>(probe) {
         Ok(_) => panic!("probe {probe:?} unexpectedly deserialized"),
         Err(e) => e.to_string(),
     };
@@ -555,7 +555,7 @@ fn check_key_coverage(loaded: &BTreeMap<&'static str, Vec<String>>, failures: &m
     let mut used = Used::new();
     for (format, texts) in loaded {
         for text in texts {
-            let v: Value = serde_norway::from_str(text).expect("a loaded example is YAML");
+            let v: Value = crate::common::yaml_from_str(text).expect("a loaded example is YAML");
             match *format {
                 "suite" => walk_suite(&mut used, &v),
                 "recording" => walk_recording(&mut used, &v),
@@ -623,7 +623,7 @@ fn marked_recordings_replay_against_their_suite_example() {
     let all = blocks(&doc);
     let mut failures = Vec::new();
     let kinds = yaml_blocks(&all, &mut failures);
-    let parse = |b: &Block| serde_norway::from_str::<Value>(&b.text).unwrap_or(Value::Null);
+    let parse = |b: &Block| crate::common::yaml_from_str::<Value>(&b.text).unwrap_or(Value::Null);
     let mut replayed = 0;
     for (i, k) in &kinds {
         let Some(rel) = &k.replay else { continue };

@@ -247,7 +247,7 @@ fn record_sends_the_key_writes_no_key_and_replays_green() {
             "{text}"
         );
         assert!(!text.contains("cf-ray"), "{text}");
-        let v: Value = serde_norway::from_str(&text).unwrap();
+        let v: Value = crate::common::yaml_from_str(&text).unwrap();
         assert_eq!(v["provenance"]["source"], "live", "{text}");
         assert_eq!(v["provenance"]["model"], REPORTED_MODEL, "{text}");
         assert_eq!(
@@ -470,11 +470,12 @@ fn strict_names_a_recorded_exchange_never_served() {
     );
     drop(server);
     let path = fixture(dir.path(), "hello");
-    let mut v: Value = serde_norway::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut v: Value =
+        crate::common::yaml_from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let mut extra = v["exchanges"][0].clone();
     extra["request"]["body"]["max_tokens"] = json!(99);
     v["exchanges"].as_array_mut().unwrap().push(extra);
-    std::fs::write(&path, serde_norway::to_string(&v).unwrap()).unwrap();
+    std::fs::write(&path, crate::common::yaml_to_string(&v).unwrap()).unwrap();
 
     let out = provcheck(dir.path(), false, &["standin::hello::"]);
     assert!(out.status.success(), "{}", common::text(&out).0);
@@ -535,7 +536,7 @@ fn configured_redaction_keeps_secrets_out_and_replay_green() {
         !text.contains(SESSION) && !text.contains(FAKE_KEY),
         "{text}"
     );
-    let v: Value = serde_norway::from_str(&text).unwrap();
+    let v: Value = crate::common::yaml_from_str(&text).unwrap();
     let ex = &v["exchanges"][0];
     assert_eq!(
         ex["request"]["body"]["messages"][0]["content"],

@@ -41,7 +41,7 @@ fn openai_spec() -> &'static Value {
         let path = spec_path("openai-openapi.yaml");
         let text =
             std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let JsonFromYaml(mut spec) = serde_norway::from_str(&text)
+        let JsonFromYaml(mut spec) = crate::common::yaml_from_str(&text)
             .unwrap_or_else(|e| panic!("{}: not YAML: {e}", path.display()));
         lower_nullable(&mut spec);
         spec
@@ -954,7 +954,7 @@ fn check_fixtures(root: &Path) -> FixtureReport {
                 continue;
             }
         };
-        let recording: RecordingFile = match serde_norway::from_str(&text) {
+        let recording: RecordingFile = match crate::common::yaml_from_str(&text) {
             Ok(r) => r,
             Err(e) => {
                 report
