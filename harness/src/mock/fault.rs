@@ -160,7 +160,7 @@ mod tests {
     use serde_json::json;
 
     fn step(yaml: &str) -> MockStep {
-        serde_norway::from_str(yaml).unwrap()
+        crate::source::parse_yaml(&"test.yaml".into(), yaml).unwrap()
     }
 
     fn stream(n: usize) -> RecordedStream {

@@ -66,8 +66,8 @@ fn anthropic_spec() -> &'static Value {
 ///
 /// Not `serde_json::Value` directly: the OpenAI spec bounds `seed` by +-9223372036854776000
 /// (i64's range after a round trip through an f64, written out in full), which fits no 64-bit
-/// integer; serde_norway hands it over as an i128, and both `serde_json::Value` and
-/// `serde_norway::Value` refuse that. Here an integer beyond 64 bits becomes the f64 it is.
+/// integer; the YAML reader hands it over as an i128 (or u128), which
+/// `serde_json::Value` refuses. Here an integer beyond 64 bits becomes the f64 it is.
 /// Mapping keys that are not strings (none in the spec today) are written as their YAML text.
 struct JsonFromYaml(Value);
 
