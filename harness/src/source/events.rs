@@ -61,7 +61,7 @@ pub(crate) enum Kind<'a> {
 
 impl Doc<'_> {
     /// The index just past the node at `i` (its subtree included).
-    pub fn skip(&self, i: usize) -> usize {
+    pub(crate) fn skip(&self, i: usize) -> usize {
         match self.events[i].kind {
             Kind::SeqStart { end, .. } | Kind::MapStart { end, .. } => end + 1,
             _ => i + 1,
@@ -69,7 +69,7 @@ impl Doc<'_> {
     }
 
     /// The position of the event at `i`.
-    pub fn pos(&self, i: usize) -> (u32, u32) {
+    pub(crate) fn pos(&self, i: usize) -> (u32, u32) {
         let e = &self.events[i];
         (e.line, e.col)
     }
