@@ -204,7 +204,7 @@ waits_ms: { growing: true }
 circuit: { failed_fast: 1 }
 tool_calls: { count: 1, names: [a], arguments: [{ pointer: /x, exists: true }], schema: {} }
 "#;
-        let e: Expect = serde_norway::from_str(yaml).unwrap();
+        let e: Expect = crate::source::parse_yaml(&"test.yaml".into(), yaml).unwrap();
         let keys = e.keys();
         assert_eq!(keys.len(), Expect::KEYS.len(), "{keys:?}");
         for k in Expect::KEYS {
@@ -229,7 +229,9 @@ tool_calls: { count: 1, names: [a], arguments: [{ pointer: /x, exists: true }], 
             assert!(checks.contains(&c), "{c}: {checks:?}");
         }
         assert!(judges_behaviour(&e));
-        let wire: Expect = serde_norway::from_str("{status: 200, usage: {present: true}}").unwrap();
+        let wire: Expect =
+            crate::source::parse_yaml(&"test.yaml".into(), "{status: 200, usage: {present: true}}")
+                .unwrap();
         assert!(!judges_behaviour(&wire));
     }
 }
