@@ -198,16 +198,9 @@ pub fn load_clients(path: &Path) -> Result<Vec<ClientSpec>, Vec<Diagnostic>> {
         return Ok(Vec::new());
     }
     let file: Arc<str> = path.display().to_string().into();
-    let source = std::fs::read_to_string(path).map_err(|e| {
-        vec![Diagnostic::new(
-            format!("cannot read: {e}"),
-            SpanIndex::default().locate(""),
-            "",
-        )]
-    })?;
-    let parsed: TargetsFile = parse_yaml(&file, &source).map_err(|d| vec![d])?;
-    let index =
-        SpanIndex::build(file.clone(), &source).map_err(|e| vec![yaml_error(&file, &source, e)])?;
+    let source = read_source(path, &file, "targets file").map_err(|d| vec![d])?;
+    let (parsed, index): (TargetsFile, SpanIndex) =
+        parse_yaml_indexed(&file, &source).map_err(|d| vec![d])?;
     let base = path.parent().unwrap_or(Path::new("."));
     let mut out = Vec::new();
     let mut diags = Vec::new();
