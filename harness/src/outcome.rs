@@ -210,6 +210,23 @@ impl Outcome {
         self.subject == Subject::Provider
     }
 
+    /// Whether the trial judged the provider: it reached the target, and no client under test
+    /// (`--client-cmd`) stood between (then the client's reading of the replies is judged).
+    pub fn judged_provider(&self) -> bool {
+        self.reached_target() && self.client.is_none()
+    }
+
+    /// The client a trial judged, as the audit names it: the client under test, a gateway, or
+    /// provcheck's own client; `None` when the trial judged the provider.
+    pub fn judged_client(&self) -> Option<&str> {
+        match (&self.client, self.subject) {
+            (Some(name), _) => Some(name),
+            (None, Subject::Gateway) => Some("gateway"),
+            (None, Subject::Client) => Some("provcheck"),
+            (None, _) => None,
+        }
+    }
+
     /// Sets the verdict from the findings: any contract finding fails the trial; behaviour
     /// findings alone fail it under [`BehaviourMode::Fail`] and leave it passing, with the
     /// findings kept as warnings, under [`BehaviourMode::Warn`]. A trial without findings

@@ -24,18 +24,19 @@ pub(super) fn render(out: &mut String, r: &RunRecord) {
         out,
         "Each trial says what it judged (its subject: `provider`, `client`, `gateway`). \
          **Provider conformance** counts the trials that reached the target (live, or its \
-         recording) and only their contract findings: status, shapes, error bodies, finish \
-         reasons, usage, stream grammar, tool-call structure. **Client resilience** counts the \
-         trials whose replies all came from a fault script: they judge the client or gateway, \
-         never the provider. **Model behaviour** counts the trials that reached the target and \
+         recording) with no client under test in between, and only their contract findings: \
+         status, shapes, error bodies, finish reasons, usage, stream grammar, tool-call \
+         structure. **Client resilience** counts, per client (provcheck's own, a gateway, or a \
+         client under test), the trials whose replies all came from a fault script and every \
+         trial of a client under test: they judge the client, never the provider. **Model behaviour** counts the trials that reached the target and \
          have behaviour expectations (text, which tool, argument values), and only their \
-         behaviour findings. Weights and formula as under Weighted coverage. Behaviour findings \
-         alone {} in this run (`--behaviour {}`).\n",
+         behaviour findings. Weights and formula as under Weighted coverage. In this run \
+         (`--behaviour {}`), behaviour findings alone {}.\n",
+        r.behaviour.as_str(),
         match r.behaviour {
             BehaviourMode::Fail => "failed their trials",
-            BehaviourMode::Warn => "only warned: their trials passed",
+            BehaviourMode::Warn => "only warned (their trials passed)",
         },
-        r.behaviour.as_str(),
     );
     let rows: Vec<Vec<String>> = covs
         .iter()
@@ -74,7 +75,7 @@ fn section(out: &mut String, r: &RunRecord, e: Evidence, cov: &Coverage) {
         return;
     }
     let first = match e {
-        Evidence::ClientResilience => "client of target",
+        Evidence::ClientResilience => "client · target",
         _ => "target",
     };
     coverage_table(out, first, cov);
@@ -99,7 +100,7 @@ fn section(out: &mut String, r: &RunRecord, e: Evidence, cov: &Coverage) {
             vec![
                 code(&o.trial),
                 o.priority.as_str().into(),
-                o.subject.as_str().into(),
+                super::text::subject_label(o),
                 cell(&why(o, e), 160),
             ]
         })
@@ -146,4 +147,59 @@ pub(super) fn summary_line(r: &RunRecord) -> String {
         })
         .collect();
     parts.join(" · ")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::outcome::{BehaviourMode, Class, Finding, FindingKind, Status, Subject};
+    use crate::report::test_support::{outcome, record};
+    use crate::suite::Priority;
+
+    fn finding(class: Class, message: &str) -> Finding {
+        Finding {
+            path: "expect.text".into(),
+            kind: FindingKind::Expectation,
+            class: Some(class),
+            message: message.into(),
+            location: "s.yaml:1:1".into(),
+        }
+    }
+
+    #[test]
+    fn the_three_kinds_of_evidence_are_counted_apart() {
+        // A provider trial that missed only behaviour, under --behaviour warn: a pass.
+        let mut warned = outcome("s::word::openai", Priority::High, Status::Pass, None);
+        warned.behaviour_checked = true;
+        warned.findings = vec![finding(Class::Behaviour, "no PINEAPPLE")];
+        // A provider trial that broke the contract.
+        let mut broke = outcome("s::cut::openai", Priority::Critical, Status::Fail, None);
+        broke.findings = vec![finding(Class::Contract, "stop at the limit")];
+        // provcheck's client against a fault script, failing: no evidence about openai.
+        let mut retry = outcome("r::retry::openai", Priority::High, Status::Fail, None);
+        retry.subject = Subject::Client;
+        retry.findings = vec![finding(Class::Contract, "no backoff")];
+        // A client under test reading a recording: evidence about that client only.
+        let mut sdk = outcome("s::other::openai", Priority::Low, Status::Pass, None);
+        sdk.client = Some("openai-python".into());
+        let mut r = record(vec![warned, broke, retry, sdk]);
+        r.behaviour = BehaviourMode::Warn;
+        let md = crate::report::audit::render(&r, None);
+        let rows = [
+            "| **provider conformance** | 2 | 0/1 | 1/1 | – | – | 33.3% | 0.0% |",
+            "| **client resilience** | 2 | – | 0/1 | – | 1/1 | 20.0% | 0.0% |",
+            "| **model behaviour** | 1 | – | 0/1 | – | – | 0.0% | 0.0% |",
+            "| openai-python · openai | – | – | – | 1/1 | 100.0% | 0.0% |",
+            "| provcheck · openai | – | 0/1 | – | – | 0.0% | 0.0% |",
+            "| `r::retry::openai` | high | client | expect.text: no backoff |",
+            "| `s::word::openai` | high | provider | expect.text: no PINEAPPLE |",
+            "| `s::cut::openai` | critical | provider | expect.text: stop at the limit |",
+            "(`--behaviour warn`), behaviour findings alone only warned (their trials passed)",
+            "- **By evidence** (weighted): provider conformance **33.3%** · client resilience **20.0%** · model behaviour **0.0%**",
+            "1 trial passed with behaviour warnings",
+            "⚠️ pass",
+        ];
+        for row in rows {
+            assert!(md.contains(row), "{row}\n{md}");
+        }
+    }
 }

@@ -60,7 +60,7 @@ fn trial_lines(outcomes: &[Outcome], color: bool) -> String {
         out.push_str(&format!(
             "  {tag} {}: {first_line} [{}{kind}]\n",
             o.trial,
-            o.subject.as_str()
+            super::text::subject_label(o)
         ));
     }
     out
@@ -72,12 +72,7 @@ fn trial_lines(outcomes: &[Outcome], color: bool) -> String {
 fn subjects_and_kinds(outcomes: &[Outcome]) -> String {
     let mut by_subject: BTreeMap<String, Counts> = BTreeMap::new();
     for o in outcomes {
-        // Client mode names the client under test: `client openai_sdk`.
-        let subject = match &o.client {
-            Some(c) => format!("{} {c}", o.subject.as_str()),
-            None => o.subject.as_str().to_string(),
-        };
-        let e = by_subject.entry(subject).or_default();
+        let e = by_subject.entry(super::text::subject_label(o)).or_default();
         match o.status {
             Status::Pass => e.pass += 1,
             Status::Fail => e.fail += 1,

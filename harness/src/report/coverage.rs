@@ -102,12 +102,17 @@ pub(crate) fn coverage(outcomes: &[Outcome]) -> Coverage {
 
 impl Coverage {
     fn add(&mut self, o: &Outcome, passing: bool) {
+        self.add_under(o, passing, o.target.clone());
+    }
+
+    /// Counts `o` in the totals and under `row` (a target, or a client on a target).
+    fn add_under(&mut self, o: &Outcome, passing: bool, row: String) {
         self.total.add_as(o, passing);
         self.by_priority
             .entry(o.priority)
             .or_default()
             .add_as(o, passing);
-        let (t, per) = self.by_target.entry(o.target.clone()).or_default();
+        let (t, per) = self.by_target.entry(row).or_default();
         t.add_as(o, passing);
         per.entry(o.priority).or_default().add_as(o, passing);
     }
@@ -146,11 +151,10 @@ impl Evidence {
 
     /// Whether `o` is evidence of this kind.
     pub(crate) fn covers(self, o: &Outcome) -> bool {
-        use crate::outcome::Subject;
         match self {
-            Evidence::ProviderConformance => o.reached_target(),
-            Evidence::ClientResilience => matches!(o.subject, Subject::Client | Subject::Gateway),
-            Evidence::ModelBehaviour => o.reached_target() && o.behaviour_checked,
+            Evidence::ProviderConformance => o.judged_provider(),
+            Evidence::ClientResilience => o.judged_client().is_some(),
+            Evidence::ModelBehaviour => o.judged_provider() && o.behaviour_checked,
         }
     }
 
@@ -179,7 +183,12 @@ impl Evidence {
 pub(crate) fn evidence_coverage(outcomes: &[Outcome], ev: Evidence) -> Coverage {
     let mut c = Coverage::default();
     for o in outcomes.iter().filter(|o| ev.covers(o)) {
-        c.add(o, ev.passes(o));
+        // Client resilience is per client: provcheck's own, a gateway, or a client under test.
+        let row = match (ev, o.judged_client()) {
+            (Evidence::ClientResilience, Some(client)) => format!("{client} · {}", o.target),
+            _ => o.target.clone(),
+        };
+        c.add_under(o, ev.passes(o), row);
     }
     c
 }

@@ -72,6 +72,16 @@ pub(crate) fn finding_class(o: &Outcome) -> Option<&'static str> {
     }
 }
 
+/// What the trial judged, as reports name it: `provider`, `client`, `gateway`, `provcheck`,
+/// or `client NAME` for a client under test (`--client-cmd`), which stands between provcheck
+/// and even a recorded provider.
+pub(crate) fn subject_label(o: &Outcome) -> String {
+    match &o.client {
+        Some(name) => format!("client {name}"),
+        None => o.subject.as_str().to_string(),
+    }
+}
+
 /// The class tag a detail line starts with.
 fn class_tag(f: &Finding) -> &'static str {
     if f.is_behaviour() {
@@ -150,7 +160,7 @@ pub(crate) fn libtest_text(o: &Outcome) -> String {
     if o.status == Status::Skip {
         return headline_or_empty(o);
     }
-    let mut s = format!("[{}] subject {}", o.status, o.subject.as_str());
+    let mut s = format!("[{}] subject {}", o.status, subject_label(o));
     if let Some(c) = finding_class(o) {
         s.push_str(&format!(" · {c}"));
     }
