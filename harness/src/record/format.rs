@@ -249,6 +249,40 @@ impl std::fmt::Display for ExchangeLocation {
     }
 }
 
+/// A recording lives at `fixtures/<target>/<suite>/<scenario>.yaml`. Refuses one that
+/// resolves (through a symlink, of the file or of a directory) outside that fixtures tree, so
+/// a fixture tree from elsewhere cannot make a replay read any file on the machine.
+fn refuse_escape(path: &Path, file: &Arc<str>) -> Result<(), Diagnostic> {
+    let Some(root) = path
+        .ancestors()
+        .nth(3)
+        .filter(|r| !r.as_os_str().is_empty())
+    else {
+        return Ok(());
+    };
+    let (Ok(real), Ok(real_root)) = (path.canonicalize(), root.canonicalize()) else {
+        return Ok(());
+    };
+    if real.starts_with(&real_root) {
+        return Ok(());
+    }
+    let at = Location {
+        file: file.clone(),
+        line: 1,
+        col: 1,
+    };
+    Err(Diagnostic::new(
+        format!(
+            "recording resolves to {}, outside the fixtures tree {}",
+            real.display(),
+            root.display()
+        ),
+        at,
+        "",
+    )
+    .with_help("a recording may not be a symlink to a file outside fixtures/"))
+}
+
 /// A recording's text and, once something asks for a location, its span index.
 #[derive(Debug)]
 struct LazySpans {
@@ -383,6 +417,7 @@ impl Recording {
     /// Reads and prepares a recording; problems come back located.
     pub fn load(path: &Path) -> Result<Recording, Diagnostic> {
         let file: Arc<str> = path.display().to_string().into();
+        refuse_escape(path, &file)?;
         let source = read_source(path, &file, "recording")?;
         // The recorder writes JSON (which is YAML), read by serde_json several times faster
         // than any YAML reader; hand-written recordings, and anything serde_json refuses, go to

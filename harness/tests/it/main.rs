@@ -16,6 +16,7 @@ mod clients;
 mod docs_examples;
 mod exclusive;
 mod gateway;
+mod hostile_files;
 mod interrupt;
 mod live_record;
 mod misconfigured_clients;
