@@ -15,6 +15,7 @@ mod child_env;
 mod clients;
 mod docs_examples;
 mod exclusive;
+mod fuzz_regressions;
 mod gateway;
 mod hostile_files;
 mod interrupt;
