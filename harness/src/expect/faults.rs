@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::finding::Finding;
-use super::spec::Expect;
+use super::spec::{CircuitExpect, Expect, WaitsExpect};
 use crate::client::ClientEvent;
 use crate::observation::StepObservation;
 
@@ -58,22 +58,45 @@ pub(crate) fn check(expect: &Expect, step: &StepObservation, out: &mut Vec<Findi
         ));
     }
     if let Some(w) = &expect.waits_ms {
-        let gaps: Vec<u64> = hits
-            .windows(2)
-            .map(|p| p[1].0.saturating_sub(p[0].0).as_millis() as u64)
-            .collect();
-        if gaps.len() < w.each.len() {
+        check_waits(w, hits, out);
+    }
+    if let Some(c) = &expect.circuit {
+        check_circuit(c, step, hits, out);
+    }
+}
+
+/// `waits_ms`: the gaps between the attempts the witness saw, each and all within bounds,
+/// and growing when backoff is asked for.
+fn check_waits(w: &WaitsExpect, hits: &[(Duration, String)], out: &mut Vec<Finding>) {
+    let gaps: Vec<u64> = hits
+        .windows(2)
+        .map(|p| p[1].0.saturating_sub(p[0].0).as_millis() as u64)
+        .collect();
+    if gaps.len() < w.each.len() {
+        out.push(finding(
+            "waits_ms",
+            format!(
+                "expected {} wait(s) between attempts, the mock saw {}: {}",
+                w.each.len(),
+                gaps.len(),
+                list(hits)
+            ),
+        ));
+    }
+    for (i, (gap, b)) in gaps.iter().zip(&w.each).enumerate() {
+        if !b.contains(*gap) {
             out.push(finding(
                 "waits_ms",
                 format!(
-                    "expected {} wait(s) between attempts, the mock saw {}: {}",
-                    w.each.len(),
-                    gaps.len(),
-                    list(hits)
+                    "attempt {} came {gap} ms after attempt {}, expected {b}",
+                    i + 2,
+                    i + 1
                 ),
             ));
         }
-        for (i, (gap, b)) in gaps.iter().zip(&w.each).enumerate() {
+    }
+    if let Some(b) = w.all {
+        for (i, gap) in gaps.iter().enumerate() {
             if !b.contains(*gap) {
                 out.push(finding(
                     "waits_ms",
@@ -85,91 +108,85 @@ pub(crate) fn check(expect: &Expect, step: &StepObservation, out: &mut Vec<Findi
                 ));
             }
         }
-        if let Some(b) = w.all {
-            for (i, gap) in gaps.iter().enumerate() {
-                if !b.contains(*gap) {
-                    out.push(finding(
-                        "waits_ms",
-                        format!(
-                            "attempt {} came {gap} ms after attempt {}, expected {b}",
-                            i + 2,
-                            i + 1
-                        ),
-                    ));
-                }
-            }
-        }
-        if w.growing {
-            // Growth must stand out from scheduling noise: a few milliseconds more between
-            // back-to-back retries is not backoff.
-            for (i, p) in gaps.windows(2).enumerate() {
-                if (p[1] as f64) < p[0] as f64 * GROWTH || p[1] < p[0] + GROWTH_MIN_MS {
-                    out.push(finding(
-                        "waits_ms",
-                        format!(
-                            "the wait before attempt {} ({} ms) is not clearly longer than the wait before attempt {} ({} ms): no backoff",
-                            i + 3,
-                            p[1],
-                            i + 2,
-                            p[0]
-                        ),
-                    ));
-                }
-            }
-        }
     }
-    if let Some(c) = &expect.circuit {
-        let states: Vec<&str> = step
-            .client_events
-            .iter()
-            .filter_map(|e| match e {
-                ClientEvent::Circuit { to, .. } => Some(to.as_str()),
-                _ => None,
-            })
-            .collect();
-        if let Some(want) = &c.states {
-            let want: Vec<&str> = want.iter().map(|s| s.as_str()).collect();
-            if states != want {
+    if w.growing {
+        // Growth must stand out from scheduling noise: a few milliseconds more between
+        // back-to-back retries is not backoff.
+        for (i, p) in gaps.windows(2).enumerate() {
+            if (p[1] as f64) < p[0] as f64 * GROWTH || p[1] < p[0] + GROWTH_MIN_MS {
                 out.push(finding(
-                    "circuit",
+                    "waits_ms",
                     format!(
-                        "the circuit went through [{}], expected [{}]",
-                        states.join(", "),
-                        want.join(", ")
+                        "the wait before attempt {} ({} ms) is not clearly longer than the wait before attempt {} ({} ms): no backoff",
+                        i + 3,
+                        p[1],
+                        i + 2,
+                        p[0]
                     ),
                 ));
             }
         }
-        let fast = step
-            .client_events
-            .iter()
-            .filter(|e| matches!(e, ClientEvent::FailFast { .. }))
-            .count();
-        if let Some(b) = c.failed_fast
-            && !b.contains(fast as u64)
-        {
-            out.push(finding(
-                "circuit",
-                format!("{fast} request(s) failed fast, expected {b}"),
-            ));
-        }
-        // Failing fast means not touching the network: every attempt the client made must be
-        // one the mock saw, and no more.
-        let sent = step
-            .client_events
-            .iter()
-            .filter(|e| matches!(e, ClientEvent::Attempt { .. }))
-            .count();
-        if step.mock_ran && !hits.is_empty() && sent != hits.len() {
+    }
+}
+
+/// `circuit`: the breaker's transitions, the requests it failed fast, and that failing fast
+/// sent nothing the mock saw.
+fn check_circuit(
+    c: &CircuitExpect,
+    step: &StepObservation,
+    hits: &[(Duration, String)],
+    out: &mut Vec<Finding>,
+) {
+    let states: Vec<&str> = step
+        .client_events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::Circuit { to, .. } => Some(to.as_str()),
+            _ => None,
+        })
+        .collect();
+    if let Some(want) = &c.states {
+        let want: Vec<&str> = want.iter().map(|s| s.as_str()).collect();
+        if states != want {
             out.push(finding(
                 "circuit",
                 format!(
-                    "the client reports {sent} attempt(s) but the mock saw {}: {}",
-                    hits.len(),
-                    list(hits)
+                    "the circuit went through [{}], expected [{}]",
+                    states.join(", "),
+                    want.join(", ")
                 ),
             ));
         }
+    }
+    let fast = step
+        .client_events
+        .iter()
+        .filter(|e| matches!(e, ClientEvent::FailFast { .. }))
+        .count();
+    if let Some(b) = c.failed_fast
+        && !b.contains(fast as u64)
+    {
+        out.push(finding(
+            "circuit",
+            format!("{fast} request(s) failed fast, expected {b}"),
+        ));
+    }
+    // Failing fast means not touching the network: every attempt the client made must be
+    // one the mock saw, and no more.
+    let sent = step
+        .client_events
+        .iter()
+        .filter(|e| matches!(e, ClientEvent::Attempt { .. }))
+        .count();
+    if step.mock_ran && !hits.is_empty() && sent != hits.len() {
+        out.push(finding(
+            "circuit",
+            format!(
+                "the client reports {sent} attempt(s) but the mock saw {}: {}",
+                hits.len(),
+                list(hits)
+            ),
+        ));
     }
 }
 
