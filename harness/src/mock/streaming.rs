@@ -16,8 +16,9 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::script::{Action, Replay, content_type, miss_body};
-use crate::record::format::StreamEndSpec;
+use crate::record::format::{RecordedStream, StreamEndSpec};
 use crate::record::matching::Incoming;
+use crate::suite::model::MockStep;
 
 type Body = BoxBody<Bytes, std::io::Error>;
 
@@ -94,45 +95,19 @@ pub(crate) async fn handle(
     let step = match replay.next_action() {
         // Returning an error makes hyper close the connection without a response.
         Action::Drop(m) => {
-            if let Some(ms) = m.delay_ms {
-                tokio::time::sleep(Duration::from_millis(ms)).await;
-            }
+            delay(m.delay_ms).await;
             return Err(std::io::Error::other("scripted drop"));
         }
         Action::Status(m) => {
-            if let Some(ms) = m.delay_ms {
-                tokio::time::sleep(Duration::from_millis(ms)).await;
-            }
-            let code = m.status.unwrap_or(500);
-            let body = m
-                .body
-                .clone()
-                .unwrap_or_else(|| replay.dialect.error_body(code));
-            let mut resp = Response::new(full(body.to_string()));
-            *resp.status_mut() = status(code);
-            let headers = m
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), render(v)))
-                .collect();
-            return Ok(with_headers(resp, &headers, "application/json"));
+            delay(m.delay_ms).await;
+            return Ok(scripted_status(&replay, &m));
         }
         Action::Recorded(step) => step,
     };
-    let headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
     let incoming = Incoming {
         method: parts.method.as_str(),
         path: parts.uri.path(),
-        headers,
+        headers: request_headers(&parts.headers),
         body: serde_json::from_slice::<Value>(&bytes).ok(),
     };
     let i = match replay.pick(&incoming) {
@@ -150,51 +125,85 @@ pub(crate) async fn handle(
         step.as_ref(),
         replay.dialect,
     );
-    let delay = step.as_ref().and_then(|m| m.delay_ms).or(recorded.delay_ms);
-    if let Some(ms) = delay {
-        tokio::time::sleep(Duration::from_millis(ms)).await;
-    }
+    delay(step.as_ref().and_then(|m| m.delay_ms).or(recorded.delay_ms)).await;
     let body = match &recorded.stream {
         None => full(whole.into_owned()),
-        Some(stream) => {
-            let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(16);
-            let stream = stream.clone();
-            let cut_after = step.as_ref().and_then(|m| m.cut_after);
-            let step = step.clone();
-            tokio::spawn(async move {
-                let start = tokio::time::Instant::now();
-                for (n, e) in stream.events.iter().enumerate() {
-                    if cut_after.is_some_and(|c| n >= c) {
-                        break;
-                    }
-                    let at = super::fault::event_offset(step.as_ref(), n, e.at_ms, speed);
-                    if !at.is_zero() {
-                        tokio::time::sleep_until(start + at).await;
-                    }
-                    if tx
-                        .send(Ok(Frame::data(Bytes::from(stream.wire(e)))))
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-                if stream.end == StreamEndSpec::Abort
-                    || cut_after.is_some_and(|c| c < stream.events.len())
-                {
-                    // An error frame makes hyper abandon the body without its final chunk,
-                    // which the client sees as a connection closed mid-stream.
-                    let _ = tx.send(Err(std::io::Error::other("recorded cut"))).await;
-                }
-            });
-            let frames = futures_util::stream::unfold(rx, |mut rx| async move {
-                rx.recv().await.map(|f| (f, rx))
-            });
-            BodyExt::boxed(StreamBody::new(frames))
-        }
+        Some(stream) => stream_body(stream.clone(), step, speed),
     };
     let mut resp = Response::new(body);
     *resp.status_mut() = status(recorded.status);
     let ct = content_type(&recorded.headers, recorded.body.is_some());
     Ok(with_headers(resp, &recorded.headers, &ct))
+}
+
+/// Waits the script's or the recording's delay before answering, if any.
+async fn delay(ms: Option<u64>) {
+    if let Some(ms) = ms {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+}
+
+/// A scripted status: the step's body, or the dialect's error body for the code.
+fn scripted_status(replay: &Replay, m: &MockStep) -> Response<Body> {
+    let code = m.status.unwrap_or(500);
+    let body = m
+        .body
+        .clone()
+        .unwrap_or_else(|| replay.dialect.error_body(code));
+    let mut resp = Response::new(full(body.to_string()));
+    *resp.status_mut() = status(code);
+    let headers = m
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), render(v)))
+        .collect();
+    with_headers(resp, &headers, "application/json")
+}
+
+/// The request's headers as the matcher reads them.
+fn request_headers(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// A recorded stream written event by event at its offsets (reshaped by the script's step),
+/// ending in an error frame when the recording or the script cuts it.
+fn stream_body(stream: RecordedStream, step: Option<MockStep>, speed: f64) -> Body {
+    let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(16);
+    let cut_after = step.as_ref().and_then(|m| m.cut_after);
+    tokio::spawn(async move {
+        let start = tokio::time::Instant::now();
+        for (n, e) in stream.events.iter().enumerate() {
+            if cut_after.is_some_and(|c| n >= c) {
+                break;
+            }
+            let at = super::fault::event_offset(step.as_ref(), n, e.at_ms, speed);
+            if !at.is_zero() {
+                tokio::time::sleep_until(start + at).await;
+            }
+            if tx
+                .send(Ok(Frame::data(Bytes::from(stream.wire(e)))))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+        if stream.end == StreamEndSpec::Abort || cut_after.is_some_and(|c| c < stream.events.len())
+        {
+            // An error frame makes hyper abandon the body without its final chunk,
+            // which the client sees as a connection closed mid-stream.
+            let _ = tx.send(Err(std::io::Error::other("recorded cut"))).await;
+        }
+    });
+    let frames =
+        futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
+    BodyExt::boxed(StreamBody::new(frames))
 }
