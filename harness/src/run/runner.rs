@@ -115,23 +115,7 @@ pub(crate) fn run(
         return Err(RunError::NothingMatched(f.clone()));
     }
     if args.list && args.logfile.is_none() {
-        // libtest-mimic's list, the same lines, but buffered: it writes one line per system
-        // call, and for 10,000 trials that was a good part of the time of `--list`.
-        use std::io::Write;
-        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        for t in trials
-            .iter()
-            .filter(|t| !args.ignored || t.has_ignored_flag())
-        {
-            let kind = if t.kind().is_empty() {
-                String::new()
-            } else {
-                format!("[{}] ", t.kind())
-            };
-            let what = if t.is_bench() { "bench" } else { "test" };
-            let _ = writeln!(out, "{kind}{}: {what}", t.name());
-        }
-        let _ = out.flush();
+        write_list(args, &trials);
         let conclusion = Conclusion {
             num_filtered_out: 0,
             num_passed: 0,
@@ -155,6 +139,26 @@ pub(crate) fn run(
         conclusion,
         outcomes,
     })
+}
+
+/// libtest-mimic's list, the same lines, but buffered: it writes one line per system call,
+/// and for 10,000 trials that was a good part of the time of `--list`.
+fn write_list(args: &Arguments, trials: &[Trial]) {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for t in trials
+        .iter()
+        .filter(|t| !args.ignored || t.has_ignored_flag())
+    {
+        let kind = if t.kind().is_empty() {
+            String::new()
+        } else {
+            format!("[{}] ", t.kind())
+        };
+        let what = if t.is_bench() { "bench" } else { "test" };
+        let _ = writeln!(out, "{kind}{}: {what}", t.name());
+    }
+    let _ = out.flush();
 }
 
 /// Checks, once and all at once, every target that a selected trial will send to (live or

@@ -102,35 +102,7 @@ pub(crate) fn decode(op: WireOp, status: u16, headers: &[(String, String)], body
     }
     match op {
         WireOp::ListRunning | WireOp::ListLocal => {
-            let mut names = Vec::new();
-            if let Some(models) = check.array(&raw, "", "models") {
-                for (i, m) in models.iter().enumerate() {
-                    let p = format!("models[{i}]");
-                    if let Some(n) = check.string(m, &p, "name") {
-                        names.push(n.to_string());
-                    }
-                    check.string(m, &p, "model");
-                    check.uint(m, &p, "size");
-                    check.string(m, &p, "digest");
-                    check.object(m, &p, "details");
-                    if op == WireOp::ListRunning {
-                        check.uint(m, &p, "size_vram");
-                        check.string(m, &p, "expires_at");
-                        if let (Some(size), Some(vram)) = (
-                            m.get("size").and_then(Value::as_u64),
-                            m.get("size_vram").and_then(Value::as_u64),
-                        ) && vram > size
-                        {
-                            check.fail(format!(
-                                "`{p}.size_vram` ({vram}) exceeds `{p}.size` ({size})"
-                            ));
-                        }
-                    } else {
-                        check.string(m, &p, "modified_at");
-                    }
-                }
-            }
-            reply.text = names.join("\n");
+            reply.text = check_model_list(op, &raw, &mut check).join("\n");
         }
         WireOp::Generate => {
             check.string(&raw, "", "model");
@@ -164,6 +136,40 @@ pub(crate) fn decode(op: WireOp, status: u16, headers: &[(String, String)], body
     }
     reply.raw = raw;
     reply
+}
+
+/// `/api/ps` and `/api/tags`: each listed model's fields, and the running ones' memory;
+/// returns the models' names.
+fn check_model_list(op: WireOp, raw: &Value, check: &mut Check) -> Vec<String> {
+    let mut names = Vec::new();
+    if let Some(models) = check.array(raw, "", "models") {
+        for (i, m) in models.iter().enumerate() {
+            let p = format!("models[{i}]");
+            if let Some(n) = check.string(m, &p, "name") {
+                names.push(n.to_string());
+            }
+            check.string(m, &p, "model");
+            check.uint(m, &p, "size");
+            check.string(m, &p, "digest");
+            check.object(m, &p, "details");
+            if op == WireOp::ListRunning {
+                check.uint(m, &p, "size_vram");
+                check.string(m, &p, "expires_at");
+                if let (Some(size), Some(vram)) = (
+                    m.get("size").and_then(Value::as_u64),
+                    m.get("size_vram").and_then(Value::as_u64),
+                ) && vram > size
+                {
+                    check.fail(format!(
+                        "`{p}.size_vram` ({vram}) exceeds `{p}.size` ({size})"
+                    ));
+                }
+            } else {
+                check.string(m, &p, "modified_at");
+            }
+        }
+    }
+    names
 }
 
 /// The statuses a pull reports between "pulling manifest" and "success", besides the
