@@ -2,6 +2,8 @@
 //! per dialect, fed as 16 KiB reads (a socket's worth) and as one chunk per event (what the
 //! replay mock writes). Run with `cargo bench --bench decoders`.
 
+#![warn(clippy::too_many_lines)]
+
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -22,157 +24,170 @@ const WORDS: [&str; 8] = [
     " lazy dög 🦊.",
 ];
 
+/// A stream body being written, with each event's end offset.
+struct Body {
+    out: String,
+    ends: Vec<usize>,
+}
+
+impl Body {
+    fn push(&mut self, s: String) {
+        self.out.push_str(&s);
+        self.ends.push(self.out.len());
+    }
+}
+
 /// A realistic stream body of about `TARGET` bytes, with each event's end offset.
 fn body(dialect: DialectKind) -> (Vec<u8>, Vec<usize>) {
-    let mut out = String::with_capacity(TARGET + 4096);
-    let mut ends = Vec::new();
-    let mut push = |out: &mut String, s: String| {
-        out.push_str(&s);
-        ends.push(out.len());
+    let mut b = Body {
+        out: String::with_capacity(TARGET + 4096),
+        ends: Vec::new(),
     };
-    let mut i = 0;
     match dialect {
-        DialectKind::Openai => {
-            let chunk = |delta: serde_json::Value, finish: serde_json::Value| {
-                let c = json!({"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion.chunk",
-                    "created":1741570283,"model":"gpt-4o-2024-08-06","service_tier":"default",
-                    "system_fingerprint":"fp_eb9dce56a8","choices":[{"index":0,"delta":delta,"logprobs":null,"finish_reason":finish}]});
-                format!("data: {c}\n\n")
-            };
-            push(
-                &mut out,
-                chunk(
-                    json!({"role":"assistant","content":"","refusal":null}),
-                    json!(null),
-                ),
-            );
-            while out.len() < TARGET {
-                push(
-                    &mut out,
-                    chunk(json!({"content": WORDS[i % WORDS.len()]}), json!(null)),
-                );
-                i += 1;
-            }
-            push(&mut out, chunk(json!({}), json!("stop")));
-            let u = json!({"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion.chunk",
-                "created":1741570283,"model":"gpt-4o-2024-08-06","choices":[],
-                "usage":{"prompt_tokens":19,"completion_tokens":i,"total_tokens":i + 19}});
-            push(&mut out, format!("data: {u}\n\n"));
-            push(&mut out, "data: [DONE]\n\n".into());
-        }
-        DialectKind::Anthropic => {
-            let ev = |v: serde_json::Value| {
-                format!("event: {}\ndata: {v}\n\n", v["type"].as_str().unwrap_or(""))
-            };
-            push(
-                &mut out,
-                ev(
-                    json!({"type":"message_start","message":{"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message",
-                    "role":"assistant","content":[],"model":"claude-sonnet-4-5","stop_reason":null,"stop_sequence":null,
-                    "usage":{"input_tokens":25,"output_tokens":1}}}),
-                ),
-            );
-            push(
-                &mut out,
-                ev(
-                    json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}),
-                ),
-            );
-            while out.len() < TARGET {
-                push(
-                    &mut out,
-                    ev(json!({"type":"content_block_delta","index":0,
-                        "delta":{"type":"text_delta","text":WORDS[i % WORDS.len()]}})),
-                );
-                i += 1;
-                if i % 500 == 0 {
-                    push(&mut out, ev(json!({"type": "ping"})));
-                }
-            }
-            push(&mut out, ev(json!({"type":"content_block_stop","index":0})));
-            push(
-                &mut out,
-                ev(
-                    json!({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},
-                    "usage":{"output_tokens":i}}),
-                ),
-            );
-            push(&mut out, ev(json!({"type":"message_stop"})));
-        }
-        DialectKind::OpenaiResponses => {
-            let mut seq = 0u64;
-            let mut ev = |out: &mut String, mut v: serde_json::Value| {
-                v["sequence_number"] = json!(seq);
-                seq += 1;
-                let s = format!("event: {}\ndata: {v}\n\n", v["type"].as_str().unwrap_or(""));
-                push(out, s);
-            };
-            let resp = |status: &str, output: serde_json::Value, usage: serde_json::Value| {
-                json!({"id":"resp_bench","object":"response","created_at":1741570283,"status":status,
-                    "error":null,"incomplete_details":null,"model":"gpt-4o-2024-08-06","output":output,"usage":usage})
-            };
-            ev(
-                &mut out,
-                json!({"type":"response.created","response":resp("in_progress", json!([]), json!(null))}),
-            );
-            ev(
-                &mut out,
-                json!({"type":"response.output_item.added","output_index":0,
-                "item":{"type":"message","id":"msg_bench","status":"in_progress","role":"assistant","content":[]}}),
-            );
-            ev(
-                &mut out,
-                json!({"type":"response.content_part.added","item_id":"msg_bench","output_index":0,
-                "content_index":0,"part":{"type":"output_text","text":"","annotations":[]}}),
-            );
-            let mut text = String::new();
-            while out.len() < TARGET {
-                let w = WORDS[i % WORDS.len()];
-                text.push_str(w);
-                ev(
-                    &mut out,
-                    json!({"type":"response.output_text.delta","item_id":"msg_bench","output_index":0,
-                    "content_index":0,"delta":w,"logprobs":[]}),
-                );
-                i += 1;
-            }
-            let part = json!({"type":"output_text","text":text,"annotations":[]});
-            let item = json!({"type":"message","id":"msg_bench","status":"completed","role":"assistant","content":[part]});
-            ev(
-                &mut out,
-                json!({"type":"response.output_text.done","item_id":"msg_bench","output_index":0,
-                "content_index":0,"text":text,"logprobs":[]}),
-            );
-            ev(
-                &mut out,
-                json!({"type":"response.content_part.done","item_id":"msg_bench","output_index":0,
-                "content_index":0,"part":part}),
-            );
-            ev(
-                &mut out,
-                json!({"type":"response.output_item.done","output_index":0,"item":item}),
-            );
-            let usage = json!({"input_tokens":19,"output_tokens":i,"total_tokens":i + 19});
-            ev(
-                &mut out,
-                json!({"type":"response.completed","response":resp("completed", json!([item]), usage)}),
-            );
-        }
-        DialectKind::Ollama => {
-            while out.len() < TARGET {
-                let l = json!({"model":"llama3.2","created_at":"2024-08-04T08:52:19.385406455-07:00",
-                    "message":{"role":"assistant","content":WORDS[i % WORDS.len()]},"done":false});
-                push(&mut out, format!("{l}\n"));
-                i += 1;
-            }
-            let l = json!({"model":"llama3.2","created_at":"2024-08-04T19:22:45.499127Z",
-                "message":{"role":"assistant","content":""},"done":true,"done_reason":"stop",
-                "total_duration":4883583458u64,"load_duration":1334875,"prompt_eval_count":26,
-                "prompt_eval_duration":342546000,"eval_count":i,"eval_duration":4535599000u64});
-            push(&mut out, format!("{l}\n"));
+        DialectKind::Openai => openai(&mut b),
+        DialectKind::Anthropic => anthropic(&mut b),
+        DialectKind::OpenaiResponses => responses(&mut b),
+        DialectKind::Ollama => ollama(&mut b),
+    }
+    (b.out.into_bytes(), b.ends)
+}
+
+/// OpenAI chat completion chunks, a usage chunk and `[DONE]`.
+fn openai(b: &mut Body) {
+    let mut i = 0;
+    let chunk = |delta: serde_json::Value, finish: serde_json::Value| {
+        let c = json!({"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion.chunk",
+            "created":1741570283,"model":"gpt-4o-2024-08-06","service_tier":"default",
+            "system_fingerprint":"fp_eb9dce56a8","choices":[{"index":0,"delta":delta,"logprobs":null,"finish_reason":finish}]});
+        format!("data: {c}\n\n")
+    };
+    b.push(chunk(
+        json!({"role":"assistant","content":"","refusal":null}),
+        json!(null),
+    ));
+    while b.out.len() < TARGET {
+        b.push(chunk(
+            json!({"content": WORDS[i % WORDS.len()]}),
+            json!(null),
+        ));
+        i += 1;
+    }
+    b.push(chunk(json!({}), json!("stop")));
+    let u = json!({"id":"chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT","object":"chat.completion.chunk",
+        "created":1741570283,"model":"gpt-4o-2024-08-06","choices":[],
+        "usage":{"prompt_tokens":19,"completion_tokens":i,"total_tokens":i + 19}});
+    b.push(format!("data: {u}\n\n"));
+    b.push("data: [DONE]\n\n".into());
+}
+
+/// Anthropic message events with a ping every 500 deltas.
+fn anthropic(b: &mut Body) {
+    let mut i = 0;
+    let ev = |v: serde_json::Value| {
+        format!("event: {}\ndata: {v}\n\n", v["type"].as_str().unwrap_or(""))
+    };
+    b.push(
+        ev(
+            json!({"type":"message_start","message":{"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message",
+            "role":"assistant","content":[],"model":"claude-sonnet-4-5","stop_reason":null,"stop_sequence":null,
+            "usage":{"input_tokens":25,"output_tokens":1}}}),
+        ),
+    );
+    b.push(ev(
+        json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}),
+    ));
+    while b.out.len() < TARGET {
+        b.push(ev(json!({"type":"content_block_delta","index":0,
+                "delta":{"type":"text_delta","text":WORDS[i % WORDS.len()]}})));
+        i += 1;
+        if i % 500 == 0 {
+            b.push(ev(json!({"type": "ping"})));
         }
     }
-    (out.into_bytes(), ends)
+    b.push(ev(json!({"type":"content_block_stop","index":0})));
+    b.push(ev(
+        json!({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},
+            "usage":{"output_tokens":i}}),
+    ));
+    b.push(ev(json!({"type":"message_stop"})));
+}
+
+/// Responses API events, numbered, ending in `response.completed`.
+fn responses(b: &mut Body) {
+    let mut i = 0;
+    let mut seq = 0u64;
+    let mut ev = |b: &mut Body, mut v: serde_json::Value| {
+        v["sequence_number"] = json!(seq);
+        seq += 1;
+        let s = format!("event: {}\ndata: {v}\n\n", v["type"].as_str().unwrap_or(""));
+        b.push(s);
+    };
+    let resp = |status: &str, output: serde_json::Value, usage: serde_json::Value| {
+        json!({"id":"resp_bench","object":"response","created_at":1741570283,"status":status,
+            "error":null,"incomplete_details":null,"model":"gpt-4o-2024-08-06","output":output,"usage":usage})
+    };
+    ev(
+        b,
+        json!({"type":"response.created","response":resp("in_progress", json!([]), json!(null))}),
+    );
+    ev(
+        b,
+        json!({"type":"response.output_item.added","output_index":0,
+        "item":{"type":"message","id":"msg_bench","status":"in_progress","role":"assistant","content":[]}}),
+    );
+    ev(
+        b,
+        json!({"type":"response.content_part.added","item_id":"msg_bench","output_index":0,
+        "content_index":0,"part":{"type":"output_text","text":"","annotations":[]}}),
+    );
+    let mut text = String::new();
+    while b.out.len() < TARGET {
+        let w = WORDS[i % WORDS.len()];
+        text.push_str(w);
+        ev(
+            b,
+            json!({"type":"response.output_text.delta","item_id":"msg_bench","output_index":0,
+            "content_index":0,"delta":w,"logprobs":[]}),
+        );
+        i += 1;
+    }
+    let part = json!({"type":"output_text","text":text,"annotations":[]});
+    let item = json!({"type":"message","id":"msg_bench","status":"completed","role":"assistant","content":[part]});
+    ev(
+        b,
+        json!({"type":"response.output_text.done","item_id":"msg_bench","output_index":0,
+        "content_index":0,"text":text,"logprobs":[]}),
+    );
+    ev(
+        b,
+        json!({"type":"response.content_part.done","item_id":"msg_bench","output_index":0,
+        "content_index":0,"part":part}),
+    );
+    ev(
+        b,
+        json!({"type":"response.output_item.done","output_index":0,"item":item}),
+    );
+    let usage = json!({"input_tokens":19,"output_tokens":i,"total_tokens":i + 19});
+    ev(
+        b,
+        json!({"type":"response.completed","response":resp("completed", json!([item]), usage)}),
+    );
+}
+
+/// Ollama NDJSON lines ending in a `done` line.
+fn ollama(b: &mut Body) {
+    let mut i = 0;
+    while b.out.len() < TARGET {
+        let l = json!({"model":"llama3.2","created_at":"2024-08-04T08:52:19.385406455-07:00",
+            "message":{"role":"assistant","content":WORDS[i % WORDS.len()]},"done":false});
+        b.push(format!("{l}\n"));
+        i += 1;
+    }
+    let l = json!({"model":"llama3.2","created_at":"2024-08-04T19:22:45.499127Z",
+        "message":{"role":"assistant","content":""},"done":true,"done_reason":"stop",
+        "total_duration":4883583458u64,"load_duration":1334875,"prompt_eval_count":26,
+        "prompt_eval_duration":342546000,"eval_count":i,"eval_duration":4535599000u64});
+    b.push(format!("{l}\n"));
 }
 
 /// Times framing and decoding `chunks`; returns both durations and the event count.

@@ -23,6 +23,8 @@
 //! `PROVCHECK_BENCH_RECORDINGS=yaml` writes the recordings as YAML, as recordings written by
 //! hand are, instead of the recorder's JSON.
 
+#![warn(clippy::too_many_lines)]
+
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -107,6 +109,20 @@ fn main() {
     });
     let decoders = decoder_throughput();
 
+    print_replay_table(cores, reps, &rows, &list);
+    if let Some((count, (c1, c2))) = raw {
+        print_raw_loop(count, c1, c2, &rows);
+    }
+    print_decoders(decoders);
+}
+
+/// The replay rows (each set and size) and the `--list` row, with the targets they meet.
+fn print_replay_table(
+    cores: usize,
+    reps: usize,
+    rows: &[(Set, usize, Vec<Measured>)],
+    list: &Option<(usize, Vec<Measured>)>,
+) {
     println!();
     println!(
         "## provcheck replay benchmark ({cores} cores, provcheck {})",
@@ -117,7 +133,7 @@ fn main() {
         "| run | recordings | scenarios | wall, best / median of {reps} | scenarios/s, best / median | peak RSS (max of {reps}) | child CPU, median run (user+sys) | target |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---|");
-    for (set, n, runs) in &rows {
+    for (set, n, runs) in rows {
         let (best, median) = (&runs[0], &runs[runs.len() / 2]);
         let per_s = *n as f64 / best.wall.as_secs_f64();
         let per_s_median = *n as f64 / median.wall.as_secs_f64();
@@ -144,7 +160,7 @@ fn main() {
             median.cpu.as_secs_f64(),
         );
     }
-    if let Some((n, runs)) = &list {
+    if let Some((n, runs)) = list {
         let (best, median) = (&runs[0], &runs[runs.len() / 2]);
         let ms = best.wall.as_secs_f64() * 1e3;
         let target = if *n == 10_000 {
@@ -160,32 +176,38 @@ fn main() {
             median.cpu.as_secs_f64(),
         );
     }
-    if let Some((count, (c1, c2))) = raw {
+}
+
+/// The raw request loop's rates and provcheck's share of them at the same N.
+fn print_raw_loop(count: usize, c1: f64, c2: f64, rows: &[(Set, usize, Vec<Measured>)]) {
+    println!();
+    println!(
+        "| raw request loop (reqwest → minimal hyper mock, the same {} requests) | requests/s |",
+        thousands(count as f64)
+    );
+    println!("|---|---:|");
+    println!("| concurrency 1 | {} |", thousands(c1));
+    println!("| concurrency 2 | {} |", thousands(c2));
+    if let Some((_, n, runs)) = rows
+        .iter()
+        .find(|(set, n, _)| *set == Set::OneLine && *n == count)
+    {
+        let per_s = *n as f64 / runs[0].wall.as_secs_f64();
         println!();
         println!(
-            "| raw request loop (reqwest → minimal hyper mock, the same {} requests) | requests/s |",
-            thousands(count as f64)
+            "provcheck at N = {}, end to end (process start, loading, planning, every \
+             trial, reports), best run: {} scenarios/s = {:.0}% of the raw loop at \
+             concurrency 1, {:.0}% at concurrency 2.",
+            thousands(*n as f64),
+            thousands(per_s),
+            100.0 * per_s / c1,
+            100.0 * per_s / c2
         );
-        println!("|---|---:|");
-        println!("| concurrency 1 | {} |", thousands(c1));
-        println!("| concurrency 2 | {} |", thousands(c2));
-        if let Some((_, n, runs)) = rows
-            .iter()
-            .find(|(set, n, _)| *set == Set::OneLine && *n == count)
-        {
-            let per_s = *n as f64 / runs[0].wall.as_secs_f64();
-            println!();
-            println!(
-                "provcheck at N = {}, end to end (process start, loading, planning, every \
-                 trial, reports), best run: {} scenarios/s = {:.0}% of the raw loop at \
-                 concurrency 1, {:.0}% at concurrency 2.",
-                thousands(*n as f64),
-                thousands(per_s),
-                100.0 * per_s / c1,
-                100.0 * per_s / c2
-            );
-        }
     }
+}
+
+/// The stream decoders' throughput.
+fn print_decoders(decoders: Vec<(&'static str, f64, f64)>) {
     println!();
     println!("| stream decoder (`read_frames` + `decode_stream`, 16 KiB reads) | MB | MB/s |");
     println!("|---|---:|---:|");
@@ -299,53 +321,8 @@ fn generate(dir: &Path, n: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
                 "{{\"id\": {i}, \"city\": \"{}\"}}",
                 CITIES[i % CITIES.len()]
             );
-            let completion_tokens = 8 + (i % 7) as u64;
-            let prompt_tokens = 30 + (i % 11) as u64;
-            let response = json!({
-                "id": format!("chatcmpl-bench-{i}"),
-                "object": "chat.completion",
-                "created": 1764028800u64 + i as u64,
-                "model": "gpt-4o-mini-2024-07-18",
-                "choices": [{
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content, "refusal": null, "annotations": []},
-                    "logprobs": null,
-                    "finish_reason": "stop",
-                }],
-                "usage": {
-                    "prompt_tokens": prompt_tokens,
-                    "completion_tokens": completion_tokens,
-                    "total_tokens": prompt_tokens + completion_tokens,
-                    "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-                    "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
-                        "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
-                },
-                "service_tier": "default",
-                "system_fingerprint": "fp_authored",
-            });
-            let recording = json!({
-                "provenance": {
-                    "source": "authored",
-                    "date": "2026-11-25",
-                    "model": "gpt-4o-mini-2024-07-18",
-                    "reference": "../shared/reference/provider-wire.md",
-                    "note": "Synthetic, generated by benches/replay.rs.",
-                },
-                "exchanges": [{
-                    "request": {
-                        "method": "POST",
-                        "path": "/v1/chat/completions",
-                        "headers": {"authorization": "<redacted>", "content-type": "application/json"},
-                        "body": request,
-                    },
-                    "response": {
-                        "status": 200,
-                        "headers": {"content-type": "application/json",
-                            "x-request-id": format!("req_bench_{i}")},
-                        "body": response,
-                    },
-                }],
-            });
+            let response = one_line_response(i, &content);
+            let recording = one_line_recording(i, &request, &response);
             write_recording(&fixtures.join(format!("{id}.yaml")), &recording);
             pairs.push((
                 serde_json::to_vec(&request).expect("request JSON"),
@@ -355,6 +332,61 @@ fn generate(dir: &Path, n: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
         std::fs::write(suites.join(format!("{suite}.yaml")), yaml).expect("suite file");
     }
     pairs
+}
+
+/// Scenario `i`'s recorded chat completion, answering with `content`.
+fn one_line_response(i: usize, content: &str) -> Value {
+    let completion_tokens = 8 + (i % 7) as u64;
+    let prompt_tokens = 30 + (i % 11) as u64;
+    json!({
+        "id": format!("chatcmpl-bench-{i}"),
+        "object": "chat.completion",
+        "created": 1764028800u64 + i as u64,
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": content, "refusal": null, "annotations": []},
+            "logprobs": null,
+            "finish_reason": "stop",
+        }],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
+                "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+        },
+        "service_tier": "default",
+        "system_fingerprint": "fp_authored",
+    })
+}
+
+/// Scenario `i`'s recording: `request` answered by `response`.
+fn one_line_recording(i: usize, request: &Value, response: &Value) -> Value {
+    json!({
+        "provenance": {
+            "source": "authored",
+            "date": "2026-11-25",
+            "model": "gpt-4o-mini-2024-07-18",
+            "reference": "../shared/reference/provider-wire.md",
+            "note": "Synthetic, generated by benches/replay.rs.",
+        },
+        "exchanges": [{
+            "request": {
+                "method": "POST",
+                "path": "/v1/chat/completions",
+                "headers": {"authorization": "<redacted>", "content-type": "application/json"},
+                "body": request,
+            },
+            "response": {
+                "status": 200,
+                "headers": {"content-type": "application/json",
+                    "x-request-id": format!("req_bench_{i}")},
+                "body": response,
+            },
+        }],
+    })
 }
 
 /// The recordings' sets: the one-line JSON-mode replies, and [`realistic`] ones.
@@ -654,6 +686,22 @@ fn decoder_throughput() -> Vec<(&'static str, f64, f64)> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
+    let mut out = Vec::new();
+    for dialect in DialectKind::ALL {
+        let Some(body) = synthetic_stream(dialect, SIZE) else {
+            continue;
+        };
+        let whole = Bytes::from(body);
+        let mb = whole.len() as f64 / 1e6;
+        let best = best_decode(&rt, dialect, &whole);
+        out.push((dialect.as_str(), mb, mb / best.as_secs_f64()));
+    }
+    out
+}
+
+/// A streamed reply of at least `size` bytes in `dialect`'s wire format, `None` for a dialect
+/// this summary does not measure.
+fn synthetic_stream(dialect: DialectKind, size: usize) -> Option<String> {
     let words = [
         "The",
         " quick",
@@ -664,105 +712,102 @@ fn decoder_throughput() -> Vec<(&'static str, f64, f64)> {
         " the",
         " lazy dög 🦊.",
     ];
-    let mut out = Vec::new();
-    for dialect in DialectKind::ALL {
-        let mut body = String::with_capacity(SIZE + 4096);
-        let mut i = 0;
-        match dialect {
-            DialectKind::Openai => {
-                let chunk = |delta: Value, finish: Value| {
-                    format!(
-                        "data: {}\n\n",
-                        json!({"id": "chatcmpl-bench", "object": "chat.completion.chunk",
-                            "created": 1741570283, "model": "gpt-4o-2024-08-06",
-                            "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]})
-                    )
-                };
-                body.push_str(&chunk(
-                    json!({"role": "assistant", "content": ""}),
-                    Value::Null,
-                ));
-                while body.len() < SIZE {
-                    body.push_str(&chunk(json!({"content": words[i % 8]}), Value::Null));
-                    i += 1;
-                }
-                body.push_str(&chunk(json!({}), json!("stop")));
-                let usage = json!({"id": "chatcmpl-bench", "object": "chat.completion.chunk",
-                    "created": 1741570283, "model": "gpt-4o-2024-08-06", "choices": [],
-                    "usage": {"prompt_tokens": 19, "completion_tokens": i, "total_tokens": i + 19}});
-                body.push_str(&format!("data: {usage}\n\ndata: [DONE]\n\n"));
+    let mut body = String::with_capacity(size + 4096);
+    let mut i = 0;
+    match dialect {
+        DialectKind::Openai => {
+            let chunk = |delta: Value, finish: Value| {
+                format!(
+                    "data: {}\n\n",
+                    json!({"id": "chatcmpl-bench", "object": "chat.completion.chunk",
+                        "created": 1741570283, "model": "gpt-4o-2024-08-06",
+                        "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]})
+                )
+            };
+            body.push_str(&chunk(
+                json!({"role": "assistant", "content": ""}),
+                Value::Null,
+            ));
+            while body.len() < size {
+                body.push_str(&chunk(json!({"content": words[i % 8]}), Value::Null));
+                i += 1;
             }
-            DialectKind::Anthropic => {
-                let ev = |v: Value| {
-                    format!("event: {}\ndata: {v}\n\n", v["type"].as_str().unwrap_or(""))
-                };
-                body.push_str(&ev(json!({"type": "message_start", "message": {"id": "msg_bench",
-                    "type": "message", "role": "assistant", "content": [], "model": "claude-sonnet-4-5",
-                    "stop_reason": null, "stop_sequence": null, "usage": {"input_tokens": 25, "output_tokens": 1}}})));
-                body.push_str(&ev(json!({"type": "content_block_start", "index": 0,
-                    "content_block": {"type": "text", "text": ""}})));
-                while body.len() < SIZE {
-                    body.push_str(&ev(json!({"type": "content_block_delta", "index": 0,
-                        "delta": {"type": "text_delta", "text": words[i % 8]}})));
-                    i += 1;
-                }
-                body.push_str(&ev(json!({"type": "content_block_stop", "index": 0})));
-                body.push_str(&ev(json!({"type": "message_delta",
-                    "delta": {"stop_reason": "end_turn", "stop_sequence": null}, "usage": {"output_tokens": i}})));
-                body.push_str(&ev(json!({"type": "message_stop"})));
-            }
-            // Measured in `benches/decoders.rs`; this summary keeps the three it always had.
-            DialectKind::OpenaiResponses => continue,
-            DialectKind::Ollama => {
-                while body.len() < SIZE {
-                    let l = json!({"model": "llama3.2", "created_at": "2024-08-04T08:52:19.385406455-07:00",
-                        "message": {"role": "assistant", "content": words[i % 8]}, "done": false});
-                    body.push_str(&format!("{l}\n"));
-                    i += 1;
-                }
-                let l = json!({"model": "llama3.2", "created_at": "2024-08-04T19:22:45.499127Z",
-                    "message": {"role": "assistant", "content": ""}, "done": true, "done_reason": "stop",
-                    "total_duration": 4883583458u64, "load_duration": 1334875, "prompt_eval_count": 26,
-                    "prompt_eval_duration": 342546000, "eval_count": i, "eval_duration": 4535599000u64});
-                body.push_str(&format!("{l}\n"));
-            }
+            body.push_str(&chunk(json!({}), json!("stop")));
+            let usage = json!({"id": "chatcmpl-bench", "object": "chat.completion.chunk",
+                "created": 1741570283, "model": "gpt-4o-2024-08-06", "choices": [],
+                "usage": {"prompt_tokens": 19, "completion_tokens": i, "total_tokens": i + 19}});
+            body.push_str(&format!("data: {usage}\n\ndata: [DONE]\n\n"));
         }
-        let whole = Bytes::from(body);
-        let mb = whole.len() as f64 / 1e6;
-        let best = (0..3)
-            .map(|_| {
-                let reads: Vec<Bytes> = (0..whole.len())
-                    .step_by(16 * 1024)
-                    .map(|s| whole.slice(s..(s + 16 * 1024).min(whole.len())))
-                    .collect();
-                let t = Instant::now();
-                let (frames, end) = rt.block_on(read_frames(
-                    dialect,
-                    futures_util::stream::iter(reads.into_iter().map(Ok::<_, std::io::Error>)),
-                    Instant::now(),
-                ));
-                let reply = decode_stream(
-                    dialect,
-                    200,
-                    &[],
-                    &frames,
-                    &end,
-                    &StreamOptions {
-                        usage_requested: true,
-                    },
-                );
-                let took = t.elapsed();
-                assert!(
-                    reply.violations.is_empty(),
-                    "{}: {:?}",
-                    dialect.as_str(),
-                    reply.violations
-                );
-                took
-            })
-            .min()
-            .expect("three runs");
-        out.push((dialect.as_str(), mb, mb / best.as_secs_f64()));
+        DialectKind::Anthropic => {
+            let ev =
+                |v: Value| format!("event: {}\ndata: {v}\n\n", v["type"].as_str().unwrap_or(""));
+            body.push_str(&ev(json!({"type": "message_start", "message": {"id": "msg_bench",
+                "type": "message", "role": "assistant", "content": [], "model": "claude-sonnet-4-5",
+                "stop_reason": null, "stop_sequence": null, "usage": {"input_tokens": 25, "output_tokens": 1}}})));
+            body.push_str(&ev(json!({"type": "content_block_start", "index": 0,
+                "content_block": {"type": "text", "text": ""}})));
+            while body.len() < size {
+                body.push_str(&ev(json!({"type": "content_block_delta", "index": 0,
+                    "delta": {"type": "text_delta", "text": words[i % 8]}})));
+                i += 1;
+            }
+            body.push_str(&ev(json!({"type": "content_block_stop", "index": 0})));
+            body.push_str(&ev(json!({"type": "message_delta",
+                "delta": {"stop_reason": "end_turn", "stop_sequence": null}, "usage": {"output_tokens": i}})));
+            body.push_str(&ev(json!({"type": "message_stop"})));
+        }
+        // Measured in `benches/decoders.rs`; this summary keeps the three it always had.
+        DialectKind::OpenaiResponses => return None,
+        DialectKind::Ollama => {
+            while body.len() < size {
+                let l = json!({"model": "llama3.2", "created_at": "2024-08-04T08:52:19.385406455-07:00",
+                    "message": {"role": "assistant", "content": words[i % 8]}, "done": false});
+                body.push_str(&format!("{l}\n"));
+                i += 1;
+            }
+            let l = json!({"model": "llama3.2", "created_at": "2024-08-04T19:22:45.499127Z",
+                "message": {"role": "assistant", "content": ""}, "done": true, "done_reason": "stop",
+                "total_duration": 4883583458u64, "load_duration": 1334875, "prompt_eval_count": 26,
+                "prompt_eval_duration": 342546000, "eval_count": i, "eval_duration": 4535599000u64});
+            body.push_str(&format!("{l}\n"));
+        }
     }
-    out
+    Some(body)
+}
+
+/// The best of three runs of `read_frames` + `decode_stream` over `whole` in 16 KiB reads.
+fn best_decode(rt: &tokio::runtime::Runtime, dialect: DialectKind, whole: &Bytes) -> Duration {
+    (0..3)
+        .map(|_| {
+            let reads: Vec<Bytes> = (0..whole.len())
+                .step_by(16 * 1024)
+                .map(|s| whole.slice(s..(s + 16 * 1024).min(whole.len())))
+                .collect();
+            let t = Instant::now();
+            let (frames, end) = rt.block_on(read_frames(
+                dialect,
+                futures_util::stream::iter(reads.into_iter().map(Ok::<_, std::io::Error>)),
+                Instant::now(),
+            ));
+            let reply = decode_stream(
+                dialect,
+                200,
+                &[],
+                &frames,
+                &end,
+                &StreamOptions {
+                    usage_requested: true,
+                },
+            );
+            let took = t.elapsed();
+            assert!(
+                reply.violations.is_empty(),
+                "{}: {:?}",
+                dialect.as_str(),
+                reply.violations
+            );
+            took
+        })
+        .min()
+        .expect("three runs")
 }

@@ -37,6 +37,7 @@
 //! - [`runtime::runtime`], the one async runtime everything blocks on.
 
 #![warn(unreachable_pub, missing_docs)]
+#![warn(clippy::too_many_lines)]
 
 pub mod cli;
 pub(crate) mod client;
