@@ -389,6 +389,9 @@ pub enum ErrorKind {
     /// Client mode: the client under test could not be run or judged (it did not start,
     /// crashed, hung past the deadline, or printed something that is not the protocol).
     Client,
+    /// A reply went past one of the target's `limits` (body bytes, stream events, line
+    /// bytes); reading stopped there, so it could not be judged.
+    Limit,
     /// `--run-deadline` passed before the trial finished (or started).
     RunDeadline,
     /// The run was interrupted (SIGINT, SIGTERM) before the trial finished (or started).

@@ -38,6 +38,8 @@ pub struct Target {
     /// What record mode redacts beyond the defaults: the file's top-level `redact:` plus the
     /// target's own.
     pub redact: RedactSpec,
+    /// How much a reply may hold before the trial ends with an error naming the limit.
+    pub limits: crate::client::Limits,
 }
 
 /// The built-in targets, with `OLLAMA_HOST` applied.
@@ -76,6 +78,7 @@ pub(crate) fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
             wire: WireOptions::default(),
             resilience: PolicySpec::default(),
             redact: RedactSpec::default(),
+            limits: crate::client::Limits::default(),
         },
         Target {
             name: "anthropic".into(),
@@ -93,6 +96,7 @@ pub(crate) fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
             wire: WireOptions::default(),
             resilience: PolicySpec::default(),
             redact: RedactSpec::default(),
+            limits: crate::client::Limits::default(),
         },
         Target {
             name: "ollama".into(),
@@ -124,6 +128,7 @@ pub(crate) fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
             wire: WireOptions::default(),
             resilience: PolicySpec::default(),
             redact: RedactSpec::default(),
+            limits: crate::client::Limits::default(),
         },
     ]
 }
@@ -243,6 +248,7 @@ struct TargetEntry {
     default_max_tokens: Option<u32>,
     resilience: Option<PolicySpec>,
     redact: Option<RedactSpec>,
+    limits: Option<crate::client::LimitsSpec>,
 }
 
 /// The targets a run can use: the built-ins, then `targets.yaml` (if it exists) on top.
@@ -297,6 +303,7 @@ pub fn load(path: &Path, ollama_host: Option<&str>) -> Result<Vec<Arc<Target>>, 
                         wire: WireOptions::default(),
                         resilience: PolicySpec::default(),
                         redact: RedactSpec::default(),
+                        limits: crate::client::Limits::default(),
                     };
                     // Compatible servers mostly still expect the older field.
                     if dialect == DialectKind::Openai {
@@ -347,6 +354,9 @@ fn apply(t: &mut Target, e: TargetEntry) {
     }
     if let Some(r) = e.redact {
         t.redact.extend(&r);
+    }
+    if let Some(l) = e.limits {
+        t.limits.apply(&l);
     }
 }
 

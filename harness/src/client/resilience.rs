@@ -97,7 +97,8 @@ pub(crate) struct Subject {
 /// Where a response stands for the retry decision.
 fn retryable(policy: &Policy, result: &Result<RawResponse, TransportError>) -> bool {
     match result {
-        Err(TransportError::CircuitOpen) => false,
+        // Another try would read the same flood.
+        Err(TransportError::CircuitOpen | TransportError::Limit(_)) => false,
         Err(_) => true,
         Ok(r) => {
             if policy.x_should_retry {
@@ -288,6 +289,7 @@ impl Subject {
                 Err(TransportError::Timeout(_)) => "timeout".into(),
                 Err(TransportError::Connection(_)) => "connection".into(),
                 Err(TransportError::CircuitOpen) => "circuit_open".into(),
+                Err(TransportError::Limit(_)) => "limit".into(),
             };
             self.note(ClientEvent::Attempt {
                 at_ms: self.now_ms(),

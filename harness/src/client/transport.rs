@@ -2,7 +2,11 @@
 
 use std::time::{Duration, Instant};
 
+use std::sync::{Arc, Mutex};
+
 use futures_util::StreamExt;
+
+use super::limits::{Exceeded, Limits, guard};
 
 use crate::dialect::stream::{StreamEnd, TimedFrame, read_frames};
 use crate::dialect::{DialectKind, WireRequest};
@@ -33,6 +37,10 @@ pub(crate) enum TransportError {
     /// The client's circuit breaker was open: the request never left the client.
     #[error("circuit open: failed fast without sending")]
     CircuitOpen,
+    /// The reply went past one of the target's limits (body, stream events, line length):
+    /// reading stopped there, and the message names the limit.
+    #[error("{0}")]
+    Limit(String),
 }
 
 /// A request as the transport sent it, minus the key's value: the auth header is named, never
@@ -64,6 +72,7 @@ pub(crate) trait Tap: Send + Sync {
 pub(crate) struct Transport {
     client: reqwest::Client,
     tap: Option<std::sync::Arc<dyn Tap>>,
+    limits: Limits,
 }
 
 impl Transport {
@@ -74,7 +83,19 @@ impl Transport {
             .user_agent(concat!("provcheck/", env!("CARGO_PKG_VERSION")))
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
-        Transport { client, tap: None }
+        Transport {
+            client,
+            tap: None,
+            limits: Limits::default(),
+        }
+    }
+
+    /// The same client (and connection pool) reading replies under `limits`.
+    pub(crate) fn with_limits(&self, limits: Limits) -> Transport {
+        Transport {
+            limits,
+            ..self.clone()
+        }
     }
 
     /// The same client (and connection pool) with `tap` seeing every attempt.
@@ -82,6 +103,7 @@ impl Transport {
         Transport {
             client: self.client.clone(),
             tap: Some(tap),
+            limits: self.limits,
         }
     }
 
@@ -135,7 +157,12 @@ impl Transport {
                 let body = resp
                     .bytes_stream()
                     .map(|r| r.map_err(|e| Unreached::of(&e, &peer).message));
+                let tripped = Arc::new(Mutex::new(None));
+                let body = guard(body, dialect, self.limits, tripped.clone());
                 let framed = read_frames(dialect, Box::pin(body), started).await;
+                if let Some(hit) = *tripped.lock().unwrap_or_else(|p| p.into_inner()) {
+                    return Err(TransportError::Limit(hit.to_string()));
+                }
                 return Ok(RawResponse {
                     status,
                     headers,
@@ -143,14 +170,11 @@ impl Transport {
                     stream: Some(framed),
                 });
             }
-            let body = resp
-                .bytes()
-                .await
-                .map_err(|e| TransportError::Connection(Unreached::of(&e, &peer).message))?;
+            let body = read_body(resp, self.limits.max_body_bytes, &peer).await?;
             Ok(RawResponse {
                 status,
                 headers,
-                body: body.to_vec(),
+                body,
                 stream: None,
             })
         };
@@ -174,6 +198,31 @@ impl Transport {
         }
         result
     }
+}
+
+/// Reads a whole body, never holding more than `max` bytes: a declared length past it is
+/// refused before reading, and an undeclared one is cut when it passes.
+async fn read_body(
+    mut resp: reqwest::Response,
+    max: u64,
+    peer: &Peer,
+) -> Result<Vec<u8>, TransportError> {
+    let over = || TransportError::Limit(Exceeded::Body(max).to_string());
+    if resp.content_length().is_some_and(|n| n > max) {
+        return Err(over());
+    }
+    let mut body = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| TransportError::Connection(Unreached::of(&e, peer).message))?
+    {
+        if (body.len() + chunk.len()) as u64 > max {
+            return Err(over());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 impl Transport {

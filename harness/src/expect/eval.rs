@@ -80,7 +80,7 @@ fn check_transport_error(
 ) {
     let got = match e {
         TransportError::Timeout(_) => ErrorKind::Timeout,
-        TransportError::Connection(_) => ErrorKind::Connection,
+        TransportError::Connection(_) | TransportError::Limit(_) => ErrorKind::Connection,
         TransportError::CircuitOpen => ErrorKind::CircuitOpen,
     };
     match expect.error.as_ref().and_then(|x| x.kind) {

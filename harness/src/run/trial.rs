@@ -297,7 +297,7 @@ async fn run(
     .await;
     match result {
         Ok(Ok(repetitions)) => match repetitions.iter().find_map(|o| unanswered(t, &steps, o)) {
-            Some(why) => outcome.set_error(ErrorKind::Transport, why),
+            Some((kind, why)) => outcome.set_error(kind, why),
             None => super::judge::judge(ctx, t, &steps, &repetitions, outcome),
         },
         // The client said it cannot run the trial.
@@ -308,38 +308,40 @@ async fn run(
 
 /// A live request that got no reply (refused, reset, timed out) where its step expects one
 /// says nothing about the provider's contract: the trial could not be judged. The first such
-/// request's one line, or `None`. A step that expects an error (in `expect` or any override)
-/// is judged as usual, and so are requests the local mock answered: a client that meets a
-/// fault script's dropped connection and gives up is the subject failing.
+/// request's kind and one line, or `None`. A step that expects an error (in `expect` or any
+/// override) is judged as usual, and so are requests the local mock answered: a client that
+/// meets a fault script's dropped connection and gives up is the subject failing. A reply
+/// past the target's limits is never judged, in any mode: only its start was read.
 fn unanswered(
     t: &PlannedTrial,
     steps: &[StepPlan<'_>],
     observation: &Observation,
-) -> Option<String> {
-    if !t.live {
-        return None;
-    }
+) -> Option<(ErrorKind, String)> {
     let several = steps.len() > 1;
     for (i, (plan, step)) in steps.iter().zip(&observation.steps).enumerate() {
-        if plan.expect.error.is_some() || plan.overrides.values().any(|e| e.error.is_some()) {
-            continue;
-        }
+        let expects_error =
+            plan.expect.error.is_some() || plan.overrides.values().any(|e| e.error.is_some());
         let n = step.copies.len();
         for (c, copy) in step.copies.iter().enumerate() {
-            if let Err(e) = &copy.result {
-                let mut at = Vec::new();
-                if several {
-                    at.push(format!("steps[{i}]"));
-                }
-                if n > 1 {
-                    at.push(format!("copy {}/{n}", c + 1));
-                }
-                return Some(if at.is_empty() {
-                    e.to_string()
-                } else {
-                    format!("{}: {e}", at.join(" "))
-                });
+            let Err(e) = &copy.result else { continue };
+            let kind = match e {
+                crate::client::TransportError::Limit(_) => ErrorKind::Limit,
+                _ if t.live && !expects_error => ErrorKind::Transport,
+                _ => continue,
+            };
+            let mut at = Vec::new();
+            if several {
+                at.push(format!("steps[{i}]"));
             }
+            if n > 1 {
+                at.push(format!("copy {}/{n}", c + 1));
+            }
+            let message = if at.is_empty() {
+                e.to_string()
+            } else {
+                format!("{}: {e}", at.join(" "))
+            };
+            return Some((kind, message));
         }
     }
     None
@@ -519,7 +521,8 @@ async fn observe(
     let transport = match admission {
         Some(a) => ctx.transport.with_tap(a.capture.clone()),
         None => ctx.transport.clone(),
-    };
+    }
+    .with_limits(target.limits);
     let policy = client_policy(ctx, t);
     let default_timeout = policy.attempt_timeout.min(ctx.request_timeout);
     let subject = Arc::new(Subject::new(policy));

@@ -17,6 +17,7 @@ mod docs_examples;
 mod exclusive;
 mod fuzz_regressions;
 mod gateway;
+mod hostile;
 mod hostile_files;
 mod interrupt;
 mod live_record;
