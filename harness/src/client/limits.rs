@@ -177,6 +177,14 @@ mod tests {
         };
         let roomy = Limits::default();
         assert_eq!(
+            (
+                roomy.max_body_bytes,
+                roomy.max_stream_events,
+                roomy.max_line_bytes
+            ),
+            (64 * 1024 * 1024, 100_000, 1024 * 1024)
+        );
+        assert_eq!(
             run(DialectKind::Ollama, small, vec![b"{}\n", b"{}\n"]),
             (2, None)
         );
