@@ -2,12 +2,15 @@
 //!
 //! ```text
 //! cargo run --example reference_provider -- --addr 127.0.0.1:8099 [--key K] [--broken KNOB,...]
-//!     [--no-tools] [--no-streaming]
+//!     [--no-tools] [--no-streaming] [--models NAME[+vision],...]
 //! ```
 //!
 //! It prints one base URL per dialect, then serves until killed. `--broken` takes knob names
 //! (`finish-on-cut`, `stream-no-terminal`, ...; `--broken help` lists them). `--no-tools` and
-//! `--no-streaming` make a server that lacks those capabilities (for probing).
+//! `--no-streaming` make a server that lacks those capabilities (for probing). `--models` replaces
+//! the models it knows (all installed; `+vision` marks one that takes images), e.g. the
+//! built-in targets' names, to author recordings for them
+//! (`tools/reference-live/author-fixtures.sh`).
 
 use std::net::SocketAddr;
 
@@ -38,6 +41,18 @@ fn main() {
                     .unwrap_or_else(|e| fail(&format!("--addr {value}: {e}")))
             }
             "--key" => cfg.api_key = Some(value),
+            "--models" => {
+                cfg.models = value
+                    .split(',')
+                    .filter(|n| !n.is_empty())
+                    .map(|n| {
+                        let mut m =
+                            provcheck::reference::ModelSpec::text(n.trim_end_matches("+vision"));
+                        m.vision = n.ends_with("+vision");
+                        m
+                    })
+                    .collect();
+            }
             "--broken" => {
                 for name in value.split(',').filter(|n| !n.is_empty()) {
                     let knob = Broken::parse(name).unwrap_or_else(|| {

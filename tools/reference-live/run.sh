@@ -36,18 +36,18 @@ targets:
   ref-openai:
     dialect: openai
     base_url: $(url openai)
-    models: { small: ref-small, second: ref-second, tools: ref-tools, absent: ref-absent }
-    capabilities: [streaming, json_mode, json_schema, tools, parallel_tools]
+    models: { small: ref-small, second: ref-second, tools: ref-tools, absent: ref-absent, vision: ref-vision, text_only: ref-small }
+    capabilities: [streaming, json_mode, json_schema, tools, parallel_tools, vision]
   ref-anthropic:
     dialect: anthropic
     base_url: $(url anthropic)
-    models: { small: ref-small, second: ref-second, tools: ref-tools, absent: ref-absent }
-    capabilities: [streaming, json_schema, tools, parallel_tools]
+    models: { small: ref-small, second: ref-second, tools: ref-tools, absent: ref-absent, vision: ref-vision }
+    capabilities: [streaming, json_schema, tools, parallel_tools, vision]
   ref-ollama:
     dialect: ollama
     base_url: $(url ollama)
-    models: { small: ref-small, second: ref-second, tools: ref-tools, absent: ref-absent }
-    capabilities: [streaming, json_mode, json_schema, tools, parallel_tools, model_pull, model_management]
+    models: { small: ref-small, second: ref-second, tools: ref-tools, absent: ref-absent, vision: ref-vision, text_only: ref-small }
+    capabilities: [streaming, json_mode, json_schema, tools, parallel_tools, model_pull, model_management, vision]
 YAML
 
 # One trial at a time per target: ollama-lifecycle::keep_alive_zero_unloads races any trial

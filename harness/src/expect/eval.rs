@@ -161,11 +161,19 @@ fn check_error(
         return true;
     }
     if ok && !in_stream {
+        // Name what the refusal is about, so a server that accepts an invalid request is told
+        // which field it let through.
+        let about = err
+            .param
+            .as_deref()
+            .or(err.message_contains.as_deref())
+            .map(|f| format!(": the request is invalid at {f:?} and was accepted"))
+            .unwrap_or_default();
         out.push(finding(
             "error",
             copy,
             format!(
-                "expected an error, got HTTP {} with a normal reply",
+                "expected an error, got HTTP {} with a normal reply{about}",
                 reply.status
             ),
         ));

@@ -26,18 +26,8 @@ pub(crate) fn check(
             ));
         }
     }
-    if let Some(want) = &expect.stop_sequence
-        && reply.stop_sequence.as_deref() != Some(want.as_str())
-    {
-        out.push(finding(
-            "stop_sequence",
-            copy,
-            format!(
-                "expected the reply to report stop sequence {want:?} (request field `stop_sequences`), got {:?} (stop reason {:?})",
-                reply.stop_sequence,
-                reply.raw_finish_reason.as_deref().unwrap_or("")
-            ),
-        ));
+    if let Some(want) = &expect.stop_sequence {
+        check_stop(want, reply, copy, out);
     }
     if let Some(lp) = &expect.logprobs {
         let tokens = reply.logprobs.as_deref().filter(|t| !t.is_empty());
@@ -69,5 +59,32 @@ pub(crate) fn check(
                 ),
             ));
         }
+    }
+}
+
+/// `stop_sequence`: the text ends before the sequence (every dialect), and where the reply names
+/// the sequence that matched (Anthropic's `stop_sequence`), it names this one.
+fn check_stop(want: &str, reply: &Reply, copy: Option<(usize, usize)>, out: &mut Vec<Finding>) {
+    if let Some(at) = reply.text.find(want) {
+        let shown: String = reply.text[at..].chars().take(40).collect();
+        out.push(finding(
+            "stop_sequence",
+            copy,
+            format!(
+                "the text goes on past stop sequence {want:?} ({shown:?}): the request field `stop` was ignored"
+            ),
+        ));
+    }
+    let names_one = reply.stop_sequence.is_some()
+        || reply.raw_finish_reason.as_deref() == Some("stop_sequence");
+    if names_one && reply.stop_sequence.as_deref() != Some(want) {
+        out.push(finding(
+            "stop_sequence",
+            copy,
+            format!(
+                "the reply names stop sequence {:?}, expected {want:?}",
+                reply.stop_sequence
+            ),
+        ));
     }
 }

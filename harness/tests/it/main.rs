@@ -31,6 +31,7 @@ mod reports_audit;
 mod reports_diff;
 mod reports_record;
 mod reports_shards;
+mod request_side;
 mod runner_cli;
 mod shipped;
 mod snapshots;

@@ -13,15 +13,20 @@ use crate::common::{provcheck, root, text};
 /// A targets.yaml with one target per dialect on `server`.
 fn targets(server: &ReferenceProvider, dir: &std::path::Path) -> String {
     use provcheck::dialect::DialectKind::{Anthropic, Ollama, Openai};
-    let models = "{ small: ref-small, second: ref-second, tools: ref-tools, absent: ref-absent }";
+    // As the built-ins: every current Claude model takes images, so Anthropic has no text-only
+    // model.
+    let claude = "{ small: ref-small, second: ref-second, tools: ref-tools, absent: ref-absent, \
+                  vision: ref-vision }";
+    let models = "{ small: ref-small, second: ref-second, tools: ref-tools, absent: ref-absent, \
+                  vision: ref-vision, text_only: ref-small }";
     let yaml = format!(
         "targets:\n\
          \x20 ref-openai:\n    dialect: openai\n    base_url: {}\n    models: {models}\n    \
-         capabilities: [streaming, json_mode, json_schema, tools, parallel_tools]\n\
-         \x20 ref-anthropic:\n    dialect: anthropic\n    base_url: {}\n    models: {models}\n    \
-         capabilities: [streaming, json_schema, tools, parallel_tools]\n\
+         capabilities: [streaming, json_mode, json_schema, tools, parallel_tools, vision]\n\
+         \x20 ref-anthropic:\n    dialect: anthropic\n    base_url: {}\n    models: {claude}\n    \
+         capabilities: [streaming, json_schema, tools, parallel_tools, vision]\n\
          \x20 ref-ollama:\n    dialect: ollama\n    base_url: {}\n    models: {models}\n    \
-         capabilities: [streaming, json_mode, json_schema, tools, parallel_tools, model_pull, model_management]\n",
+         capabilities: [streaming, json_mode, json_schema, tools, parallel_tools, model_pull, model_management, vision]\n",
         server.base_url(Openai),
         server.base_url(Anthropic),
         server.base_url(Ollama)
