@@ -450,8 +450,51 @@ fn corpus(model: &str) -> Vec<(&'static str, ChatRequest)> {
         ),
     ]
     .into_iter()
+    .chain(parameter_corpus(model))
     .chain(tool_corpus(model))
     .collect()
+}
+
+/// The sampling parameters and content parts (suites/parameters.yaml): stop sequences, top_p,
+/// n, a seed, log probabilities, text parts and an image part.
+fn parameter_corpus(model: &str) -> Vec<(&'static str, ChatRequest)> {
+    use provcheck::neutral::ContentPart;
+    let base = || ChatRequest {
+        model: model.to_string(),
+        messages: vec![msg(Role::User, "Count to ten.")],
+        max_tokens: Some(30),
+        ..ChatRequest::default()
+    };
+    let mut parts = base();
+    parts.messages[0].parts = vec![
+        ContentPart::Text("What colour is this?".into()),
+        ContentPart::Text("One word.".into()),
+        ContentPart::Image {
+            media_type: "image/png".into(),
+            data: "iVBORw0KGgo=".into(),
+        },
+    ];
+    vec![
+        (
+            "stop sequences and top_p",
+            ChatRequest {
+                stop: vec!["five".into(), "END".into()],
+                top_p: Some(0.9),
+                ..base()
+            },
+        ),
+        (
+            "n, seed and logprobs",
+            ChatRequest {
+                n: Some(3),
+                seed: Some(42),
+                logprobs: Some(true),
+                top_logprobs: Some(2),
+                ..base()
+            },
+        ),
+        ("text and image parts", parts),
+    ]
 }
 
 /// Tools offered in every shape the neutral model has, every tool choice, the parallel flag
@@ -1204,4 +1247,90 @@ fn unknown_model() -> ChatRequest {
         max_tokens: Some(8),
         ..ChatRequest::default()
     }
+}
+
+/// The request bodies of the request-side recordings, against the request schemas: every
+/// parameters request is valid, and every validation request is invalid, except those whose
+/// fault no schema can see (each with the reason). A refusal scenario whose request the spec
+/// allows would judge a server for refusing something valid.
+#[test]
+fn request_side_recordings_requests_are_valid_or_refused_by_the_specs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    // Invalid in ways the schemas don't express: (target, scenario, why).
+    let schema_valid: &[(&str, &str, &str)] = &[
+        ("*", "unknown_model", "any model name is a valid string"),
+        (
+            "openai",
+            "tool_result_without_call",
+            "the schema does not pair results with calls",
+        ),
+        (
+            "anthropic",
+            "tool_result_without_call_anthropic",
+            "the schema does not pair results with calls",
+        ),
+        // Both APIs refuse a token limit below 1; the specs set no bound, or 0 as Anthropic's.
+        ("*", "max_tokens_zero", "no minimum of 1 in the specs"),
+        (
+            "openai",
+            "max_tokens_negative",
+            "no minimum in OpenAI's spec",
+        ),
+        // Anthropic's spec has no minItems on messages nor a role enum on InputMessage; the
+        // API refuses both ("at least one message is required", "Unexpected role \"system\"").
+        ("anthropic", "empty_messages", "no minItems on messages"),
+        (
+            "anthropic",
+            "system_role_in_messages",
+            "no role enum on InputMessage",
+        ),
+    ];
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for (target, schema) in [
+        ("openai", &OPENAI_REQUEST),
+        ("anthropic", &ANTHROPIC_REQUEST),
+    ] {
+        for suite in ["parameters", "validation"] {
+            let mut files = Vec::new();
+            yaml_files(&root.join(target).join(suite), &mut files);
+            files.sort();
+            for file in files {
+                let id = file
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or_default()
+                    .to_string();
+                let recording: RecordingFile =
+                    serde_norway::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+                for ex in &recording.exchanges {
+                    // A raw body that is not JSON is recorded without one.
+                    let Some(body) = &ex.request.body else {
+                        continue;
+                    };
+                    checked += 1;
+                    let errors = schema.errors(body);
+                    let want_valid = suite == "parameters"
+                        || schema_valid
+                            .iter()
+                            .any(|(t, s, _)| (*t == "*" || *t == target) && *s == id);
+                    if want_valid != errors.is_empty() {
+                        failures.push(format!(
+                            "{target}/{suite}/{id}: the request is {} {}, expected {}: {}",
+                            if errors.is_empty() {
+                                "valid against"
+                            } else {
+                                "invalid against"
+                            },
+                            schema.label(),
+                            if want_valid { "valid" } else { "invalid" },
+                            errors.join("; ")
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked >= 25, "only {checked} request bodies checked");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
