@@ -1302,7 +1302,7 @@ fn request_side_recordings_requests_are_valid_or_refused_by_the_specs() {
                     .unwrap_or_default()
                     .to_string();
                 let recording: RecordingFile =
-                    serde_norway::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+                    crate::common::yaml_from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
                 for ex in &recording.exchanges {
                     // A raw body that is not JSON is recorded without one.
                     let Some(body) = &ex.request.body else {
