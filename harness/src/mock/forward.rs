@@ -73,7 +73,15 @@ pub(crate) async fn forward(
     dialect: DialectKind,
     req: &Received<'_>,
 ) -> Result<(RecordedResponse, Vec<u8>), TransportError> {
-    let body: Value = serde_json::from_slice(req.body).unwrap_or(Value::Null);
+    // A body that is not JSON (a deliberately invalid request) goes on byte for byte.
+    let (body, raw_body) = match serde_json::from_slice::<Value>(req.body) {
+        Ok(v) => (v, None),
+        Err(_) if req.body.is_empty() => (Value::Null, None),
+        Err(_) => (
+            Value::Null,
+            Some(String::from_utf8_lossy(req.body).into_owned()),
+        ),
+    };
     let stream = streamed(dialect, req.path_and_query, &body).then_some(dialect);
     let wire = WireRequest {
         method: static_method(req.method),
@@ -91,6 +99,7 @@ pub(crate) async fn forward(
             .collect(),
         body,
         op: WireOp::Chat,
+        raw_body,
     };
     let url = target_url(&up.base_url, req.path_and_query);
     let auth = up.auth.as_ref().map(|(k, v)| (*k, v.as_str()));

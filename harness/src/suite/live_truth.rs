@@ -2,7 +2,8 @@
 //! the contract, so it may expect a broken reply (a stream violation, an error event mid-stream,
 //! a transport error, an open circuit, tool arguments that break the schema) only when its own
 //! fault script puts the breakage there, or its request is deliberately outside the contract
-//! (the `absent` model alias: Ollama documents an in-band error for pulling it). `provcheck
+//! (a `patch` or `raw_body`, or the `absent` model alias: Ollama documents an in-band error
+//! for pulling it). `provcheck
 //! lint` refuses the others, at the key that expects the breakage: a healthy server would fail
 //! them, and a broken recording is a test of provcheck, which belongs in `cargo test`.
 
@@ -53,9 +54,10 @@ fn unexplained(sc: &Scenario, what: &str, location: Location, source: &str) -> D
 }
 
 /// A request deliberately outside the contract, whose documented answer may be a broken-looking
-/// reply: one naming the `absent` model alias (a model no registry has).
+/// reply: one naming the `absent` model alias (a model no registry has), or one whose body is
+/// patched or replaced (`patch`, `raw_body`).
 fn out_of_contract(request: Option<&RequestSpec>) -> bool {
-    request.is_some_and(|r| r.model == "absent")
+    request.is_some_and(|r| r.model == "absent" || r.patch.is_some() || r.raw_body.is_some())
 }
 
 /// Each expectation block of a scenario with its path below the scenario (`expect`,
@@ -160,6 +162,14 @@ mod tests {
         };
         let suite = crate::suite::load::load_suite(&p, &known).unwrap();
         assert!(unexplained_breakage(&suite).is_empty());
+    }
+
+    #[test]
+    fn a_deliberately_invalid_body_explains_a_broken_reply() {
+        let f = lint(&format!(
+            "{HEAD}  - id: raw\n    title: R\n    request: {{messages: [{{user: hi}}], raw_body: 'not json'}}\n    expect:\n      error: {{kind: connection}}\n  - id: patched\n    title: P\n    request: {{messages: [{{user: hi}}], patch: {{stream: true}}}}\n    expect:\n      stream: {{well_formed: false}}\n"
+        ));
+        assert!(f.is_empty(), "{f:#?}");
     }
 
     #[test]
