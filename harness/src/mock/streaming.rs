@@ -220,16 +220,29 @@ async fn serve(
     with_headers(resp, &recorded.headers, &ct)
 }
 
+/// Frames a streamed body holds before its writer waits for hyper to take them.
+const STREAM_BUFFER: usize = 16;
+
 /// A streamed body: each event written as its own chunk at its offset (see
-/// [`super::fault::event_offset`]), cut where the recording or the script cuts it.
+/// [`super::fault::event_offset`]), a scripted pause between two events, cut where the
+/// recording or the script cuts it.
 fn stream_body(stream: RecordedStream, step: Option<MockStep>, speed: f64) -> Body {
-    let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(16);
+    let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(STREAM_BUFFER);
     let cut_after = step.as_ref().and_then(|m| m.cut_after);
+    let pause = super::fault::pause(step.as_ref());
     tokio::spawn(async move {
-        let start = tokio::time::Instant::now();
+        let mut start = tokio::time::Instant::now();
         for (n, e) in stream.events.iter().enumerate() {
             if cut_after.is_some_and(|c| n >= c) {
                 break;
+            }
+            if let Some((_, pause)) = pause.filter(|(before, _)| *before == n) {
+                // Once hyper has taken every event before the pause (all permits free), the
+                // pause is all the client sees between them; later events keep their spacing.
+                let paused = tokio::time::Instant::now();
+                drop(tx.reserve_many(STREAM_BUFFER).await);
+                tokio::time::sleep(pause).await;
+                start += paused.elapsed();
             }
             let at = super::fault::event_offset(step.as_ref(), n, e.at_ms, speed);
             if !at.is_zero() {
