@@ -379,9 +379,12 @@ fn lint(args: LintArgs) -> ExitCode {
     let mut recordings = Vec::new();
     collect_yaml(&args.input.fixtures, &mut recordings);
     recordings.sort();
-    let diags: Vec<Diagnostic> = recordings
+    // Live truth: a broken reply a scenario expects must come from its own fault script.
+    let diags: Vec<Diagnostic> = inputs
+        .suites
         .iter()
-        .filter_map(|p| Recording::load(p).err())
+        .flat_map(suite::live_truth::unexplained_breakage)
+        .chain(recordings.iter().filter_map(|p| Recording::load(p).err()))
         .collect();
     if !diags.is_empty() {
         print_diagnostics(&diags);

@@ -89,6 +89,13 @@ pub struct Outcome {
     /// trial's subject.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client: Option<String>,
+    /// Whether any request of the trial was answered by the target: by its real API (live
+    /// and record modes, sent directly or forwarded by the mock behind a fault script; a
+    /// request that timed out once sent counts), or in replay by its recording, which stands
+    /// in for it. False when every request met a scripted fault, or none got through: such a
+    /// trial is no evidence about the target.
+    #[serde(default)]
+    pub reached_target: bool,
     /// How it ended.
     pub status: Status,
     /// Why it did not run (set exactly when the status is [`Status::Skip`]).
@@ -259,8 +266,9 @@ impl Outcome {
 pub enum Subject {
     /// The provider's replies, against the contract (served live, or from its recording).
     Provider,
-    /// provcheck's own client (its retry, backoff and breaker policy): every request went to
-    /// the mock's fault script, none to the target or its recording.
+    /// provcheck's own client (its retry, backoff and breaker policy), meeting a fault script
+    /// on the mock; whether the target's own replies took part is the outcome's
+    /// `reached_target`.
     Client,
     /// A gateway under test (`--gateway`), whose upstream is the mock.
     Gateway,

@@ -23,7 +23,6 @@ mod wire;
 use serde_json::Value;
 
 pub use decode::{Body, decode_stream};
-#[cfg(test)]
 pub(crate) use wire::WireOp;
 pub use wire::{DialectKind, TokenParam, WireOptions};
 pub(crate) use wire::{WireRequest, header};

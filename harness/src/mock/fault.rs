@@ -131,26 +131,26 @@ fn set_tool_arguments(body: &mut Value, args: &Value, dialect: DialectKind) {
     }
 }
 
-/// When event `n` of a stream is sent, from the start of the body: its recorded offset scaled
-/// by `speed` (0: no waiting), or `n` times a scripted `event_gap_ms`, plus a scripted pause
-/// once `pause_after` events are out. Scripted timing is a fault and is never scaled.
+/// When event `n` of a stream is due, from the start of the body: its recorded offset scaled
+/// by `speed` (0: no waiting), or `n` times a scripted `event_gap_ms`. Scripted timing is a
+/// fault and is never scaled.
 pub(crate) fn event_offset(
     step: Option<&MockStep>,
     n: usize,
     recorded_ms: u64,
     speed: f64,
 ) -> Duration {
-    let gap = step.and_then(|m| m.event_gap_ms);
-    let base = match gap {
+    match step.and_then(|m| m.event_gap_ms) {
         Some(g) => Duration::from_millis(g * n as u64),
         None if speed > 0.0 => Duration::from_secs_f64(recorded_ms as f64 / 1000.0 / speed),
         None => Duration::ZERO,
-    };
-    let pause = step
-        .and_then(|m| Some((m.pause_after?, m.pause_ms?)))
-        .filter(|(after, _)| n >= *after)
-        .map_or(Duration::ZERO, |(_, ms)| Duration::from_millis(ms));
-    base + pause
+    }
+}
+
+/// A scripted pause: before which event, and how long. The pause runs once the events before
+/// it have reached the connection, so the client sees all of it between two events.
+pub(crate) fn pause(step: Option<&MockStep>) -> Option<(usize, Duration)> {
+    step.and_then(|m| Some((m.pause_after?, Duration::from_millis(m.pause_ms?))))
 }
 
 #[cfg(test)]
@@ -255,18 +255,16 @@ mod tests {
     }
 
     #[test]
-    fn a_pause_delays_every_event_after_it_and_is_never_scaled() {
+    fn scripted_timing_is_never_scaled() {
         let s = step("{recorded: true, pause_after: 2, pause_ms: 400}");
-        assert_eq!(event_offset(Some(&s), 1, 20, 0.0), Duration::ZERO);
-        assert_eq!(
-            event_offset(Some(&s), 2, 20, 0.0),
-            Duration::from_millis(400)
-        );
+        assert_eq!(pause(Some(&s)), Some((2, Duration::from_millis(400))));
         assert_eq!(
             event_offset(Some(&s), 3, 30, 1.0),
-            Duration::from_millis(430)
+            Duration::from_millis(30)
         );
+        assert_eq!(event_offset(Some(&s), 3, 30, 0.0), Duration::ZERO);
         let g = step("{recorded: true, event_gap_ms: 100}");
+        assert_eq!(pause(Some(&g)), None);
         assert_eq!(
             event_offset(Some(&g), 3, 5, 1.0),
             Duration::from_millis(300)

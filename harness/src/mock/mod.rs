@@ -5,10 +5,12 @@
 
 mod fault;
 pub(crate) mod fixed;
+pub(crate) mod forward;
 pub(crate) mod replay;
 mod script;
 mod shared;
 pub(crate) mod streaming;
 
 pub(crate) use fixed::FixedMock;
+pub(crate) use forward::Upstream;
 pub(crate) use replay::ReplayMock;

@@ -37,15 +37,24 @@ pub(crate) struct ReplayMock {
 impl ReplayMock {
     /// Serves `recording` (and `script`, if any) until dropped: on the shared local server,
     /// or, in gateway mode, on `fixed` (the gateway's upstream) with lenient matching.
-    /// `speed` scales recorded stream timing.
+    /// `speed` scales recorded stream timing. With `upstream` (live and record modes), the
+    /// script's `recorded` steps are forwarded to the target instead of served from
+    /// `recording`, and its other steps are still the mock's own.
     pub(crate) async fn start(
         recording: Arc<Recording>,
         script: &[MockStep],
         dialect: DialectKind,
         speed: f64,
         fixed: Option<&FixedMock>,
+        upstream: Option<super::forward::Upstream>,
     ) -> std::io::Result<ReplayMock> {
-        let replay = Arc::new(Replay::new(recording, script, dialect, fixed.is_some()));
+        let replay = Arc::new(Replay::new(
+            recording,
+            script,
+            dialect,
+            fixed.is_some(),
+            upstream,
+        ));
         let place = match fixed {
             Some(f) => Place::Fixed {
                 _hold: f.occupy(replay.clone(), speed)?,
@@ -59,14 +68,16 @@ impl ReplayMock {
     /// Client mode: serves `recording` (and `script`) on the shared local server, matching
     /// leniently as gateway mode does. The client under test writes its own headers and
     /// defaults (its SDK's API version, its auth scheme); those are its choices, not what the
-    /// trial judges, so a request is served the closest recorded exchange.
+    /// trial judges, so a request is served the closest recorded exchange. `upstream` as for
+    /// [`ReplayMock::start`].
     pub(crate) async fn start_lenient(
         recording: Arc<Recording>,
         script: &[MockStep],
         dialect: DialectKind,
         speed: f64,
+        upstream: Option<super::forward::Upstream>,
     ) -> std::io::Result<ReplayMock> {
-        let replay = Arc::new(Replay::new(recording, script, dialect, true));
+        let replay = Arc::new(Replay::new(recording, script, dialect, true, upstream));
         let place = Place::Shared(Registration::new(replay.clone(), speed)?);
         Ok(ReplayMock { place, replay })
     }

@@ -21,6 +21,9 @@ pub(crate) struct Witness {
     pub served: Vec<(usize, Duration)>,
     /// Requests that matched nothing.
     pub misses: Vec<Miss>,
+    /// Requests forwarded to the target (live and record modes) that it answered, or that
+    /// timed out after they were sent.
+    pub forwarded: usize,
 }
 
 struct State {
@@ -38,6 +41,8 @@ pub(crate) struct Replay {
     /// Gateway mode: the gateway re-encodes each request before it reaches the mock, so a
     /// request is served the closest recorded exchange instead of an exact match.
     lenient: bool,
+    /// Live and record modes: `recorded` steps are answered by the target, not a recording.
+    pub(crate) upstream: Option<super::forward::Upstream>,
 }
 
 /// What the mock does with one request.
@@ -56,6 +61,7 @@ impl Replay {
         script: &[MockStep],
         dialect: DialectKind,
         lenient: bool,
+        upstream: Option<super::forward::Upstream>,
     ) -> Replay {
         let used = vec![false; recording.exchanges.len()];
         // `times: 3` is three entries; the last entry repeats once the script runs out.
@@ -73,7 +79,13 @@ impl Replay {
             script: (!expanded.is_empty()).then(|| Mutex::new((expanded, 0))),
             dialect,
             lenient,
+            upstream,
         }
+    }
+
+    /// Notes a request the target answered (or that timed out once sent to it).
+    pub(crate) fn note_forwarded(&self) {
+        self.lock().witness.forwarded += 1;
     }
 
     /// Decides what to do with the next request and notes its arrival.

@@ -16,7 +16,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::script::{Action, Replay, content_type, miss_body};
-use crate::record::format::{RecordedStream, StreamEndSpec};
+use crate::record::format::{RecordedResponse, RecordedStream, StreamEndSpec};
 use crate::record::matching::Incoming;
 use crate::suite::model::MockStep;
 
@@ -80,7 +80,8 @@ pub(crate) fn not_addressed(path: &str) -> Response<Body> {
 }
 
 /// Answers one request of `replay`'s trial: a scripted fault, the matching recorded exchange
-/// (streamed event by event at its recorded offsets scaled by `speed`), or a miss explained.
+/// (streamed event by event at its recorded offsets scaled by `speed`) or, in live and record
+/// modes, the target's own reply, either reshaped by the script; or a miss explained.
 pub(crate) async fn handle(
     replay: Arc<Replay>,
     speed: f64,
@@ -95,19 +96,37 @@ pub(crate) async fn handle(
     let step = match replay.next_action() {
         // Returning an error makes hyper close the connection without a response.
         Action::Drop(m) => {
-            delay(m.delay_ms).await;
+            if let Some(ms) = m.delay_ms {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
             return Err(std::io::Error::other("scripted drop"));
         }
-        Action::Status(m) => {
-            delay(m.delay_ms).await;
-            return Ok(scripted_status(&replay, &m));
-        }
+        Action::Status(m) => return Ok(scripted_status(&replay, &m).await),
         Action::Recorded(step) => step,
     };
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    if let Some(up) = &replay.upstream {
+        let received = super::forward::Received {
+            method: parts.method.as_str(),
+            path_and_query: parts.uri.path_and_query().map_or("/", |p| p.as_str()),
+            headers: &headers,
+            body: &bytes,
+        };
+        return Ok(forwarded(&replay, up, &received, step).await);
+    }
     let incoming = Incoming {
         method: parts.method.as_str(),
         path: parts.uri.path(),
-        headers: request_headers(&parts.headers),
+        headers,
         body: serde_json::from_slice::<Value>(&bytes).ok(),
     };
     let i = match replay.pick(&incoming) {
@@ -119,32 +138,49 @@ pub(crate) async fn handle(
         }
     };
     let prepared = &replay.recording.exchanges[i];
-    let (recorded, whole) = super::fault::reshape(
+    Ok(serve(
+        &replay,
         &prepared.exchange.response,
         &prepared.response_body,
-        step.as_ref(),
-        replay.dialect,
-    );
-    delay(step.as_ref().and_then(|m| m.delay_ms).or(recorded.delay_ms)).await;
-    let body = match &recorded.stream {
-        None => full(whole.into_owned()),
-        Some(stream) => stream_body(stream.clone(), step, speed),
-    };
-    let mut resp = Response::new(body);
-    *resp.status_mut() = status(recorded.status);
-    let ct = content_type(&recorded.headers, recorded.body.is_some());
-    Ok(with_headers(resp, &recorded.headers, &ct))
+        step,
+        speed,
+    )
+    .await)
 }
 
-/// Waits the script's or the recording's delay before answering, if any.
-async fn delay(ms: Option<u64>) {
-    if let Some(ms) = ms {
-        tokio::time::sleep(Duration::from_millis(ms)).await;
+/// The target's own reply to a `recorded` step (live and record modes), reshaped by the step;
+/// a 502 when the target could not be reached.
+async fn forwarded(
+    replay: &Replay,
+    up: &super::forward::Upstream,
+    received: &super::forward::Received<'_>,
+    step: Option<MockStep>,
+) -> Response<Body> {
+    match super::forward::forward(up, replay.dialect, received).await {
+        Ok((response, whole)) => {
+            replay.note_forwarded();
+            // The target's own timing was spent reaching it; only the script's faults are
+            // replayed.
+            serve(replay, &response, &whole, step, 0.0).await
+        }
+        Err(e) => {
+            // A request that timed out was sent: the target saw it.
+            if matches!(e, crate::client::TransportError::Timeout(_)) {
+                replay.note_forwarded();
+            }
+            let body = super::forward::unreachable_body(replay.dialect, &e);
+            let mut resp = Response::new(full(body.to_string()));
+            *resp.status_mut() = hyper::StatusCode::BAD_GATEWAY;
+            with_headers(resp, &Default::default(), "application/json")
+        }
     }
 }
 
-/// A scripted status: the step's body, or the dialect's error body for the code.
-fn scripted_status(replay: &Replay, m: &MockStep) -> Response<Body> {
+/// A scripted status, after its delay, with the dialect's error body unless the step has one.
+async fn scripted_status(replay: &Replay, m: &MockStep) -> Response<Body> {
+    if let Some(ms) = m.delay_ms {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
     let code = m.status.unwrap_or(500);
     let body = m
         .body
@@ -160,29 +196,53 @@ fn scripted_status(replay: &Replay, m: &MockStep) -> Response<Body> {
     with_headers(resp, &headers, "application/json")
 }
 
-/// The request's headers as the matcher reads them.
-fn request_headers(headers: &hyper::HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect()
+/// Serves a reply (recorded, or the target's own) reshaped by the script `step`: its delay,
+/// content faults, then the body whole or event by event.
+async fn serve(
+    replay: &Replay,
+    response: &RecordedResponse,
+    body: &[u8],
+    step: Option<MockStep>,
+    speed: f64,
+) -> Response<Body> {
+    let (recorded, whole) = super::fault::reshape(response, body, step.as_ref(), replay.dialect);
+    let delay = step.as_ref().and_then(|m| m.delay_ms).or(recorded.delay_ms);
+    if let Some(ms) = delay {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    let body = match &recorded.stream {
+        None => full(whole.into_owned()),
+        Some(stream) => stream_body(stream.clone(), step, speed),
+    };
+    let mut resp = Response::new(body);
+    *resp.status_mut() = status(recorded.status);
+    let ct = content_type(&recorded.headers, recorded.body.is_some());
+    with_headers(resp, &recorded.headers, &ct)
 }
 
-/// A recorded stream written event by event at its offsets (reshaped by the script's step),
-/// ending in an error frame when the recording or the script cuts it.
+/// Frames a streamed body holds before its writer waits for hyper to take them.
+const STREAM_BUFFER: usize = 16;
+
+/// A streamed body: each event written as its own chunk at its offset (see
+/// [`super::fault::event_offset`]), a scripted pause between two events, cut where the
+/// recording or the script cuts it.
 fn stream_body(stream: RecordedStream, step: Option<MockStep>, speed: f64) -> Body {
-    let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(16);
+    let (tx, rx) = mpsc::channel::<Result<Frame<Bytes>, std::io::Error>>(STREAM_BUFFER);
     let cut_after = step.as_ref().and_then(|m| m.cut_after);
+    let pause = super::fault::pause(step.as_ref());
     tokio::spawn(async move {
-        let start = tokio::time::Instant::now();
+        let mut start = tokio::time::Instant::now();
         for (n, e) in stream.events.iter().enumerate() {
             if cut_after.is_some_and(|c| n >= c) {
                 break;
+            }
+            if let Some((_, pause)) = pause.filter(|(before, _)| *before == n) {
+                // Once hyper has taken every event before the pause (all permits free), the
+                // pause is all the client sees between them; later events keep their spacing.
+                let paused = tokio::time::Instant::now();
+                drop(tx.reserve_many(STREAM_BUFFER).await);
+                tokio::time::sleep(pause).await;
+                start += paused.elapsed();
             }
             let at = super::fault::event_offset(step.as_ref(), n, e.at_ms, speed);
             if !at.is_zero() {
@@ -199,7 +259,11 @@ fn stream_body(stream: RecordedStream, step: Option<MockStep>, speed: f64) -> Bo
         if stream.end == StreamEndSpec::Abort || cut_after.is_some_and(|c| c < stream.events.len())
         {
             // An error frame makes hyper abandon the body without its final chunk,
-            // which the client sees as a connection closed mid-stream.
+            // which the client sees as a connection closed mid-stream. The body waits a
+            // moment first, so hyper flushes the events already written: a cut right behind
+            // them (no recorded gaps, a forwarded reply) would close the connection on
+            // unflushed bytes, even before the headers.
+            tokio::time::sleep(Duration::from_millis(10)).await;
             let _ = tx.send(Err(std::io::Error::other("recorded cut"))).await;
         }
     });

@@ -108,7 +108,13 @@ fn ms(d: Duration) -> u64 {
     d.as_millis() as u64
 }
 
-fn response(r: &CapturedResponse, dialect: DialectKind, spec: &RedactSpec) -> RecordedResponse {
+/// A response as a recording holds it: a stream as timed events, a JSON body parsed, and the
+/// `spec`'s headers and pointers redacted.
+pub(crate) fn response(
+    r: &CapturedResponse,
+    dialect: DialectKind,
+    spec: &RedactSpec,
+) -> RecordedResponse {
     let mut out = RecordedResponse {
         status: r.status,
         headers: redact::response_headers(&r.headers, spec),

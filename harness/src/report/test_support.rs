@@ -48,6 +48,7 @@ pub(crate) fn outcome(
             (Status::Fail, Some(m)) => vec![legacy::finding_from_line(m)],
             _ => Vec::new(),
         },
+        reached_target: false,
         not_recorded: None,
         location: format!("suites/{}.yaml:1:1", parts[0]),
         recording: None,

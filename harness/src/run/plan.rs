@@ -156,20 +156,19 @@ fn plan_one(
         skip = super::gateway::cannot_judge(sc, target, dialect);
     }
     let mut recording = None;
-    // A fault script runs on the mock in every mode and needs a recording only when it serves
-    // one; anything else needs a recording in replay and a key in live mode. Record mode is
-    // live, except that `--record missing` replays what is already recorded (VCR's "once").
+    // A fault script runs on the mock in every mode. Its `recorded` steps serve the target's
+    // reply: from the recording in replay, from the target itself in live and record modes
+    // (the mock forwards them). Anything else needs a recording in replay and a key in live
+    // mode. Record mode is live, except that `--record missing` replays what is already
+    // recorded (VCR's "once").
     let scripted = !sc.mock.is_empty();
+    let serves_target = !scripted || sc.mock.iter().any(|m| m.recorded);
     let p = record::path_for(input.fixtures, &target.name, suite, &sc.id);
     let keeps_recording = input.mode == Mode::Record
         && input.record == record::RecordPolicy::Missing
         && recorded.is_file(&p);
-    let live = !scripted && input.mode != Mode::Replay && !keeps_recording;
-    let needs_recording = if scripted {
-        sc.mock.iter().any(|m| m.recorded)
-    } else {
-        !live
-    };
+    let live = serves_target && input.mode != Mode::Replay && !keeps_recording;
+    let needs_recording = serves_target && !live;
     if needs_recording && skip.is_none() && !recorded.is_file(&p) {
         skip = Some(Skip::new(SkipKind::NotRecorded, p.display().to_string()));
     }
@@ -184,11 +183,11 @@ fn plan_one(
     {
         skip = Some(Skip::new(SkipKind::NoKey, format!("{var} is not set")));
     }
-    // Requests that all go to the fault script never reach the target or its recording:
-    // such a trial judges the client that meets the faults.
+    // A fault script judges whoever meets its faults: provcheck's client, or the gateway.
+    // Whether the target's own replies took part is the outcome's `reached_target`.
     let subject = if input.gateway.is_some() {
         Subject::Gateway
-    } else if scripted && !sc.mock.iter().any(|m| m.recorded) {
+    } else if scripted {
         Subject::Client
     } else {
         Subject::Provider
@@ -268,7 +267,7 @@ mod tests {
     }
 
     #[test]
-    fn the_subject_is_the_client_only_when_every_reply_is_scripted() {
+    fn a_fault_script_makes_the_client_the_subject() {
         let suites = suite(
             "suite: s\ncategory: c\nscenarios:\n  - id: a\n    title: A\n    request: {messages: [{user: hi}]}\n  - id: f\n    title: F\n    mock: [{status: 500}, {status: 503}]\n    request: {messages: [{user: hi}]}\n    expect: {error: {status: 503}}\n  - id: r\n    title: R\n    mock: [{status: 500}, {recorded: true}]\n    request: {messages: [{user: hi}]}\n",
         );
@@ -291,12 +290,56 @@ mod tests {
         };
         assert_eq!(
             subjects(None),
-            [Subject::Provider, Subject::Client, Subject::Provider]
+            [Subject::Provider, Subject::Client, Subject::Client]
         );
         assert_eq!(
             subjects(Some(crate::dialect::DialectKind::Openai)),
             [Subject::Gateway; 3]
         );
+    }
+
+    #[test]
+    fn live_fault_scripts_reach_the_target_through_the_mock_without_a_recording() {
+        let suites = suite(
+            "suite: s\ncategory: c\nscenarios:\n  - id: f\n    title: F\n    mock: [{status: 500}, {status: 503}]\n    request: {messages: [{user: hi}]}\n  - id: r\n    title: R\n    mock: [{status: 500}, {recorded: true}]\n    request: {messages: [{user: hi}]}\n",
+        );
+        let targets = [Arc::new(target::builtins(None).remove(0))];
+        let dir = tempfile::tempdir().unwrap();
+        let key = |_: &str| Some("k".to_string());
+        let at = |mode, env: &dyn Fn(&str) -> Option<String>| {
+            plan(&PlanInput {
+                suites: &suites,
+                targets: &targets,
+                mode,
+                record: record::RecordPolicy::Missing,
+                fixtures: dir.path(),
+                tags: &[],
+                env,
+                gateway: None,
+            })
+        };
+        // Live: the script that serves the target's reply goes live, needs a key and no
+        // recording; the one that never does stays on the mock, and needs neither.
+        let p = at(Mode::Live, &key);
+        assert_eq!(
+            (p[0].live, p[0].skip.is_none()),
+            (false, true),
+            "{:?}",
+            p[0]
+        );
+        assert_eq!((p[1].live, p[1].skip.is_none()), (true, true), "{:?}", p[1]);
+        assert!(p[1].recording.is_none());
+        let p = at(Mode::Live, &|_| None);
+        assert_eq!(p[1].skip.as_ref().unwrap().kind, SkipKind::NoKey);
+        assert!(p[0].skip.is_none());
+        // Record: the forwarded replies are written as the scenario's recording.
+        let p = at(Mode::Record, &key);
+        assert!(p[1].live && p[1].record_to.is_some());
+        // Replay: the recording stands in for the target.
+        let p = at(Mode::Replay, &|_| None);
+        assert!(!p[1].live);
+        assert_eq!(p[1].skip.as_ref().unwrap().kind, SkipKind::NotRecorded);
+        assert!(p[0].skip.is_none());
     }
 
     #[test]

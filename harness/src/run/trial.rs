@@ -77,6 +77,7 @@ pub(crate) fn blank_outcome(t: &PlannedTrial, mode: Mode) -> Outcome {
         skip: t.skip.clone(),
         error: None,
         findings: Vec::new(),
+        reached_target: false,
         not_recorded: None,
         location: t.scenario.location.to_string(),
         recording: t.recording.as_ref().map(|p| p.display().to_string()),
@@ -272,7 +273,7 @@ async fn run(
     use super::client_cmd::Ran;
     let steps = step_plans(&t.scenario);
     let result = async {
-        let prepared = prepare(ctx, t, outcome).await?;
+        let prepared = prepare(ctx, t, outcome, admission).await?;
         // `repeat: N` sends the whole scenario N times; each repetition is judged alone.
         let mut repetitions = Vec::new();
         for rep in 0..t.scenario.repetitions() as usize {
@@ -291,6 +292,7 @@ async fn run(
                 Ran::Skip(skip) => return Ok(Err(skip)),
             }
         }
+        outcome.reached_target = repetitions.iter().any(|o| reached_target(&prepared, o));
         check_witness(ctx, t, &prepared)?;
         Ok(Ok(repetitions))
     }
@@ -317,6 +319,8 @@ fn unanswered(
     steps: &[StepPlan<'_>],
     observation: &Observation,
 ) -> Option<(ErrorKind, String)> {
+    // Behind a fault script every request is the mock's to answer, even when it forwards.
+    let live = t.live && t.scenario.mock.is_empty();
     let several = steps.len() > 1;
     for (i, (plan, step)) in steps.iter().zip(&observation.steps).enumerate() {
         let expects_error =
@@ -326,7 +330,7 @@ fn unanswered(
             let Err(e) = &copy.result else { continue };
             let kind = match e {
                 crate::client::TransportError::Limit(_) => ErrorKind::Limit,
-                _ if t.live && !expects_error => ErrorKind::Transport,
+                _ if live && !expects_error => ErrorKind::Transport,
                 _ => continue,
             };
             let mut at = Vec::new();
@@ -403,17 +407,57 @@ fn trial_error(kind: ErrorKind, message: impl Into<String>) -> TrialError {
     }
 }
 
-/// Loads the recording and starts the mock, unless the trial is live. Fault scripts always run
-/// on the mock (real APIs can't be made to fail on cue), and so do recordings record mode
-/// keeps: the plan says which trials go live.
+/// Whether any request of the trial was answered by the target (see
+/// [`Outcome::reached_target`]): behind the mock, one it forwarded or, in replay, one served
+/// from the recording; sent directly, one that got a reply or timed out once sent.
+fn reached_target(prepared: &Prepared, observation: &Observation) -> bool {
+    match &prepared.mock {
+        Some(m) => {
+            let w = m.witness();
+            w.forwarded > 0 || !w.served.is_empty()
+        }
+        None => observation.steps.iter().flat_map(|s| &s.copies).any(|c| {
+            matches!(
+                c.result,
+                Ok(_) | Err(crate::client::TransportError::Timeout(_))
+            )
+        }),
+    }
+}
+
+/// Where a fault script's `recorded` steps go in live and record modes: the target's real API,
+/// with the real key, through a transport that counts (and in record mode keeps) what is sent.
+fn upstream(
+    ctx: &RunContext,
+    t: &PlannedTrial,
+    admission: Option<&super::live::Admission>,
+) -> crate::mock::Upstream {
+    let target = &t.target;
+    let key = target.key_env.as_ref().and_then(|v| (ctx.env)(v));
+    crate::mock::Upstream {
+        base_url: target.base_url.clone(),
+        auth: key.map(|k| target.dialect.auth_header(&k)),
+        transport: match admission {
+            Some(a) => ctx.transport.with_tap(a.capture.clone()),
+            None => ctx.transport.clone(),
+        },
+        timeout: ctx.request_timeout,
+    }
+}
+
+/// Loads the recording and starts the mock, unless the trial is live without a fault script.
+/// Fault scripts always run on the mock (real APIs can't be made to fail on cue); live, the
+/// mock forwards their `recorded` steps to the target. Recordings record mode keeps run on the
+/// mock too: the plan says which trials go live.
 async fn prepare(
     ctx: &RunContext,
     t: &PlannedTrial,
     outcome: &mut Outcome,
+    admission: Option<&super::live::Admission>,
 ) -> Result<Prepared, TrialError> {
     let target = &t.target;
     let sc = &t.scenario;
-    if t.live {
+    if t.live && sc.mock.is_empty() {
         return Ok(Prepared {
             mock: None,
             loaded: None,
@@ -421,8 +465,9 @@ async fn prepare(
             key: target.key_env.as_ref().and_then(|v| (ctx.env)(v)),
         });
     }
-    let needs_recording = sc.mock.is_empty() || sc.mock.iter().any(|m| m.recorded);
+    let needs_recording = !t.live && (sc.mock.is_empty() || sc.mock.iter().any(|m| m.recorded));
     let rec = match &t.recording {
+        _ if t.live => Arc::new(Recording::empty()),
         Some(path) if needs_recording => match Recording::load(path) {
             Ok(r) => Arc::new(r),
             Err(d) => {
@@ -445,9 +490,10 @@ async fn prepare(
         loaded = Some(rec.clone());
     }
     let fixed = ctx.gateway.as_ref().map(|g| &*g.mock);
+    let up = t.live.then(|| upstream(ctx, t, admission));
     let m = match &ctx.client {
-        Some(_) => ReplayMock::start_lenient(rec, &sc.mock, target.dialect, ctx.speed).await,
-        None => ReplayMock::start(rec, &sc.mock, target.dialect, ctx.speed, fixed).await,
+        Some(_) => ReplayMock::start_lenient(rec, &sc.mock, target.dialect, ctx.speed, up).await,
+        None => ReplayMock::start(rec, &sc.mock, target.dialect, ctx.speed, fixed, up).await,
     }
     .map_err(|e| {
         trial_error(
@@ -517,10 +563,11 @@ async fn observe(
     };
     let auth = prepared.key.as_deref().map(|k| dialect.auth_header(k));
     // A live trial's transport reports every attempt to its admission: what it spent, and in
-    // record mode the exchanges to write.
+    // record mode the exchanges to write. Behind a fault script the mock's forwarding does
+    // that instead: the client's attempts at the mock cost the provider nothing.
     let transport = match admission {
-        Some(a) => ctx.transport.with_tap(a.capture.clone()),
-        None => ctx.transport.clone(),
+        Some(a) if mock.is_none() => ctx.transport.with_tap(a.capture.clone()),
+        _ => ctx.transport.clone(),
     }
     .with_limits(target.limits);
     let policy = client_policy(ctx, t);

@@ -190,3 +190,36 @@ fn broken_targets_file_is_located() {
         "{stderr}"
     );
 }
+
+#[test]
+fn lint_refuses_a_broken_reply_no_fault_script_explains() {
+    let src = format!(
+        "{GOOD}  - id: cut\n    title: C\n    request:\n      stream: true\n      messages: [{{user: x}}]\n    expect:\n      stream: {{ violation: connection closed before the terminal marker }}\n  - id: scripted\n    title: S\n    mock: [{{recorded: true, cut_after: 2}}]\n    request:\n      stream: true\n      messages: [{{user: x}}]\n    expect:\n      stream: {{ violation: connection closed before the terminal marker }}\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.yaml");
+    std::fs::write(&path, src).unwrap();
+    let out = provcheck(&["lint", path.to_str().unwrap()]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(&format!("--> {}:20:7", path.display())),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "scenario `cut` expects a stream violation, but no fault script puts it there"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("`scripted`"), "{stderr}");
+    assert!(stderr.contains("1 problem found"), "{stderr}");
+}
+
+#[test]
+fn the_shipped_suites_are_lint_clean() {
+    let out = provcheck(&["lint"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.starts_with("ok: "), "{stdout}");
+}

@@ -20,6 +20,7 @@ mod gateway;
 mod hostile;
 mod hostile_files;
 mod interrupt;
+mod live_faults;
 mod live_record;
 mod misconfigured_clients;
 mod openapi_contract;
