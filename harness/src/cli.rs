@@ -285,7 +285,7 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 
 /// Parses the command line and runs.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_forgiving(std::env::args_os().collect());
     match cli.command {
         Some(Command::Lint(args)) => lint(args),
         Some(Command::Scaffold(args)) => scaffold(args),
@@ -294,6 +294,73 @@ pub fn main() -> ExitCode {
         Some(Command::Merge(args)) => merge(args),
         None => run_suites(cli.run),
     }
+}
+
+/// Parses `args`, forgiving a subcommand written after options (`provcheck --targets F
+/// lint`): clap takes the first positional of the run command as libtest's filter, so the
+/// subcommand is moved to the front and the line parsed again. When the moved line still does
+/// not parse, clap's error is followed by the spelling that would have.
+fn parse_forgiving(args: Vec<std::ffi::OsString>) -> Cli {
+    let Some(at) = misplaced_subcommand(&args) else {
+        return Cli::parse_from(args);
+    };
+    let mut moved = args;
+    let sub = moved.remove(at);
+    moved.insert(1, sub);
+    match Cli::try_parse_from(&moved) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            let line: Vec<String> = moved
+                .iter()
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            eprintln!(
+                "note: a subcommand comes first; this was read as `provcheck {}`",
+                line.join(" ")
+            );
+            std::process::exit(e.exit_code());
+        }
+    }
+}
+
+/// Where a subcommand name stands as the first positional argument, when that is not right
+/// after the program name. Values of options (`--tag lint`) are not positionals, and nothing
+/// after `--` is looked at.
+fn misplaced_subcommand(args: &[std::ffi::OsString]) -> Option<usize> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let subcommands: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+    let takes_value = |name: &str| {
+        cmd.get_arguments().any(|a| {
+            let named = if let Some(long) = name.strip_prefix("--") {
+                a.get_long() == Some(long)
+            } else {
+                let mut chars = name.chars().skip(1);
+                let short = chars.next();
+                chars.next().is_none() && short.is_some() && a.get_short() == short
+            };
+            named && a.get_action().takes_values()
+        })
+    };
+    let mut i = 1;
+    while i < args.len() {
+        let arg = args[i].to_str()?;
+        if arg == "--" {
+            return None;
+        }
+        if arg.starts_with('-') && arg.len() > 1 {
+            // `--opt value` skips the value too; `--opt=value` is one argument.
+            if !arg.contains('=') && takes_value(arg) {
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
+        return (i > 1 && subcommands.contains(&arg)).then_some(i);
+    }
+    None
 }
 
 struct Inputs {

@@ -197,3 +197,42 @@ fn ignored_scenarios_skip_with_reason_and_run_under_ignored() {
         "--ignored runs only ignored trials: {stdout}"
     );
 }
+
+/// A subcommand written after options is still the subcommand, not a trial filter (issue 17).
+#[test]
+fn subcommand_after_options_is_taken_as_the_subcommand() {
+    let out = provcheck(&["--targets", "targets.yaml", "lint"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.starts_with("ok: "), "{stdout}");
+    assert!(!stderr.contains("no trial matches"), "{stderr}");
+    // With paths after it, as `lint` takes them.
+    let out = provcheck(&["--fixtures", "fixtures", "lint", "suites/messages.yaml"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.starts_with("ok: 1 suites"), "{stdout}");
+}
+
+/// An option's value that names a subcommand is a value, and the run still runs.
+#[test]
+fn option_value_named_like_a_subcommand_is_a_value() {
+    let out = provcheck(&["--list", "--target", "openai", "::system_message::"]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    let out = provcheck(&["--list", "--tag", "lint"]);
+    let (stdout, stderr) = text(&out);
+    assert!(!stdout.starts_with("ok: "), "{stdout}");
+    assert!(stderr.contains("give no trial"), "{stderr}");
+}
+
+/// Options the subcommand does not take: clap's error, then how the line was read.
+#[test]
+fn misplaced_subcommand_with_run_options_says_how_it_was_read() {
+    let out = provcheck(&["--mode", "replay", "lint"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("unexpected argument '--mode'"), "{stderr}");
+    assert!(
+        stderr.contains("read as `provcheck lint --mode replay`"),
+        "{stderr}"
+    );
+}
