@@ -317,8 +317,7 @@ impl Reply<'_> {
             "incomplete_details": if done && self.cut() { json!({"reason": "max_output_tokens"}) } else { Value::Null },
             "model": self.model, "output": if done { json!(self.items(true)) } else { json!([]) },
             "previous_response_id": null, "reasoning": {"effort": null, "summary": null},
-            "service_tier": "default", "store": true, "truncation": "disabled", "metadata": {},
-            "usage": null});
+            "service_tier": "default", "store": true, "truncation": "disabled", "metadata": {}});
         let o = r.as_object_mut().expect("object");
         o.extend(self.ask.echo.clone());
         if done {
@@ -340,9 +339,8 @@ impl Reply<'_> {
                         "total_tokens": i + out}),
                     );
                 }
-                None => {
-                    o.remove("usage");
-                }
+                // `usage` is an object when present: no usage is no field (not `null`).
+                None => {}
             }
         }
         if self.cfg.is_broken(Broken::MissingFields) {
