@@ -329,18 +329,15 @@ impl Reply<'_> {
                     json!(created)
                 },
             );
-            match self.a.usage {
-                Some((i, out)) => {
-                    o.insert(
-                        "usage".into(),
-                        json!({"input_tokens": i,
-                        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
-                        "output_tokens": out, "output_tokens_details": {"reasoning_tokens": 0},
-                        "total_tokens": i + out}),
-                    );
-                }
-                // `usage` is an object when present: no usage is no field (not `null`).
-                None => {}
+            // `usage` is an object when present: no usage is no field (not `null`).
+            if let Some((i, out)) = self.a.usage {
+                o.insert(
+                    "usage".into(),
+                    json!({"input_tokens": i,
+                    "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+                    "output_tokens": out, "output_tokens_details": {"reasoning_tokens": 0},
+                    "total_tokens": i + out}),
+                );
             }
         }
         if self.cfg.is_broken(Broken::MissingFields) {
