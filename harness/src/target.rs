@@ -462,7 +462,7 @@ mod tests {
             "clients:\n  my-app:\n    command: python app.py\n    dialects: [openai]\n    workdir: app\n    env: {APP_MODE: test}\n",
         )
         .unwrap();
-        assert_eq!(load(&p, None).unwrap().len(), 3);
+        assert_eq!(load(&p, None).unwrap().len(), builtins(None).len());
         let c = &load_clients(&p).unwrap()[0];
         assert_eq!(c.name, "my-app");
         assert_eq!(c.dialects, [DialectKind::Openai]);
