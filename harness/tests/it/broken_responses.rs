@@ -145,7 +145,8 @@ const CASES: &[Broken] = &[
 ];
 
 fn apply(path: &Path, edit: &Edit) {
-    let mut rec: Value = serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut rec: Value =
+        crate::common::yaml_from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     for ex in rec["exchanges"].as_array_mut().unwrap() {
         let response = &mut ex["response"];
         match edit {
