@@ -1,4 +1,4 @@
-//! Targets: the provider endpoints a run can use. Three are built in; `targets.yaml` adds new
+//! Targets: the provider endpoints a run can use. Four are built in; `targets.yaml` adds new
 //! ones (an OpenAI-compatible server is `dialect: openai` with its own base URL) or overrides
 //! fields of the built-ins.
 
@@ -129,6 +129,22 @@ pub(crate) fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
             resilience: PolicySpec::default(),
             redact: RedactSpec::default(),
             limits: crate::client::Limits::default(),
+        },
+        Target {
+            name: "openai-responses".into(),
+            dialect: DialectKind::OpenaiResponses,
+            base_url: "https://api.openai.com/v1".into(),
+            key_env: Some("OPENAI_API_KEY".into()),
+            models: models(&[
+                ("small", "gpt-4o-mini"),
+                ("second", "gpt-4.1-mini"),
+                ("tools", "gpt-4o-mini"),
+                ("absent", "provcheck-absent-model"),
+            ]),
+            capabilities: [Streaming, JsonMode, JsonSchema, Tools, ParallelTools].into(),
+            wire: WireOptions::default(),
+            resilience: PolicySpec::default(),
+            redact: RedactSpec::default(),
         },
     ]
 }
@@ -446,7 +462,7 @@ mod tests {
             "clients:\n  my-app:\n    command: python app.py\n    dialects: [openai]\n    workdir: app\n    env: {APP_MODE: test}\n",
         )
         .unwrap();
-        assert_eq!(load(&p, None).unwrap().len(), 3);
+        assert_eq!(load(&p, None).unwrap().len(), builtins(None).len());
         let c = &load_clients(&p).unwrap()[0];
         assert_eq!(c.name, "my-app");
         assert_eq!(c.dialects, [DialectKind::Openai]);

@@ -317,8 +317,7 @@ impl Reply<'_> {
             "incomplete_details": if done && self.cut() { json!({"reason": "max_output_tokens"}) } else { Value::Null },
             "model": self.model, "output": if done { json!(self.items(true)) } else { json!([]) },
             "previous_response_id": null, "reasoning": {"effort": null, "summary": null},
-            "service_tier": "default", "store": true, "truncation": "disabled", "metadata": {},
-            "usage": null});
+            "service_tier": "default", "store": true, "truncation": "disabled", "metadata": {}});
         let o = r.as_object_mut().expect("object");
         o.extend(self.ask.echo.clone());
         if done {
@@ -330,19 +329,15 @@ impl Reply<'_> {
                     json!(created)
                 },
             );
-            match self.a.usage {
-                Some((i, out)) => {
-                    o.insert(
-                        "usage".into(),
-                        json!({"input_tokens": i,
-                        "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
-                        "output_tokens": out, "output_tokens_details": {"reasoning_tokens": 0},
-                        "total_tokens": i + out}),
-                    );
-                }
-                None => {
-                    o.remove("usage");
-                }
+            // `usage` is an object when present: no usage is no field (not `null`).
+            if let Some((i, out)) = self.a.usage {
+                o.insert(
+                    "usage".into(),
+                    json!({"input_tokens": i,
+                    "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+                    "output_tokens": out, "output_tokens_details": {"reasoning_tokens": 0},
+                    "total_tokens": i + out}),
+                );
             }
         }
         if self.cfg.is_broken(Broken::MissingFields) {

@@ -8,6 +8,7 @@
 mod common;
 
 mod broken_recordings;
+mod broken_responses;
 mod broken_streams;
 mod broken_suites;
 mod broken_tools;

@@ -241,6 +241,10 @@ impl Schema {
 static OPENAI_REQUEST: Schema = Schema::new(openai_spec, "OpenAI", "CreateChatCompletionRequest");
 static OPENAI_RESPONSE: Schema = Schema::new(openai_spec, "OpenAI", "CreateChatCompletionResponse");
 static OPENAI_ERROR: Schema = Schema::new(openai_spec, "OpenAI", "ErrorResponse");
+static RESPONSES_REQUEST: Schema = Schema::new(openai_spec, "OpenAI", "CreateResponse");
+static RESPONSES_RESPONSE: Schema = Schema::new(openai_spec, "OpenAI", "Response");
+/// Every event of a Responses stream (an `anyOf` over the typed events).
+static RESPONSES_EVENT: Schema = Schema::new(openai_spec, "OpenAI", "ResponseStreamEvent");
 static ANTHROPIC_REQUEST: Schema = Schema::new(anthropic_spec, "Anthropic", "CreateMessageParams");
 static ANTHROPIC_RESPONSE: Schema = Schema::new(anthropic_spec, "Anthropic", "Message");
 /// What `/v1/messages` declares for its `4XX` responses (the spec lists no 5XX; Anthropic's
@@ -689,6 +693,47 @@ fn openai_bodies_validate_against_create_chat_completion_request() {
 }
 
 #[test]
+fn responses_bodies_validate_against_create_response() {
+    let n = check_requests(
+        DialectKind::OpenaiResponses,
+        &RESPONSES_REQUEST,
+        "gpt-4o-mini",
+        &[("default", WireOptions::default())],
+    );
+    assert!(n >= 25);
+    // The validator is not vacuous: a chat-completions field and a nested tool shape are
+    // caught where they are.
+    let (_, req) = tool_corpus("gpt-4o-mini")
+        .into_iter()
+        .find(|(l, _)| *l == "tool result round trip")
+        .unwrap();
+    let valid = DialectKind::OpenaiResponses
+        .encode(&req, &WireOptions::default())
+        .body;
+    assert_rejected(
+        &RESPONSES_REQUEST,
+        &valid,
+        |b| b["max_output_tokens"] = json!(8),
+        "/max_output_tokens",
+        "8",
+    );
+    assert_rejected(
+        &RESPONSES_REQUEST,
+        &valid,
+        |b| b["tools"][0]["type"] = json!("fn"),
+        "/tools/0",
+        "",
+    );
+    assert_rejected(
+        &RESPONSES_REQUEST,
+        &valid,
+        |b| b["input"][0]["role"] = json!("narrator"),
+        "/input",
+        "",
+    );
+}
+
+#[test]
 fn anthropic_bodies_validate_against_create_message_params() {
     let options = [
         ("default_max_tokens 1024", WireOptions::default()),
@@ -982,6 +1027,7 @@ fn check_fixtures(root: &Path) -> FixtureReport {
         // (schemas for 2xx / other statuses, the request path the schemas describe)
         let (ok_schema, err_schema, endpoint) = match target {
             "openai" => (&OPENAI_RESPONSE, &OPENAI_ERROR, "/chat/completions"),
+            "openai-responses" => (&RESPONSES_RESPONSE, &OPENAI_ERROR, "/responses"),
             "anthropic" => (&ANTHROPIC_RESPONSE, &ANTHROPIC_ERROR, "/v1/messages"),
             _ => {
                 report
@@ -1015,6 +1061,9 @@ fn check_fixtures(root: &Path) -> FixtureReport {
         for (i, ex) in recording.exchanges.iter().enumerate() {
             let status = ex.response.status;
             let at = format!("{shown} exchanges[{i}] ({status})");
+            if target == "openai-responses" {
+                check_responses_exchange(ex, &at, &mut report);
+            }
             let Some(body) = &ex.response.body else {
                 report
                     .skipped
@@ -1049,6 +1098,100 @@ fn check_fixtures(root: &Path) -> FixtureReport {
     report
 }
 
+/// The Responses recordings carry more than a body to check: the request as sent (unless the
+/// API rejected it, which a malformed-input scenario does on purpose) against
+/// `CreateResponse`, and each event of a streamed reply against `ResponseStreamEvent`.
+fn check_responses_exchange(
+    ex: &provcheck::record::format::Exchange,
+    at: &str,
+    report: &mut FixtureReport,
+) {
+    if let Some(body) = &ex.request.body
+        && !(400..500).contains(&ex.response.status)
+    {
+        let errors = RESPONSES_REQUEST.errors(body);
+        verdict(
+            report,
+            format!("{at} request"),
+            &RESPONSES_REQUEST.label(),
+            None,
+            errors,
+        );
+    }
+    for (n, e) in ex
+        .response
+        .stream
+        .iter()
+        .flat_map(|s| &s.events)
+        .enumerate()
+    {
+        // Data that is not JSON is checked as the string it is (and rejected).
+        let v = serde_json::from_str::<Value>(&e.data).unwrap_or(Value::String(e.data.clone()));
+        let what = format!("{at} stream.events[{n}]");
+        // Against its own branch of the `anyOf` when the type names one, so the errors say
+        // what is wrong with it rather than with every other event type.
+        let (branch, errors) = match v
+            .get("type")
+            .and_then(Value::as_str)
+            .and_then(stream_event_schema)
+        {
+            Some((name, validator)) => (
+                Some(name),
+                validator.iter_errors(&v).map(|e| render(&e, 0)).collect(),
+            ),
+            None => (None, RESPONSES_EVENT.errors(&v)),
+        };
+        verdict(report, what, &RESPONSES_EVENT.label(), branch, errors);
+    }
+}
+
+/// Files one check's outcome: checked when `errors` is empty, a failure listing them otherwise.
+fn verdict(
+    report: &mut FixtureReport,
+    what: String,
+    label: &str,
+    branch: Option<&str>,
+    errors: Vec<String>,
+) {
+    if errors.is_empty() {
+        report.checked.push(format!("{what} vs {label}"));
+    } else {
+        let branch = branch
+            .map(|b| format!(" (its branch {b})"))
+            .unwrap_or_default();
+        report.failures.push(format!(
+            "{what} does not validate against {label}{branch}:\n  {}",
+            errors.join("\n  ")
+        ));
+    }
+}
+
+/// The schema `ResponseStreamEvent` gives for events of type `ty` (one branch of its
+/// `anyOf`), compiled once per type.
+fn stream_event_schema(ty: &str) -> Option<(&'static str, &'static Validator)> {
+    type Cache =
+        std::sync::Mutex<std::collections::HashMap<String, (&'static str, &'static Validator)>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(hit) = cache.lock().unwrap().get(ty) {
+        return Some(*hit);
+    }
+    let spec = openai_spec();
+    let schemas = &spec["components"]["schemas"];
+    let name = schemas["ResponseStreamEvent"]["anyOf"]
+        .as_array()?
+        .iter()
+        .filter_map(|r| r["$ref"].as_str()?.rsplit('/').next())
+        .find(|name| schemas[*name]["properties"]["type"]["enum"][0] == ty)?;
+    let name: &'static str = Box::leak(name.to_string().into_boxed_str());
+    let validator: &'static Validator = Box::leak(Box::new(compile(spec, name)));
+    cache
+        .lock()
+        .unwrap()
+        .insert(ty.to_string(), (name, validator));
+    Some((name, validator))
+}
+
 #[test]
 fn authored_fixture_responses_validate_against_the_specs() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
@@ -1080,6 +1223,14 @@ fn authored_fixture_responses_validate_against_the_specs() {
         "no authored Anthropic 2xx body was checked under {}",
         root.display()
     );
+    for schema in [&RESPONSES_RESPONSE, &RESPONSES_REQUEST, &RESPONSES_EVENT] {
+        assert!(
+            report.count(schema) > 0,
+            "no authored openai-responses {} was checked under {}",
+            schema.label(),
+            root.display()
+        );
+    }
 }
 
 /// The checker itself: a broken authored fixture is reported with its file and each error's
@@ -1179,6 +1330,33 @@ fn fixture_check_names_file_and_errors() {
     );
 }
 
+/// The Responses checks reach the request and each stream event: a request below the
+/// `max_output_tokens` minimum and an event without its `sequence_number` are each named.
+#[test]
+fn responses_fixture_check_names_request_and_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("openai-responses/s/bad.yaml");
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    let event = r#"{\"type\":\"response.output_text.delta\",\"item_id\":\"m\",\"output_index\":0,\"content_index\":0,\"delta\":\"x\",\"logprobs\":[]}"#;
+    let yaml = format!(
+        "provenance: {{source: authored, date: 2026-01-01}}\nexchanges:\n  - request: {{path: /v1/responses, body: {{model: m, input: hi, max_output_tokens: 8}}}}\n    response:\n      status: 200\n      stream:\n        format: sse\n        events:\n          - {{at_ms: 1, data: \"{event}\"}}\n"
+    );
+    std::fs::write(&p, yaml).unwrap();
+    let report = check_fixtures(dir.path());
+    let all = report.failures.join("\n");
+    assert_eq!(report.failures.len(), 2, "{report:#?}");
+    assert!(
+        all.contains("exchanges[0] (200) request does not validate against OpenAI CreateResponse")
+            && all.contains("/max_output_tokens"),
+        "{all}"
+    );
+    assert!(
+        all.contains("stream.events[0] does not validate against OpenAI ResponseStreamEvent (its branch ResponseTextDeltaEvent)")
+            && all.contains("\"sequence_number\" is a required property"),
+        "{all}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // The reference provider's replies
 // ---------------------------------------------------------------------------------------------
@@ -1200,6 +1378,11 @@ fn reference_provider_replies_validate_against_the_specs() {
             DialectKind::Anthropic,
             &ANTHROPIC_RESPONSE,
             &ANTHROPIC_ERROR,
+        ),
+        (
+            DialectKind::OpenaiResponses,
+            &RESPONSES_RESPONSE,
+            &OPENAI_ERROR,
         ),
     ];
     for (dialect, ok_schema, err_schema) in cases {
@@ -1237,7 +1420,7 @@ fn reference_provider_replies_validate_against_the_specs() {
         failures.len(),
         failures.join("\n\n")
     );
-    assert!(checked >= 60, "{checked}");
+    assert!(checked >= 90, "{checked}");
 }
 
 fn unknown_model() -> ChatRequest {

@@ -34,7 +34,7 @@ fn a_run_writes_its_record_and_audit_beside_junit() {
         r.totals.trials
     );
     let names: Vec<&str> = r.targets.iter().map(|t| t.name.as_str()).collect();
-    assert_eq!(names, ["openai", "anthropic", "ollama"]);
+    assert_eq!(names, ["openai", "anthropic", "ollama", "openai-responses"]);
     assert_eq!(r.targets[0].models["small"], "gpt-4o-mini");
     assert_eq!(r.targets[0].key_env.as_deref(), Some("OPENAI_API_KEY"));
     let limits = r.suites.iter().find(|s| s.name == "limits").unwrap();

@@ -44,7 +44,7 @@ fn filter_exact_skip_and_target() {
     assert_eq!(openai, vec!["messages::system_message::openai"]);
     let skipped = listed(&["::system_message::", "--skip", "ollama"]);
     assert!(
-        skipped.iter().all(|n| !n.ends_with("::ollama")) && skipped.len() == 2,
+        skipped.iter().all(|n| !n.ends_with("::ollama")) && skipped.len() == 3,
         "{skipped:?}"
     );
 }
@@ -115,7 +115,7 @@ fn skips_are_reported_with_reasons() {
     );
     assert!(stdout.contains("ignored (no recording at"), "{stdout}");
     let (report, cases) = junit_cases(&reports.join("junit.xml"));
-    assert_eq!(report.skipped, 3);
+    assert_eq!(report.skipped, 4);
     assert!(
         cases
             .iter()

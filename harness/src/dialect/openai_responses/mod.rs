@@ -147,6 +147,43 @@ mod tests {
         }
     }
 
+    #[test]
+    fn encodes_image_parts_top_p_and_logprobs() {
+        use crate::neutral::ContentPart;
+        let r = ChatRequest {
+            messages: vec![Message {
+                parts: vec![
+                    ContentPart::Text("What is this?".into()),
+                    ContentPart::Image {
+                        media_type: "image/png".into(),
+                        data: "iVBORw0KGgo=".into(),
+                    },
+                ],
+                ..Message::new(Role::User, "")
+            }],
+            top_p: Some(0.5),
+            logprobs: Some(true),
+            top_logprobs: Some(2),
+            stop: vec!["END".into()],
+            ..req()
+        };
+        let body = DialectKind::OpenaiResponses
+            .encode(&r, &WireOptions::default())
+            .body;
+        assert_eq!(
+            body["input"][0]["content"],
+            json!([
+                {"type": "input_text", "text": "What is this?"},
+                {"type": "input_image", "image_url": "data:image/png;base64,iVBORw0KGgo=", "detail": "auto"},
+            ])
+        );
+        assert_eq!(body["top_p"], 0.5);
+        assert_eq!(body["include"], json!(["message.output_text.logprobs"]));
+        assert_eq!(body["top_logprobs"], 2);
+        // No Responses equivalent.
+        assert!(body.get("stop").is_none());
+    }
+
     pub(super) fn response(status: &str, output: Value, usage: Value) -> Value {
         let details = match status {
             "incomplete" => json!({"reason": "max_output_tokens"}),

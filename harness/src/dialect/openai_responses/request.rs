@@ -15,11 +15,11 @@ pub(crate) const MIN_OUTPUT_TOKENS: u32 = 16;
 pub(crate) fn encode(req: &ChatRequest, _opts: &WireOptions) -> WireRequest {
     let mut body = Map::new();
     body.insert("model".into(), json!(req.model));
-    let instructions: Vec<&str> = req
+    let instructions: Vec<String> = req
         .messages
         .iter()
         .filter(|m| m.role.is_instruction())
-        .map(|m| m.content.as_str())
+        .map(|m| m.text())
         .collect();
     if !instructions.is_empty() {
         body.insert("instructions".into(), json!(instructions.join("\n\n")));
@@ -37,6 +37,17 @@ pub(crate) fn encode(req: &ChatRequest, _opts: &WireOptions) -> WireRequest {
     }
     if let Some(t) = req.temperature {
         body.insert("temperature".into(), json!(t));
+    }
+    if let Some(p) = req.top_p {
+        body.insert("top_p".into(), json!(p));
+    }
+    // `logprobs` is not a field here: the output text's log probabilities are asked for as
+    // an `include`. `stop`, `n` and `seed` have no Responses equivalent and are not sent.
+    if req.logprobs == Some(true) {
+        body.insert("include".into(), json!(["message.output_text.logprobs"]));
+    }
+    if let Some(n) = req.top_logprobs {
+        body.insert("top_logprobs".into(), json!(n));
     }
     if let Some(f) = &req.response_format {
         let format = match f {

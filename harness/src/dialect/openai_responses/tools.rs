@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use crate::dialect::json::Check;
 use crate::dialect::tools::parameters;
-use crate::neutral::{ChatRequest, Message, ToolCall, ToolChoice};
+use crate::neutral::{ChatRequest, ContentPart, Message, Role, ToolCall, ToolChoice};
 
 /// Adds `tools`, `tool_choice` and `parallel_tool_calls` to a `CreateResponse` body.
 pub(crate) fn encode(req: &ChatRequest, body: &mut Map<String, Value>) {
@@ -53,7 +53,7 @@ pub(crate) fn items(m: &Message) -> Vec<Value> {
             json!({"type": "function_call_output", "call_id": r.call_id, "output": m.content}),
         ];
     }
-    let message = json!({"type": "message", "role": m.role.as_str(), "content": m.content});
+    let message = json!({"type": "message", "role": m.role.as_str(), "content": content(m)});
     if m.tool_calls.is_empty() {
         return vec![message];
     }
@@ -70,6 +70,28 @@ pub(crate) fn items(m: &Message) -> Vec<Value> {
         })
     }));
     out
+}
+
+/// A message's `content`: its text, or for a non-assistant turn given as parts, `input_text`
+/// and `input_image` parts (an image as a base64 `data:` URL). An assistant turn's parts
+/// would be `output_text`, so it sends its text.
+fn content(m: &Message) -> Value {
+    if m.parts.is_empty() || m.role == Role::Assistant {
+        return json!(m.text());
+    }
+    let parts: Vec<Value> = m
+        .parts
+        .iter()
+        .map(|p| match p {
+            ContentPart::Text(t) => json!({"type": "input_text", "text": t}),
+            ContentPart::Image { media_type, data } => json!({
+                "type": "input_image",
+                "image_url": format!("data:{media_type};base64,{data}"),
+                "detail": "auto",
+            }),
+        })
+        .collect();
+    Value::Array(parts)
 }
 
 /// Reads one `function_call` output item at `path`, checking `call_id`, `name` and
