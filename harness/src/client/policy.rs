@@ -1,10 +1,13 @@
 //! The client's resilience policy: retries, backoff, Retry-After, rate limits, the circuit
-//! breaker and deadlines. Defaults are the official OpenAI and Anthropic SDKs' (provider-wire.md
-//! section D); a target can change them in targets.yaml and a scenario for itself.
+//! breaker and deadlines. Defaults are the official SDK's for each dialect
+//! ([`Policy::sdk_defaults`]): the OpenAI and Anthropic SDKs' (provider-wire.md section D), or
+//! the Ollama client's; a target can change them in targets.yaml and a scenario for itself.
 
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use crate::dialect::DialectKind;
 
 /// What the client does when a request fails.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,6 +128,29 @@ pub struct TimeoutSpec {
 }
 
 impl Policy {
+    /// What the official SDK of `dialect` does out of the box, which the built-in client models.
+    ///
+    /// The official Ollama client (ollama-python 0.6.3, `ollama/_client.py`) has no policy at
+    /// all: `Client._request_raw` makes one `httpx` request and turns an error status into
+    /// `ResponseError`, with no retry loop, no backoff and no look at Retry-After or
+    /// x-should-retry; `BaseClient.__init__` documents and passes `timeout: None` to httpx, so
+    /// an attempt has no deadline of its own. So: no retries, and no attempt deadline beyond
+    /// the run's (`--request-timeout-ms` and the trial deadline still bound it, so nothing
+    /// hangs). The breaker stays, as for the other dialects: it is provcheck's, only the
+    /// scenarios that set one rely on it.
+    pub(crate) fn sdk_defaults(dialect: DialectKind) -> Policy {
+        match dialect {
+            DialectKind::Ollama => Policy {
+                max_retries: 0,
+                retry_after: false,
+                x_should_retry: false,
+                attempt_timeout: Duration::MAX,
+                ..Policy::default()
+            },
+            _ => Policy::default(),
+        }
+    }
+
     /// Applies the fields `spec` sets.
     pub(crate) fn apply(&mut self, spec: &PolicySpec) {
         let ms = Duration::from_millis;
@@ -199,6 +225,20 @@ mod tests {
         assert_eq!(p.backoff(0, 1.0), Duration::from_millis(375));
         assert_eq!(p.backoff(1, 0.0), Duration::from_secs(1));
         assert_eq!(p.backoff(10, 0.0), Duration::from_secs(8));
+    }
+
+    #[test]
+    fn ollama_defaults_are_the_ollama_clients() {
+        let p = Policy::sdk_defaults(DialectKind::Ollama);
+        assert_eq!((p.max_retries, p.retry_after), (0, false));
+        // No deadline of its own: the run's request deadline is the smaller one.
+        assert_eq!(
+            p.attempt_timeout.min(Duration::from_secs(30)),
+            Duration::from_secs(30)
+        );
+        for d in [DialectKind::Openai, DialectKind::Anthropic] {
+            assert_eq!(Policy::sdk_defaults(d), Policy::default());
+        }
     }
 
     #[test]

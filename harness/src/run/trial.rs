@@ -528,7 +528,7 @@ fn client_policy(ctx: &RunContext, t: &PlannedTrial) -> crate::client::Policy {
     match &ctx.gateway {
         Some(_) => super::gateway::Gateway::caller_policy(ctx.request_timeout),
         None => {
-            let mut policy = crate::client::Policy::default();
+            let mut policy = crate::client::Policy::sdk_defaults(t.target.dialect);
             if let Some(spec) = &t.scenario.client {
                 policy.apply(spec);
             }
