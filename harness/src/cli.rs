@@ -22,11 +22,11 @@ use crate::suite::{self, Diagnostic, Known, Suite};
 use crate::target::{self, Target};
 
 /// Exit code for bad input (suites, targets, recordings, run records, arguments).
-pub(crate) const EXIT_INPUT: u8 = 2;
+pub const EXIT_INPUT: u8 = 2;
 /// Exit code of a run with a failed or errored trial (libtest's), or a required target skipped.
-pub(crate) const EXIT_FAILED: u8 = 101;
+pub const EXIT_FAILED: u8 = 101;
 /// Exit code of `diff` when shape drift was found.
-pub(crate) const EXIT_DRIFT: u8 = 1;
+pub const EXIT_DRIFT: u8 = 1;
 
 #[derive(Parser)]
 #[command(
@@ -278,6 +278,7 @@ fn print_diagnostics(diags: &[Diagnostic]) {
     );
 }
 
+<<<<<<< HEAD
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {msg}");
     ExitCode::from(EXIT_INPUT)
@@ -286,6 +287,12 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 /// Parses the command line and runs.
 pub fn main() -> ExitCode {
     let cli = parse_forgiving(std::env::args_os().collect());
+=======
+/// Parses the command line and runs it: `Ok` with the exit code of a command that did its
+/// work (which may say that trials failed or that records drifted), `Err` when it could not.
+pub fn run() -> Result<ExitCode, CliError> {
+    let cli = Cli::parse();
+>>>>>>> wt-arch
     match cli.command {
         Some(Command::Lint(args)) => lint(args),
         Some(Command::Scaffold(args)) => scaffold(args),
@@ -379,12 +386,9 @@ fn load_inputs(
     paths: &[PathBuf],
     only: &[String],
     locate: bool,
-) -> Result<Inputs, ExitCode> {
+) -> Result<Inputs, CliError> {
     let ollama_host = std::env::var("OLLAMA_HOST").ok();
-    let all = target::load(targets_file, ollama_host.as_deref()).map_err(|d| {
-        print_diagnostics(&d);
-        ExitCode::from(EXIT_INPUT)
-    })?;
+    let all = target::load(targets_file, ollama_host.as_deref()).map_err(reported)?;
     let known = Known {
         aliases: all.iter().flat_map(|t| t.models.keys().cloned()).collect(),
         targets: all.iter().map(|t| t.name.clone()).collect(),
@@ -394,7 +398,7 @@ fn load_inputs(
     for name in only {
         if !known.targets.contains(name) {
             let names: Vec<&str> = known.targets.iter().map(String::as_str).collect();
-            return Err(fail(format!(
+            return Err(CliError::input(format!(
                 "unknown target `{name}` (known: {})",
                 names.join(", ")
             )));
@@ -410,9 +414,9 @@ fn load_inputs(
     } else {
         paths
     };
-    let files = suite::load::expand_paths(paths).map_err(fail)?;
+    let files = suite::load::expand_paths(paths)?;
     if files.is_empty() {
-        return Err(fail(format!(
+        return Err(CliError::input(format!(
             "no suite files (*.yaml) under {}",
             paths
                 .iter()
@@ -426,10 +430,7 @@ fn load_inputs(
     } else {
         suite::load::load_suites_unlocated(&files, &known)
     };
-    let suites = suites.map_err(|d| {
-        print_diagnostics(&d);
-        ExitCode::from(EXIT_INPUT)
-    })?;
+    let suites = suites.map_err(reported)?;
     Ok(Inputs {
         targets,
         suites,
@@ -438,11 +439,14 @@ fn load_inputs(
     })
 }
 
-fn lint(args: LintArgs) -> ExitCode {
-    let inputs = match load_inputs(&args.input.targets, &args.paths, &[], true) {
-        Ok(i) => i,
-        Err(code) => return code,
-    };
+/// Prints diagnostics where they were found, for a [`CliError::Reported`].
+fn reported(diags: Vec<Diagnostic>) -> CliError {
+    print_diagnostics(&diags);
+    CliError::Reported
+}
+
+fn lint(args: LintArgs) -> Result<ExitCode, CliError> {
+    let inputs = load_inputs(&args.input.targets, &args.paths, &[], true)?;
     let mut recordings = Vec::new();
     collect_yaml(&args.input.fixtures, &mut recordings);
     recordings.sort();
@@ -454,8 +458,7 @@ fn lint(args: LintArgs) -> ExitCode {
         .chain(recordings.iter().filter_map(|p| Recording::load(p).err()))
         .collect();
     if !diags.is_empty() {
-        print_diagnostics(&diags);
-        return ExitCode::from(EXIT_INPUT);
+        return Err(reported(diags));
     }
     let scenarios: usize = inputs.suites.iter().map(|s| s.scenarios.len()).sum();
     println!(
@@ -464,14 +467,11 @@ fn lint(args: LintArgs) -> ExitCode {
         inputs.targets.len(),
         recordings.len()
     );
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
 }
 
-fn scaffold(args: ScaffoldArgs) -> ExitCode {
-    let inputs = match load_inputs(&args.input.targets, &args.suites, &args.only_targets, true) {
-        Ok(i) => i,
-        Err(code) => return code,
-    };
+fn scaffold(args: ScaffoldArgs) -> Result<ExitCode, CliError> {
+    let inputs = load_inputs(&args.input.targets, &args.suites, &args.only_targets, true)?;
     let env = |_: &str| None;
     let trials = run::plan(&PlanInput {
         suites: &inputs.suites,
@@ -498,10 +498,7 @@ fn scaffold(args: ScaffoldArgs) -> ExitCode {
         if path.exists() || !not_recorded {
             continue;
         }
-        if let Err(e) = crate::record::write::write(path, &run::scaffold::skeleton(t, &date), false)
-        {
-            return fail(e);
-        }
+        crate::record::write::write(path, &run::scaffold::skeleton(t, &date), false)?;
         println!("wrote {}", path.display());
         written += 1;
     }
@@ -509,7 +506,7 @@ fn scaffold(args: ScaffoldArgs) -> ExitCode {
         "{written} recording skeleton{} written",
         if written == 1 { "" } else { "s" }
     );
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
 }
 
 fn collect_yaml(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -541,15 +538,41 @@ fn failed_in(record: &RunRecord) -> std::collections::BTreeSet<String> {
 const DEFAULT_TEST_THREADS: usize = 8;
 
 /// Why a command could not do its work: bad input of any kind (arguments, suites, targets,
-/// recordings, run records). `main` turns it into [`EXIT_INPUT`].
+/// recordings, run records) or a file it could not write. The binary turns every kind into
+/// [`EXIT_INPUT`]; failed trials and drift are not errors but exit codes of a command that
+/// did its work.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum CliError {
+#[non_exhaustive]
+pub enum CliError {
     /// One line saying what is wrong.
     #[error("{0}")]
     Input(String),
-    /// Problems already printed with their locations (suites, targets.yaml).
+    /// Problems already printed with their locations (suites, targets.yaml, recordings).
     #[error("problems in the inputs (printed above)")]
     Reported,
+    /// A suite path that cannot be listed.
+    #[error(transparent)]
+    SuitePath(#[from] suite::load::PathError),
+    /// A run record that cannot be read.
+    #[error(transparent)]
+    RunRecord(#[from] run_record::LoadError),
+    /// Records that cannot be merged.
+    #[error(transparent)]
+    Merge(#[from] report::merge::MergeError),
+    /// Reports that could not be written.
+    #[error(transparent)]
+    Reports(#[from] report::WriteError),
+    /// A recording (skeleton) that could not be written.
+    #[error(transparent)]
+    Recording(#[from] crate::record::write::WriteError),
+    /// A file that could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 impl CliError {
@@ -571,15 +594,11 @@ struct RunConfig {
     client: Option<target::ClientSpec>,
 }
 
-fn run_suites(args: RunArgs) -> ExitCode {
-    let outcome = configure(args).and_then(|config| match config {
+fn run_suites(args: RunArgs) -> Result<ExitCode, CliError> {
+    match configure(args)? {
         Some(config) => execute(config),
         None => Ok(ExitCode::SUCCESS),
-    });
-    outcome.unwrap_or_else(|e| match e {
-        CliError::Reported => ExitCode::from(EXIT_INPUT),
-        e => fail(e),
-    })
+    }
 }
 
 /// Libtest's thread count: one in gateway mode (the mock at --mock-addr serves one trial at a
@@ -719,8 +738,7 @@ fn execute(cfg: RunConfig) -> Result<ExitCode, CliError> {
         &args.suites,
         &args.only_targets,
         !args.libtest.list,
-    )
-    .map_err(|_| CliError::Reported)?;
+    )?;
     check_required(&args.require, &inputs.targets)?;
     let trials = select_trials(&cfg, &inputs)?;
     let planned = trials.len();
@@ -1005,16 +1023,10 @@ fn required_skips(
     out
 }
 
-fn audit(args: AuditArgs) -> ExitCode {
-    let record = match RunRecord::load(&args.record) {
-        Ok(r) => r,
-        Err(e) => return fail(e),
-    };
+fn audit(args: AuditArgs) -> Result<ExitCode, CliError> {
+    let record = RunRecord::load(&args.record)?;
     let previous = match &args.previous {
-        Some(p) => match RunRecord::load(p) {
-            Ok(r) => Some(r),
-            Err(e) => return fail(e),
-        },
+        Some(p) => Some(RunRecord::load(p)?),
         None => None,
     };
     let md = report::audit::render(&record, previous.as_ref());
@@ -1028,24 +1040,22 @@ fn audit(args: AuditArgs) -> ExitCode {
 }
 
 /// Writes `text` to `path` atomically and says so, or prints it when `path` is `-`.
-fn emit(path: &Path, text: &str) -> ExitCode {
+fn emit(path: &Path, text: &str) -> Result<ExitCode, CliError> {
     if path == Path::new("-") {
         print!("{text}");
-        return ExitCode::SUCCESS;
+        return Ok(ExitCode::SUCCESS);
     }
-    if let Err(e) = report::write_atomic(path, text.as_bytes()) {
-        return fail(format!("cannot write {}: {e}", path.display()));
-    }
+    report::write_atomic(path, text.as_bytes()).map_err(|source| CliError::Write {
+        path: path.to_path_buf(),
+        source,
+    })?;
     println!("wrote {}", path.display());
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
 }
 
-fn diff(args: DiffArgs) -> ExitCode {
-    let load = |p: &Path| RunRecord::load(p).map_err(fail);
-    let (old, new) = match (load(&args.old), load(&args.new)) {
-        (Ok(o), Ok(n)) => (o, n),
-        (Err(code), _) | (_, Err(code)) => return code,
-    };
+fn diff(args: DiffArgs) -> Result<ExitCode, CliError> {
+    let old = RunRecord::load(&args.old)?;
+    let new = RunRecord::load(&args.new)?;
     let drift = report::diff::diff(&old, &new);
     let md = report::diff::render(
         &drift,
@@ -1054,10 +1064,7 @@ fn diff(args: DiffArgs) -> ExitCode {
         &old,
         &new,
     );
-    let code = emit(args.output.as_deref().unwrap_or(Path::new("-")), &md);
-    if code != ExitCode::SUCCESS {
-        return code;
-    }
+    emit(args.output.as_deref().unwrap_or(Path::new("-")), &md)?;
     if drift.has_shape_drift() {
         eprintln!(
             "shape drift: {} change(s) between {} and {}",
@@ -1065,41 +1072,31 @@ fn diff(args: DiffArgs) -> ExitCode {
             args.old.display(),
             args.new.display()
         );
-        ExitCode::from(EXIT_DRIFT)
+        Ok(ExitCode::from(EXIT_DRIFT))
     } else {
-        ExitCode::SUCCESS
+        Ok(ExitCode::SUCCESS)
     }
 }
 
-fn merge(args: MergeArgs) -> ExitCode {
+fn merge(args: MergeArgs) -> Result<ExitCode, CliError> {
     let mut records = Vec::with_capacity(args.records.len());
     for p in &args.records {
-        match RunRecord::load(p) {
-            Ok(r) => records.push((p.display().to_string(), r)),
-            Err(e) => return fail(e),
-        }
+        records.push((p.display().to_string(), RunRecord::load(p)?));
     }
-    let merged = match report::merge::merge(&records) {
-        Ok(m) => m,
-        Err(e) => return fail(e),
-    };
-    match report::write_all(&args.output, &merged) {
-        Ok(paths) => {
-            let t = &merged.totals;
-            println!(
-                "merged {} records: {} trials, {} passed, {} failed, {} errored, {} skipped",
-                records.len(),
-                t.trials,
-                t.pass,
-                t.fail,
-                t.error,
-                t.skip
-            );
-            for p in paths {
-                println!("wrote {}", p.display());
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => fail(e),
+    let merged = report::merge::merge(&records)?;
+    let paths = report::write_all(&args.output, &merged)?;
+    let t = &merged.totals;
+    println!(
+        "merged {} records: {} trials, {} passed, {} failed, {} errored, {} skipped",
+        records.len(),
+        t.trials,
+        t.pass,
+        t.fail,
+        t.error,
+        t.skip
+    );
+    for p in paths {
+        println!("wrote {}", p.display());
     }
+    Ok(ExitCode::SUCCESS)
 }

@@ -65,6 +65,18 @@ pub(crate) fn url_path(url: &str) -> String {
     path.split(['?', '#']).next().unwrap_or(path).to_string()
 }
 
+/// Why a trial's exchanges cannot be a recording: one attempt got no response.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("request {request} of {of} got no response ({why}); a recording needs one")]
+pub(crate) struct NoResponse {
+    /// Which request, from 1.
+    pub request: usize,
+    /// Of how many.
+    pub of: usize,
+    /// The transport's account of the failure.
+    pub why: String,
+}
+
 /// The exchanges of a recording, redacted. An attempt that got no response (a timeout, a
 /// refused connection) cannot be replayed as recorded, so it makes the whole recording
 /// impossible: the error says which attempt and why.
@@ -72,17 +84,17 @@ pub(crate) fn exchanges(
     captured: &[Captured],
     dialect: DialectKind,
     spec: &RedactSpec,
-) -> Result<Vec<Exchange>, String> {
+) -> Result<Vec<Exchange>, NoResponse> {
     let mut out = Vec::with_capacity(captured.len());
     for (i, c) in captured.iter().enumerate() {
         let response = match &c.response {
             Ok(r) => response(r, dialect, spec),
             Err(e) => {
-                return Err(format!(
-                    "request {} of {} got no response ({e}); a recording needs one",
-                    i + 1,
-                    captured.len()
-                ));
+                return Err(NoResponse {
+                    request: i + 1,
+                    of: captured.len(),
+                    why: e.clone(),
+                });
             }
         };
         let mut body = (!c.body.is_null()).then(|| c.body.clone());
@@ -326,7 +338,8 @@ mod tests {
             DialectKind::Openai,
             &RedactSpec::default(),
         )
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             e.contains("request 1 of 1 got no response (timed out after 300 ms)"),
             "{e}"
@@ -353,7 +366,9 @@ mod tests {
             provenance: provenance("2026-01-01", None, "https://api.example/v1".into()),
             exchanges: ex,
         };
-        let e = write_checked(&path, &rec, false, &secrets).unwrap_err();
+        let e = write_checked(&path, &rec, false, &secrets)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("contains the value of MY_KEY"), "{e}");
         assert!(!e.contains("sk-planted"), "{e}");
         assert!(!path.exists() && !path.parent().unwrap().exists());
@@ -371,6 +386,7 @@ mod tests {
         assert!(
             write_checked(&path, &clean, false, &secrets)
                 .unwrap_err()
+                .to_string()
                 .contains("exists")
         );
         write_checked(&path, &clean, true, &secrets).unwrap();

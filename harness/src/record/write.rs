@@ -1,7 +1,7 @@
 //! Writing recording files: JSON (which is YAML), atomically, never over an existing file unless asked, and
 //! never when a secret of the run appears in them.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use sha2::Digest;
 
@@ -25,10 +25,54 @@ pub(crate) fn to_yaml(rec: &RecordingFile) -> Result<String, serde_json::Error> 
     ))
 }
 
+/// Why a recording was not written. Nothing is written in every case.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The recording could not be serialized.
+    #[error("cannot serialize {}: {message}", path.display())]
+    Serialize {
+        /// Where it was to go.
+        path: PathBuf,
+        /// The serializer's message.
+        message: String,
+    },
+    /// A file is there already and overwriting was not asked for.
+    #[error("{} exists; not overwritten", .0.display())]
+    Exists(PathBuf),
+    /// The recording holds the value of a secret variable (named, never the value).
+    #[error(
+        "refusing to write {}: it contains the value of {var}; nothing was written (the \
+         provider echoed a secret, or a header or field carries one: name it under \
+         `redact:` in targets.yaml, see docs/SUITES.md#redaction)",
+        path.display()
+    )]
+    Secret {
+        /// Where it was to go.
+        path: PathBuf,
+        /// The variable whose value it holds.
+        var: String,
+    },
+    /// The filesystem refused.
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        /// Where it was to go.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+fn serialize_error(path: &Path, e: impl std::fmt::Display) -> WriteError {
+    WriteError::Serialize {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
 /// Writes the skeleton `rec` to `path` as YAML (creating directories). Refuses to replace a
 /// file unless `overwrite` is set, so a scaffold can never clobber a hand-written recording.
-pub(crate) fn write(path: &Path, rec: &RecordingFile, overwrite: bool) -> Result<(), String> {
-    let text = to_yaml(rec).map_err(|e| format!("cannot serialize {}: {e}", path.display()))?;
+pub(crate) fn write(path: &Path, rec: &RecordingFile, overwrite: bool) -> Result<(), WriteError> {
+    let text = to_yaml(rec).map_err(|e| serialize_error(path, e))?;
     write_text(path, rec, &text, overwrite, &Secrets::default()).map(|_| ())
 }
 
@@ -40,8 +84,8 @@ pub(crate) fn write_checked(
     rec: &RecordingFile,
     overwrite: bool,
     secrets: &Secrets,
-) -> Result<String, String> {
-    let text = to_text(rec).map_err(|e| format!("cannot serialize {}: {e}", path.display()))?;
+) -> Result<String, WriteError> {
+    let text = to_text(rec).map_err(|e| serialize_error(path, e))?;
     write_text(path, rec, &text, overwrite, secrets)
 }
 
@@ -51,9 +95,9 @@ fn write_text(
     text: &str,
     overwrite: bool,
     secrets: &Secrets,
-) -> Result<String, String> {
+) -> Result<String, WriteError> {
     if path.exists() && !overwrite {
-        return Err(format!("{} exists; not overwritten", path.display()));
+        return Err(WriteError::Exists(path.to_path_buf()));
     }
     // The text as written and every string inside it: JSON and YAML may escape a value so
     // that it no longer reads literally in the text, but never inside the parsed strings.
@@ -63,15 +107,15 @@ fn write_text(
             .and_then(|v| secrets.find_in_value(&v))
     });
     if let Some(var) = found {
-        return Err(format!(
-            "refusing to write {}: it contains the value of {var}; nothing was written (the \
-             provider echoed a secret, or a header or field carries one: name it under \
-             `redact:` in targets.yaml, see docs/SUITES.md#redaction)",
-            path.display()
-        ));
+        return Err(WriteError::Secret {
+            path: path.to_path_buf(),
+            var: var.to_string(),
+        });
     }
-    crate::fsio::write_atomic(path, text.as_bytes())
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    crate::fsio::write_atomic(path, text.as_bytes()).map_err(|source| WriteError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(sha2::Sha256::digest(text.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -10,7 +10,7 @@ use crate::report::run_record::{
 
 /// Why records cannot be merged.
 #[derive(Debug, thiserror::Error, PartialEq)]
-pub(crate) enum MergeError {
+pub enum MergeError {
     /// Nothing to merge.
     #[error("no run record to merge")]
     Empty,

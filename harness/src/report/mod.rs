@@ -35,7 +35,7 @@ pub(crate) const AUDIT_MD: &str = "COVERAGE_AUDIT.md";
 /// A report that could not be written.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot write {}: {source}", path.display())]
-pub(crate) struct WriteError {
+pub struct WriteError {
     /// The report's path.
     pub path: PathBuf,
     /// Why.

@@ -291,7 +291,7 @@ impl Live {
         }
         let exchanges = match recorder::exchanges(captured, t.target.dialect, &t.target.redact) {
             Ok(e) => e,
-            Err(why) => return not_recorded(outcome, why),
+            Err(why) => return not_recorded(outcome, why.to_string()),
         };
         let model = outcome.exchanges.iter().find_map(|e| e.reply_model.clone());
         let file = RecordingFile {
@@ -310,7 +310,7 @@ impl Live {
                 outcome.provenance = Some(super::trial::provenance(&file.provenance));
                 outcome.recording_sha256 = Some(sha);
             }
-            Err(e) => outcome.set_error(ErrorKind::RecordWrite, e),
+            Err(e) => outcome.set_error(ErrorKind::RecordWrite, e.to_string()),
         }
     }
 

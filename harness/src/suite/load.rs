@@ -39,13 +39,32 @@ pub struct Known {
     pub targets: BTreeSet<String>,
 }
 
+/// A suite path that cannot be listed.
+#[derive(Debug, thiserror::Error)]
+pub enum PathError {
+    /// Nothing is there.
+    #[error("{}: no such file or directory", .0.display())]
+    Missing(PathBuf),
+    /// A directory that could not be read.
+    #[error("{}: {source}", path.display())]
+    Unreadable {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
 /// Expands directories into their `*.yaml`/`*.yml` files, sorted so runs are reproducible.
-pub(crate) fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+pub(crate) fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, PathError> {
     let mut files = Vec::new();
     for p in paths {
         if p.is_dir() {
             let mut found: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| format!("{}: {e}", p.display()))?
+                .map_err(|source| PathError::Unreadable {
+                    path: p.clone(),
+                    source,
+                })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|f| {
                     f.is_file()
@@ -57,7 +76,7 @@ pub(crate) fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         } else if p.is_file() {
             files.push(p.clone());
         } else {
-            return Err(format!("{}: no such file or directory", p.display()));
+            return Err(PathError::Missing(p.clone()));
         }
     }
     Ok(files)

@@ -1,6 +1,7 @@
 //! Replay keeps recorded stream timing, a check of provcheck itself: the recording in
 //! `data/replay_gap.yaml` pauses 300 ms between two words. At --speed 1 the client sees that
-//! gap (the scenario expects 250..=1500 ms); at --speed 0 it sees none.
+//! gap (the scenario expects 200..=5000 ms: an event read late on a loaded machine shortens
+//! the gap after it and lengthens the one before); at --speed 0 it sees none.
 
 use crate::common;
 
@@ -10,7 +11,7 @@ const SUITE: &str = "suite: replay\ncategory: streaming\nscenarios:\n  - id: rec
     title: Replay keeps the recorded gaps between tokens\n    requires: [streaming]\n    \
     request:\n      stream: true\n      messages:\n        - user: Say \"one, two\".\n      \
     max_tokens: 10\n    expect:\n      status: 200\n      \
-    stream: { well_formed: true, max_gap_ms: { min: 250, max: 1500 } }\n";
+    stream: { well_formed: true, max_gap_ms: { min: 200, max: 5000 } }\n";
 
 fn run(speed: &str) -> (Option<i32>, common::Case) {
     let dir = tempfile::tempdir().unwrap();
