@@ -278,21 +278,10 @@ fn print_diagnostics(diags: &[Diagnostic]) {
     );
 }
 
-<<<<<<< HEAD
-fn fail(msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("error: {msg}");
-    ExitCode::from(EXIT_INPUT)
-}
-
-/// Parses the command line and runs.
-pub fn main() -> ExitCode {
-    let cli = parse_forgiving(std::env::args_os().collect());
-=======
 /// Parses the command line and runs it: `Ok` with the exit code of a command that did its
 /// work (which may say that trials failed or that records drifted), `Err` when it could not.
 pub fn run() -> Result<ExitCode, CliError> {
-    let cli = Cli::parse();
->>>>>>> wt-arch
+    let cli = parse_forgiving(std::env::args_os().collect());
     match cli.command {
         Some(Command::Lint(args)) => lint(args),
         Some(Command::Scaffold(args)) => scaffold(args),
