@@ -145,6 +145,7 @@ pub(crate) fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
             wire: WireOptions::default(),
             resilience: PolicySpec::default(),
             redact: RedactSpec::default(),
+            limits: crate::client::Limits::default(),
         },
     ]
 }
