@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Writes authored recordings for the built-in targets (openai, anthropic, ollama) of the given
+# Writes authored recordings for the built-in targets (openai, anthropic, ollama,
+# openai-responses) of the given
 # suites, by recording them against the in-tree conformant reference provider started with the
 # built-ins' model names. The reference provider answers each dialect as its documentation says
 # (provider-wire.md), so what it records is the documented answer; the recordings are marked
@@ -30,6 +31,7 @@ targets:
   openai: { base_url: $(url openai) }
   anthropic: { base_url: $(url anthropic) }
   ollama: { base_url: $(url ollama) }
+  openai-responses: { base_url: $(url openai) }
 YAML
 
 suites=()
@@ -38,7 +40,7 @@ before="$(mktemp)"
 find fixtures -name '*.yaml' | sort >"$before"
 OPENAI_API_KEY=authored ANTHROPIC_API_KEY=authored target/debug/provcheck --mode record \
   --record missing --targets "$work/targets.yaml" --target openai --target anthropic \
-  --target ollama --live-concurrency 1 --no-reports "${suites[@]}" || true
+  --target ollama --target openai-responses --live-concurrency 1 --no-reports "${suites[@]}" || true
 # Mark what was written as authored: the documented answer, not a provider's live reply.
 find fixtures -name '*.yaml' | sort | comm -13 "$before" - | while read -r f; do
   python3 - "$f" "$(date -u +%F)" <<'PY'

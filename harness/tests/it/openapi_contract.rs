@@ -615,6 +615,14 @@ fn tool_corpus(model: &str) -> Vec<(&'static str, ChatRequest)> {
     ]
 }
 
+/// CreateResponse's `input` items are a `oneOf` of EasyInputMessage and InputMessage, and a user
+/// message whose content is a list of parts matches both (neither closes its properties), so
+/// the spec rejects every such body, however it is written. The shape itself is checked by
+/// the dialect's unit tests.
+fn spec_ambiguity(dialect: DialectKind, label: &str) -> bool {
+    dialect == DialectKind::OpenaiResponses && label == "text and image parts"
+}
+
 fn check_requests(
     dialect: DialectKind,
     schema: &Schema,
@@ -627,6 +635,9 @@ fn check_requests(
         for (label, req) in corpus(model) {
             let body = dialect.encode(&req, opts).body;
             checked += 1;
+            if spec_ambiguity(dialect, label) {
+                continue;
+            }
             let errors = schema.errors(&body);
             if !errors.is_empty() {
                 failures.push(format!(
