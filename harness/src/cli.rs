@@ -764,7 +764,8 @@ fn execute(cfg: RunConfig) -> Result<ExitCode, CliError> {
             "note: partition {p} holds no selected trial (the plan has {planned}); nothing ran"
         );
     }
-    let failed = result.conclusion.has_failed();
+    let excused = unreachable_unrequired(&result.outcomes, &args.require);
+    let failed = result.conclusion.num_failed > excused;
     let mut record = run_record_of(&cfg, &inputs, suite_infos, started_at, result.outcomes);
     let stopped = stop.reason();
     record.interrupted = stopped.is_some_and(|r| r.exit_code().is_some());
@@ -982,6 +983,30 @@ fn conclude(cfg: &RunConfig, record: &RunRecord, failed: bool) -> Result<ExitCod
     } else {
         Ok(ExitCode::SUCCESS)
     }
+}
+
+/// How many trials errored only because the preflight found their target unusable, on targets
+/// the run does not `--require`. They stay errors in every report, but like a target skipped
+/// for want of a key they do not fail the run: `--require` is how a run says a target must
+/// answer. A note says so once per target.
+fn unreachable_unrequired(outcomes: &[Outcome], required: &[String]) -> u64 {
+    let mut per_target = std::collections::BTreeMap::<&str, u64>::new();
+    for o in outcomes {
+        let preflight = o
+            .error
+            .as_ref()
+            .is_some_and(|e| e.kind == crate::outcome::ErrorKind::Preflight);
+        if preflight && !required.contains(&o.target) {
+            *per_target.entry(o.target.as_str()).or_default() += 1;
+        }
+    }
+    for (target, n) in &per_target {
+        eprintln!(
+            "note: target `{target}` was not usable: {n} trial(s) not sent (errors in the reports); \
+             the run does not fail on it unless run with --require {target}"
+        );
+    }
+    per_target.values().sum()
 }
 
 /// Per required target: how many trials were skipped for want of a key or recording, or not

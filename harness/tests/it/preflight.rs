@@ -114,6 +114,28 @@ fn a_refused_port_is_named_once_and_its_trials_are_errors() {
 }
 
 #[test]
+fn an_unusable_target_fails_the_run_only_when_required() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = project("openai", &format!("http://127.0.0.1:{port}/v1"), "");
+    let out = run(dir.path(), &[], &[]);
+    let (stdout, stderr) = common::text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert_eq!(preflight_lines(&out).len(), 1, "{stderr}");
+    assert!(
+        stderr.contains("note: target `t` was not usable: 2 trial(s) not sent")
+            && stderr.contains("--require t"),
+        "{stderr}"
+    );
+    // Still errors in the reports: an unreachable target is never shown as a pass.
+    let (_, cases) = common::junit_cases(&dir.path().join("reports/junit.xml"));
+    assert!(cases.iter().all(|c| c.status == "error"), "{cases:?}");
+}
+
+#[test]
 fn a_rejected_key_is_named_and_costs_one_request() {
     let server = RawServer::start(|_, conn| {
         respond(

@@ -125,7 +125,9 @@ fn no_key_reaches_the_record_or_the_audit() {
         &[("GATEWAY_KEY", "sk-test-secret-123")],
     );
     let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(101), "{stdout}\n{stderr}");
+    // The target is unusable but not `--require`d: its trials are errors in the reports, and
+    // the run does not fail on it.
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     for f in ["run.json", "junit.xml", "COVERAGE_AUDIT.md"] {
         let body = std::fs::read_to_string(reports.join(f)).unwrap();
         assert!(!body.contains("sk-test-secret-123"), "{f} holds the key");
