@@ -459,9 +459,10 @@ mod tests {
 
     use super::*;
     use crate::dialect::DialectKind;
-    use crate::dialect::decode_stream;
-    use crate::dialect::stream::testing::{assert_same_reply, read, sse};
-    use crate::dialect::stream::{StreamEnd, StreamOptions};
+    use crate::dialect::stream::StreamEnd;
+    use crate::dialect::stream::testing::{
+        assert_only, assert_same_reply, decode, decode_chunked, sse,
+    };
     use crate::neutral::Reply;
 
     type Ev = (String, String);
@@ -566,18 +567,13 @@ mod tests {
             .iter()
             .map(|(n, d)| (Some(n.as_str()), d.as_str()))
             .collect();
-        decode_stream(
+        decode(
             DialectKind::Anthropic,
             200,
             &[("request-id".into(), "req_9".into())],
             &sse(&ev),
             &end,
-            &StreamOptions::default(),
         )
-    }
-
-    fn only(r: &Reply, want: &str) {
-        assert_eq!(r.violations, vec![want.to_string()]);
     }
 
     #[test]
@@ -693,7 +689,7 @@ mod tests {
     fn missing_message_stop_with_a_clean_end() {
         let mut events = text_stream();
         events.pop();
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean),
             "stream ended without the terminal marker after 7 events (expected `message_stop`)",
         );
@@ -701,7 +697,7 @@ mod tests {
 
     #[test]
     fn cut_before_message_stop() {
-        only(
+        assert_only(
             &run(&text_stream()[..4], StreamEnd::Cut("unexpected EOF".into())),
             "connection closed before the terminal marker after 4 events: unexpected EOF",
         );
@@ -711,7 +707,7 @@ mod tests {
     fn delta_for_an_index_never_started() {
         let mut events = text_stream();
         events.insert(4, text(1, "x"));
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean),
             "event 4 (content_block_delta): delta for index 1, which was never started",
         );
@@ -722,7 +718,7 @@ mod tests {
         let mut events = text_stream();
         events.swap(1, 3);
         let r = run(&events, StreamEnd::Clean);
-        only(
+        assert_only(
             &r,
             "event 1 (content_block_delta): delta for index 0, which was never started",
         );
@@ -733,7 +729,7 @@ mod tests {
             message_delta(json!("end_turn"), 1),
             stop(),
         ];
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean),
             "event 1 (content_block_stop): stop for index 0, which was never started",
         );
@@ -743,7 +739,7 @@ mod tests {
     fn events_before_message_start() {
         let mut events = text_stream();
         events.swap(0, 1);
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean),
             "event 0 (content_block_start): arrived before `message_start`",
         );
@@ -763,7 +759,7 @@ mod tests {
         );
         let mut events = text_stream();
         events.remove(6);
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean),
             "event 6 (message_stop): arrived before `message_delta`",
         );
@@ -774,7 +770,7 @@ mod tests {
         let mut events = text_stream();
         events.push(ping());
         events.push(ping());
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean),
             "event 8 (ping): received after the terminal marker `message_stop` (event 7)",
         );
@@ -785,7 +781,7 @@ mod tests {
         let mut events = text_stream();
         events[6] = message_delta(Value::Null, 15);
         let r = run(&events, StreamEnd::Clean);
-        only(
+        assert_only(
             &r,
             "event 6 (message_delta): no `stop_reason`: a finished message must say why it stopped",
         );
@@ -796,18 +792,17 @@ mod tests {
     fn event_name_must_match_data_type() {
         let mut events = text_stream();
         events[3].0 = "content_block_start".into();
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean),
             "event 3 (content_block_delta): the SSE event name \"content_block_start\" does not match data.type \"content_block_delta\"",
         );
         let frames = sse(&[(None, &text_stream()[0].1)]);
-        let r = decode_stream(
+        let r = decode(
             DialectKind::Anthropic,
             200,
             &[],
             &frames,
             &StreamEnd::Cut("x".into()),
-            &StreamOptions::default(),
         );
         assert_eq!(
             r.violations[0],
@@ -851,7 +846,7 @@ mod tests {
             json!({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}),
         ));
         let r = run(&events, StreamEnd::Clean);
-        only(
+        assert_only(
             &r,
             "mid-stream error at event 4: overloaded_error: Overloaded",
         );
@@ -867,21 +862,7 @@ mod tests {
             .iter()
             .map(|(n, d)| format!("event: {n}\r\ndata: {d}\r\n\r\n"))
             .collect();
-        let (frames, end) = read(
-            DialectKind::Anthropic,
-            body.as_bytes()
-                .chunks(5)
-                .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
-                .collect(),
-        );
-        let r = decode_stream(
-            DialectKind::Anthropic,
-            200,
-            &[],
-            &frames,
-            &end,
-            &StreamOptions::default(),
-        );
+        let r = decode_chunked(DialectKind::Anthropic, body.as_bytes(), 5);
         assert!(r.violations.is_empty(), "{:?}", r.violations);
         assert_eq!(r.tool_calls.len(), 2);
         assert_eq!(r.stream.unwrap().events, 13);

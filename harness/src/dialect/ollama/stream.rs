@@ -188,9 +188,10 @@ mod tests {
 
     use super::*;
     use crate::dialect::DialectKind;
-    use crate::dialect::decode_stream;
-    use crate::dialect::stream::testing::{assert_same_reply, lines, read};
-    use crate::dialect::stream::{StreamEnd, StreamOptions};
+    use crate::dialect::stream::StreamEnd;
+    use crate::dialect::stream::testing::{
+        assert_only, assert_same_reply, decode, decode_chunked, lines,
+    };
     use crate::neutral::{FinishReason, Reply};
 
     fn chunk(content: &str) -> String {
@@ -225,18 +226,7 @@ mod tests {
 
     fn run(events: &[String], end: StreamEnd) -> Reply {
         let ev: Vec<&str> = events.iter().map(String::as_str).collect();
-        decode_stream(
-            DialectKind::Ollama,
-            200,
-            &[],
-            &lines(&ev),
-            &end,
-            &StreamOptions::default(),
-        )
-    }
-
-    fn only(r: &Reply, want: &str) {
-        assert_eq!(r.violations, vec![want.to_string()]);
+        decode(DialectKind::Ollama, 200, &[], &lines(&ev), &end)
     }
 
     #[test]
@@ -297,7 +287,7 @@ mod tests {
     fn missing_done_with_a_clean_end() {
         let mut events = text_stream();
         events.pop();
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean),
             "stream ended without the terminal marker after 3 events (expected a `done: true` object)",
         );
@@ -305,7 +295,7 @@ mod tests {
 
     #[test]
     fn cut_before_done() {
-        only(
+        assert_only(
             &run(
                 &text_stream()[..1],
                 StreamEnd::Cut("error decoding response body".into()),
@@ -319,7 +309,7 @@ mod tests {
         let mut events = text_stream();
         events.push(chunk("late"));
         let r = run(&events, StreamEnd::Clean);
-        only(
+        assert_only(
             &r,
             "event 4 (chunk): received after the terminal marker a `done: true` object (event 3)",
         );
@@ -331,7 +321,7 @@ mod tests {
         let mut events = text_stream();
         events[3] = events[3].replace(r#""done_reason":"stop","#, "");
         let r = run(&events, StreamEnd::Clean);
-        only(&r, "event 3 (done): no `done_reason` on the final object");
+        assert_only(&r, "event 3 (done): no `done_reason` on the final object");
         assert_eq!(r.finish_reason, None);
     }
 
@@ -339,7 +329,7 @@ mod tests {
     fn model_changes_mid_stream() {
         let mut events = text_stream();
         events[2] = events[2].replace("llama3.2", "qwen3");
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean),
             "event 2 (chunk): `model` changed mid-stream from \"llama3.2\" to \"qwen3\"",
         );
@@ -366,7 +356,7 @@ mod tests {
                 .into(),
         );
         let r = run(&events, StreamEnd::Clean);
-        only(
+        assert_only(
             &r,
             "mid-stream error at event 2: an error was encountered while running the model: unexpected EOF",
         );
@@ -380,21 +370,7 @@ mod tests {
     #[test]
     fn framing_end_to_end() {
         let body: String = text_stream().iter().map(|l| format!("{l}\n")).collect();
-        let (frames, end) = read(
-            DialectKind::Ollama,
-            body.as_bytes()
-                .chunks(3)
-                .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
-                .collect(),
-        );
-        let r = decode_stream(
-            DialectKind::Ollama,
-            200,
-            &[],
-            &frames,
-            &end,
-            &StreamOptions::default(),
-        );
+        let r = decode_chunked(DialectKind::Ollama, body.as_bytes(), 3);
         assert!(r.violations.is_empty(), "{:?}", r.violations);
         assert_eq!(r.text, "The sky is blue.");
     }

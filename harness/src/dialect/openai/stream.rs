@@ -394,7 +394,7 @@ mod tests {
     use crate::dialect::DialectKind;
     use crate::dialect::decode_stream;
     use crate::dialect::stream::StreamEnd;
-    use crate::dialect::stream::testing::{assert_same_reply, read, sse};
+    use crate::dialect::stream::testing::{assert_only, assert_same_reply, read, sse};
     use crate::neutral::Reply;
 
     fn chunk(delta: Value, finish: Option<&str>) -> String {
@@ -454,10 +454,6 @@ mod tests {
                 usage_requested: usage,
             },
         )
-    }
-
-    fn only(r: &Reply, want: &str) {
-        assert_eq!(r.violations, vec![want.to_string()]);
     }
 
     #[test]
@@ -544,7 +540,7 @@ mod tests {
     fn usage_missing_when_requested() {
         let mut events = text_stream();
         events.remove(4);
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean, true),
             "event 4 (done): no usage chunk before `[DONE]` although `stream_options.include_usage` was requested",
         );
@@ -568,7 +564,7 @@ mod tests {
         let mut events = text_stream();
         events.pop();
         let r = run(&events, StreamEnd::Clean, true);
-        only(
+        assert_only(
             &r,
             "stream ended without the terminal marker after 5 events (expected `[DONE]`)",
         );
@@ -578,7 +574,7 @@ mod tests {
     #[test]
     fn cut_before_done() {
         let events = &text_stream()[..2];
-        only(
+        assert_only(
             &run(
                 events,
                 StreamEnd::Cut("connection reset by peer".into()),
@@ -597,7 +593,7 @@ mod tests {
         events.push(chunk(json!({"content":"more"}), None));
         events.push(chunk(json!({"content":"and more"}), None));
         let r = run(&events, StreamEnd::Clean, true);
-        only(
+        assert_only(
             &r,
             "event 6 (chunk): received after the terminal marker `[DONE]` (event 5)",
         );
@@ -609,13 +605,13 @@ mod tests {
         let mut events = text_stream();
         events[2] = events[2].replace("chatcmpl-A", "chatcmpl-B");
         events[3] = events[3].replace("chatcmpl-A", "chatcmpl-C");
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean, true),
             "event 2 (chunk): `id` changed mid-stream from \"chatcmpl-A\" to \"chatcmpl-B\"",
         );
         let mut events = text_stream();
         events[1] = events[1].replace("gpt-4o", "gpt-4o-mini");
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean, true),
             "event 1 (chunk): `model` changed mid-stream from \"gpt-4o\" to \"gpt-4o-mini\"",
         );
@@ -625,7 +621,7 @@ mod tests {
     fn no_finish_reason_on_the_last_choice_chunk() {
         let mut events = text_stream();
         events[3] = chunk(json!({}), None);
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean, true),
             "event 3 (chunk): the last chunk of choice 0 has no `finish_reason`",
         );
@@ -652,7 +648,7 @@ mod tests {
     fn content_after_finish_reason() {
         let mut events = text_stream();
         events.insert(4, chunk(json!({"content":"!"}), None));
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean, true),
             "event 4 (chunk): choice 0 continues after its `finish_reason` (event 3)",
         );
@@ -681,7 +677,7 @@ mod tests {
                 .into(),
         );
         let r = run(&events, StreamEnd::Clean, true);
-        only(
+        assert_only(
             &r,
             "mid-stream error at event 2: server_error: The server had an error while processing your request.",
         );

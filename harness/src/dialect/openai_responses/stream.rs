@@ -599,9 +599,10 @@ mod tests {
 
     use super::*;
     use crate::dialect::DialectKind;
-    use crate::dialect::decode_stream;
-    use crate::dialect::stream::testing::{assert_same_reply, read, sse};
-    use crate::dialect::stream::{StreamEnd, StreamOptions};
+    use crate::dialect::stream::StreamEnd;
+    use crate::dialect::stream::testing::{
+        assert_only, assert_same_reply, decode, decode_chunked, sse,
+    };
     use crate::neutral::{FinishReason, Reply};
 
     type Ev = (String, Value);
@@ -758,18 +759,13 @@ mod tests {
             .zip(&data)
             .map(|((ty, _), d)| (Some(ty.as_str()), d.as_str()))
             .collect();
-        decode_stream(
+        decode(
             DialectKind::OpenaiResponses,
             200,
             &[("x-request-id".into(), "req_1".into())],
             &sse(&frames),
             &end,
-            &StreamOptions::default(),
         )
-    }
-
-    fn only(r: &Reply, want: &str) {
-        assert_eq!(r.violations, vec![want.to_string()]);
     }
 
     #[test]
@@ -809,12 +805,12 @@ mod tests {
     fn missing_terminal_event() {
         let mut events = text_stream();
         events.pop();
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean),
             "stream ended without the terminal marker after 9 events (expected `response.completed`, `response.incomplete` or `response.failed`)",
         );
         let r = run(&events[..4], StreamEnd::Cut("reset".into()));
-        only(
+        assert_only(
             &r,
             "connection closed before the terminal marker after 4 events: reset",
         );
@@ -825,7 +821,7 @@ mod tests {
         let mut events = text_stream();
         let last = events.last().unwrap().clone();
         events.push(last);
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean),
             "event 10 (response.completed): received after the terminal marker `response.completed`, `response.incomplete` or `response.failed` (event 9)",
         );
@@ -835,7 +831,7 @@ mod tests {
     fn sequence_numbers_going_back() {
         let mut events = text_stream();
         events[5].1["sequence_number"] = json!(3);
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean),
             "event 5 (response.output_text.delta): `sequence_number` 3 does not increase (event 4 had 4)",
         );
@@ -889,7 +885,7 @@ mod tests {
         );
         let mut events = text_stream();
         events[5].1["item_id"] = json!("msg_other");
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean),
             "event 5 (response.output_text.delta): `item_id` \"msg_other\" is not the id of output item 0 (\"msg_1\")",
         );
@@ -899,25 +895,25 @@ mod tests {
     fn the_final_response_must_agree_with_the_deltas() {
         let mut events = text_stream();
         events[9].1["response"]["output"] = json!([message("Goodbye", "completed")]);
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean),
             "event 9 (response.completed): `response.output[0]` has content \"[(\\\"output_text\\\", \\\"Goodbye\\\")]\" but the deltas of output item 0 gave \"[(\\\"output_text\\\", \\\"Hello\\\")]\"",
         );
         let mut events = text_stream();
         events[6].1["text"] = json!("Help");
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean),
             "event 6 (response.output_text.done): `text` \"Help\" disagrees with the deltas of part 0 of output item 0 (\"Hello\")",
         );
         let mut events = text_stream();
         events[9].1["response"]["output"] = json!([]);
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean),
             "event 9 (response.completed): `response.output` has 0 item(s) but the stream announced 1",
         );
         let mut events = text_stream();
         events.remove(8);
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean),
             "event 8 (response.completed): output item 0 never got `response.output_item.done`",
         );
@@ -936,7 +932,7 @@ mod tests {
             "response.completed",
             json!({"response": resp("incomplete", json!([message("Hello", "completed")]), usage(2))}),
         );
-        only(
+        assert_only(
             &run(&events, StreamEnd::Clean),
             "event 9 (response.completed): `response.status` is \"incomplete\" in a `response.completed` event (expected \"completed\")",
         );
@@ -963,14 +959,14 @@ mod tests {
             json!({"code": "server_error", "message": "The server had an error.", "param": null}),
         ));
         let r = run(&events, StreamEnd::Clean);
-        only(&r, "mid-stream error at event 6: The server had an error.");
+        assert_only(&r, "mid-stream error at event 6: The server had an error.");
         assert_eq!(r.error.unwrap().code.as_deref(), Some("server_error"));
         let mut events = text_stream()[..6].to_vec();
         let mut failed = resp("failed", json!([]), Value::Null);
         failed["error"] = json!({"code": "server_error", "message": "boom"});
         events.push(ev("response.failed", json!({"response": failed})));
         let r = run(&events, StreamEnd::Clean);
-        only(&r, "mid-stream error at event 6: boom");
+        assert_only(&r, "mid-stream error at event 6: boom");
         assert!(r.stream.unwrap().terminated);
     }
 
@@ -994,13 +990,12 @@ mod tests {
             .collect();
         frames[10] = (None, "[DONE]");
         frames[3].0 = Some("response.output_text.delta");
-        let r = decode_stream(
+        let r = decode(
             DialectKind::OpenaiResponses,
             200,
             &[],
             &sse(&frames),
             &StreamEnd::Clean,
-            &StreamOptions::default(),
         );
         assert_eq!(
             r.violations,
@@ -1022,21 +1017,7 @@ mod tests {
                 format!("event: {ty}\ndata: {d}\n\n")
             })
             .collect();
-        let (frames, end) = read(
-            DialectKind::OpenaiResponses,
-            body.as_bytes()
-                .chunks(7)
-                .map(|c| Ok(bytes::Bytes::copy_from_slice(c)))
-                .collect(),
-        );
-        let r = decode_stream(
-            DialectKind::OpenaiResponses,
-            200,
-            &[],
-            &frames,
-            &end,
-            &StreamOptions::default(),
-        );
+        let r = decode_chunked(DialectKind::OpenaiResponses, body.as_bytes(), 7);
         assert!(r.violations.is_empty(), "{:?}", r.violations);
         assert_eq!(r.text, "Hello");
         assert_eq!(r.stream.unwrap().events, 10);

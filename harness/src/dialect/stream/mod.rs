@@ -347,6 +347,40 @@ pub(crate) mod testing {
         ))
     }
 
+    /// Decodes `frames` as a reply of `status` with the default options.
+    pub(crate) fn decode(
+        dialect: DialectKind,
+        status: u16,
+        headers: &[(String, String)],
+        frames: &[TimedFrame],
+        end: &StreamEnd,
+    ) -> Reply {
+        crate::dialect::decode_stream(
+            dialect,
+            status,
+            headers,
+            frames,
+            end,
+            &StreamOptions::default(),
+        )
+    }
+
+    /// Frames `body` from `chunk`-byte pieces and decodes it as a 200 reply, so a test covers
+    /// framing and decoding end to end with frame boundaries falling mid-line.
+    pub(crate) fn decode_chunked(dialect: DialectKind, body: &[u8], chunk: usize) -> Reply {
+        let chunks = body
+            .chunks(chunk)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let (frames, end) = read(dialect, chunks);
+        decode(dialect, 200, &[], &frames, &end)
+    }
+
+    /// Asserts the reply broke exactly one rule, `want`.
+    pub(crate) fn assert_only(r: &Reply, want: &str) {
+        assert_eq!(r.violations, vec![want.to_string()]);
+    }
+
     /// Asserts the fields the streamed and the non-streamed decoders must agree on.
     pub(crate) fn assert_same_reply(streamed: &Reply, plain: &Reply) {
         assert!(plain.violations.is_empty(), "{:?}", plain.violations);
@@ -368,21 +402,13 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::*;
     use super::*;
-    use crate::dialect::decode_stream;
 
     #[test]
     fn non_2xx_is_decoded_as_the_plain_error_body() {
         let body = r#"{"error":{"message":"Rate limit reached","type":"tokens","param":null,"code":"rate_limit_exceeded"}}"#;
         let (frames, end) = read(DialectKind::Openai, vec![Ok(Bytes::from(body))]);
         assert_eq!(frames.len(), 1, "{frames:?}");
-        let r = decode_stream(
-            DialectKind::Openai,
-            429,
-            &[],
-            &frames,
-            &end,
-            &StreamOptions::default(),
-        );
+        let r = decode(DialectKind::Openai, 429, &[], &frames, &end);
         let plain = DialectKind::Openai.decode(429, &[], body.as_bytes());
         assert_eq!(r.error, plain.error);
         assert_eq!(r.violations, plain.violations);
@@ -397,25 +423,11 @@ mod tests {
     fn non_2xx_ndjson_and_pretty_bodies_survive_framing() {
         let body = "{\n  \"error\": \"model 'x' not found\"\n}\n";
         let (frames, end) = read(DialectKind::Ollama, vec![Ok(Bytes::from(body))]);
-        let r = decode_stream(
-            DialectKind::Ollama,
-            404,
-            &[],
-            &frames,
-            &end,
-            &StreamOptions::default(),
-        );
+        let r = decode(DialectKind::Ollama, 404, &[], &frames, &end);
         assert_eq!(r.error.unwrap().message, "model 'x' not found");
         let body = "{\"type\":\"error\",\n\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}";
         let (frames, end) = read(DialectKind::Anthropic, vec![Ok(Bytes::from(body))]);
-        let r = decode_stream(
-            DialectKind::Anthropic,
-            529,
-            &[],
-            &frames,
-            &end,
-            &StreamOptions::default(),
-        );
+        let r = decode(DialectKind::Anthropic, 529, &[], &frames, &end);
         assert!(r.violations.is_empty(), "{:?}", r.violations);
         assert_eq!(r.error.unwrap().kind.as_deref(), Some("overloaded_error"));
     }
@@ -424,14 +436,7 @@ mod tests {
     fn a_json_reply_to_a_stream_request_is_decoded_and_flagged() {
         let body = r#"{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}]}"#;
         let (frames, end) = read(DialectKind::Openai, vec![Ok(Bytes::from(body))]);
-        let r = decode_stream(
-            DialectKind::Openai,
-            200,
-            &[],
-            &frames,
-            &end,
-            &StreamOptions::default(),
-        );
+        let r = decode(DialectKind::Openai, 200, &[], &frames, &end);
         assert_eq!(r.text, "Hi");
         assert_eq!(r.violations.len(), 1, "{:?}", r.violations);
         assert!(r.violations[0].starts_with("the body is not an SSE stream: "));
@@ -524,14 +529,7 @@ mod tests {
     fn timing_is_measured_between_frames() {
         let mut frames = lines(&["a", "b", "c"]);
         frames[2].at = Duration::from_millis(50);
-        let r = decode_stream(
-            DialectKind::Ollama,
-            200,
-            &[],
-            &frames,
-            &StreamEnd::Clean,
-            &StreamOptions::default(),
-        );
+        let r = decode(DialectKind::Ollama, 200, &[], &frames, &StreamEnd::Clean);
         let info = r.stream.unwrap();
         assert_eq!(info.max_gap, Duration::from_millis(48));
         assert_eq!(info.events, 3);
