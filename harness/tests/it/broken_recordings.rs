@@ -5,7 +5,9 @@ use crate::common;
 
 use std::path::Path;
 
-use common::{copy_tree, junit_cases, provcheck, root, text};
+use common::{
+    Break, assert_breaks, copy_tree, junit_cases, provcheck, root, text, trial_of_fixture,
+};
 use serde_json::{Value, json};
 
 struct Broken {
@@ -194,43 +196,30 @@ fn each_broken_recording_fails_for_its_reason() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
     let (_, cases) = junit_cases(&reports.join("junit.xml"));
-    let find = |trial: &str| {
-        cases
-            .iter()
-            .find(|c| c.trial == trial)
-            .unwrap_or_else(|| panic!("no case {trial}"))
-    };
-
-    let mut broken_trials = Vec::new();
-    for case in CASES {
-        let parts: Vec<&str> = case.file.trim_end_matches(".yaml").split('/').collect();
-        let trial = format!("{}::{}::{}", parts[1], parts[2], parts[0]);
-        let c = find(&trial);
-        assert_eq!(c.status, case.status, "{} ({}): {c:?}", trial, case.why);
-        let all = format!("{}\n{}", c.message, c.description);
-        for r in case.reasons {
-            assert!(
-                all.contains(r),
-                "{trial} ({}) should mention {r:?}; got:\n{all}",
-                case.why
-            );
-        }
-        broken_trials.push(trial);
-    }
-    let c = find("messages::multiple_system_messages::ollama");
+    let mut breaks: Vec<Break> = CASES
+        .iter()
+        .map(|case| Break {
+            trial: trial_of_fixture(case.file),
+            why: case.why,
+            status: case.status,
+            says: case.reasons.to_vec(),
+        })
+        .collect();
+    let c = cases
+        .iter()
+        .find(|c| c.trial == "messages::multiple_system_messages::ollama")
+        .expect("the unparsable recording's trial");
     assert_eq!(c.status, "error");
     let path = unparsable.display().to_string();
     assert!(
         c.message.contains(&format!("{path}:3:")) || c.message.contains(&format!("{path}:2:")),
         "{c:?}"
     );
-    broken_trials.push(c.trial.clone());
-
-    // Everything not broken still passes: the breakage is what fails, nothing else.
-    for c in cases.iter().filter(|c| !broken_trials.contains(&c.trial)) {
-        assert!(
-            matches!(c.status, "pass" | "skip"),
-            "collateral failure: {c:?}"
-        );
-    }
+    breaks.push(Break {
+        trial: c.trial.clone(),
+        why: "an unparsable recording",
+        status: "error",
+        says: Vec::new(),
+    });
+    assert_breaks(&cases, &breaks);
 }

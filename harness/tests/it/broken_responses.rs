@@ -6,7 +6,9 @@ use crate::common;
 
 use std::path::Path;
 
-use common::{copy_tree, junit_cases, provcheck, root, text};
+use common::{
+    Break, assert_breaks, copy_tree, junit_cases, provcheck, root, text, trial_of_fixture,
+};
 use serde_json::{Value, json};
 
 /// What a case edits: the events of every streamed exchange, or the body of every whole one.
@@ -205,33 +207,14 @@ fn each_broken_responses_recording_fails_naming_its_rule() {
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(101), "{stdout}\n{stderr}");
     let (_, cases) = junit_cases(&reports.join("junit.xml"));
-    let mut broken = Vec::new();
-    for case in CASES {
-        let p: Vec<&str> = case.file.trim_end_matches(".yaml").split('/').collect();
-        let trial = format!("{}::{}::openai-responses", p[0], p[1]);
-        let c = cases
-            .iter()
-            .find(|c| c.trial == trial)
-            .unwrap_or_else(|| panic!("no case {trial}"));
-        let all = format!("{}\n{}", c.message, c.description);
-        assert_eq!(c.status, "fail", "{trial} ({}): {c:?}", case.rule);
-        assert!(
-            all.contains("contract"),
-            "{trial} ({}) must fail on the contract: {all}",
-            case.rule
-        );
-        assert!(
-            all.contains(case.reason),
-            "{trial} ({}) should say {:?}; got:\n{all}",
-            case.rule,
-            case.reason
-        );
-        broken.push(trial);
-    }
-    for c in cases.iter().filter(|c| !broken.contains(&c.trial)) {
-        assert!(
-            matches!(c.status, "pass" | "skip"),
-            "collateral failure: {c:?}"
-        );
-    }
+    let breaks: Vec<Break> = CASES
+        .iter()
+        .map(|case| Break {
+            trial: trial_of_fixture(&format!("openai-responses/{}", case.file)),
+            why: case.rule,
+            status: "fail",
+            says: vec!["contract", case.reason],
+        })
+        .collect();
+    assert_breaks(&cases, &breaks);
 }

@@ -170,3 +170,52 @@ pub fn yaml_from_str<T: serde::de::DeserializeOwned>(
 pub fn yaml_to_string<T: serde::Serialize>(value: &T) -> Result<String, serde_json::Error> {
     provcheck::source::to_yaml_string(value)
 }
+
+/// The trial a recording under a fixtures tree stands for: `target/suite/scenario.yaml` is
+/// `suite::scenario::target`.
+pub fn trial_of_fixture(file: &str) -> String {
+    let p: Vec<&str> = file.trim_end_matches(".yaml").split('/').collect();
+    format!("{}::{}::{}", p[1], p[2], p[0])
+}
+
+/// What one broken recording must do to its trial.
+pub struct Break<'a> {
+    /// `suite::scenario::target`.
+    pub trial: String,
+    /// What the breakage stands for, for the assertion messages.
+    pub why: &'a str,
+    /// The JUnit status the trial must end with.
+    pub status: &'a str,
+    /// Each must appear in the trial's message or details.
+    pub says: Vec<&'a str>,
+}
+
+/// Asserts every break ends its trial as stated, saying why, and that every other trial passed
+/// or was skipped: the breakage is what fails, nothing else.
+pub fn assert_breaks(cases: &[Case], breaks: &[Break<'_>]) {
+    for b in breaks {
+        let c = cases
+            .iter()
+            .find(|c| c.trial == b.trial)
+            .unwrap_or_else(|| panic!("no case {}", b.trial));
+        assert_eq!(c.status, b.status, "{} ({}): {c:?}", b.trial, b.why);
+        let all = format!("{}\n{}", c.message, c.description);
+        for s in &b.says {
+            assert!(
+                all.contains(s),
+                "{} ({}) should mention {s:?}; got:\n{all}",
+                b.trial,
+                b.why
+            );
+        }
+    }
+    for c in cases
+        .iter()
+        .filter(|c| breaks.iter().all(|b| b.trial != c.trial))
+    {
+        assert!(
+            matches!(c.status, "pass" | "skip"),
+            "collateral failure: {c:?}"
+        );
+    }
+}
