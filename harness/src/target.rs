@@ -446,11 +446,7 @@ mod tests {
         )
         .unwrap();
         let err = load(&p, None).unwrap_err();
-        assert!(
-            err[0].message.contains("`user` is not a JSON pointer"),
-            "{}",
-            err[0].message
-        );
+        err[0].assert_says("`user` is not a JSON pointer");
         assert_eq!(err[0].location.line, 5);
     }
 
@@ -471,11 +467,7 @@ mod tests {
         assert_eq!(c.env["APP_MODE"], "test");
         std::fs::write(&p, "clients:\n  mine:\n    command: x\n    cmd: y\n").unwrap();
         let err = load_clients(&p).unwrap_err();
-        assert!(
-            err[0].message.contains("unknown field `cmd`"),
-            "{}",
-            err[0].message
-        );
+        err[0].assert_says("unknown field `cmd`");
         std::fs::write(&p, "clients:\n  Mine:\n    command: x\n").unwrap();
         let err = load_clients(&p).unwrap_err();
         assert_eq!(err[0].location.line, 2, "{}", err[0].message);
@@ -487,11 +479,7 @@ mod tests {
         let p = dir.path().join("targets.yaml");
         std::fs::write(&p, "targets:\n  mine:\n    dialekt: openai\n").unwrap();
         let err = load(&p, None).unwrap_err();
-        assert!(
-            err[0].message.contains("unknown field `dialekt`"),
-            "{}",
-            err[0].message
-        );
+        err[0].assert_says("unknown field `dialekt`");
         assert_eq!((err[0].location.line, err[0].location.col), (3, 5));
     }
 }

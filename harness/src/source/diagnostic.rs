@@ -18,6 +18,14 @@ pub struct Diagnostic {
     pub source_line: Option<String>,
 }
 
+#[cfg(test)]
+impl Diagnostic {
+    /// Asserts the message holds `needle`, showing the whole message when it doesn't.
+    pub(crate) fn assert_says(&self, needle: &str) {
+        assert!(self.message.contains(needle), "{}", self.message);
+    }
+}
+
 impl Diagnostic {
     /// A diagnostic at `location`; `source` is the file's text, used for the snippet.
     pub fn new(message: impl Into<String>, mut location: Location, source: &str) -> Diagnostic {

@@ -711,22 +711,14 @@ mod tests {
     #[test]
     fn unknown_expectation_field_is_located() {
         let err = load_str(&OK.replace("finish_reason: stop", "finish_reasn: stop")).unwrap_err();
-        assert!(
-            err[0].message.contains("unknown field `finish_reasn`"),
-            "{}",
-            err[0].message
-        );
+        err[0].assert_says("unknown field `finish_reasn`");
         assert_eq!((err[0].location.line, err[0].location.col), (11, 7));
     }
 
     #[test]
     fn wrong_type_is_located() {
         let err = load_str(&OK.replace("status: 200", "status: ok")).unwrap_err();
-        assert!(
-            err[0].message.contains("invalid type"),
-            "{}",
-            err[0].message
-        );
+        err[0].assert_says("invalid type");
         assert_eq!(err[0].location.line, 10);
     }
 
@@ -767,11 +759,7 @@ mod tests {
             "{OK}  - id: a\n    title: again\n    requires: [telepathy]\n    request:\n      messages: [{{user: x}}]\n"
         );
         let err = load_str(&src).unwrap_err();
-        assert!(
-            err[0].message.contains("unknown variant `telepathy`"),
-            "{}",
-            err[0].message
-        );
+        err[0].assert_says("unknown variant `telepathy`");
         let src = format!(
             "{OK}  - id: a\n    title: again\n    request:\n      model: huge\n      messages: [{{user: x}}]\n"
         );
@@ -801,29 +789,17 @@ mod tests {
         assert!(err[0].message.contains("override `gemini`"));
         let src = OK.replace("- user: hi", "- {user: hi, assistant: yo}");
         let err = load_str(&src).unwrap_err();
-        assert!(
-            err[0].message.contains("a message is either"),
-            "{}",
-            err[0].message
-        );
+        err[0].assert_says("a message is either");
     }
 
     #[test]
     fn bad_regex_and_schema_fail_at_load() {
         let err = load_str(&OK.replace("finish_reason: stop", "text: {matches: '(unclosed'}"))
             .unwrap_err();
-        assert!(
-            err[0].message.contains("invalid regex"),
-            "{}",
-            err[0].message
-        );
+        err[0].assert_says("invalid regex");
         let err =
             load_str(&OK.replace("finish_reason: stop", "json: {schema: {type: 12}}")).unwrap_err();
-        assert!(
-            err[0].message.contains("invalid JSON Schema"),
-            "{}",
-            err[0].message
-        );
+        err[0].assert_says("invalid JSON Schema");
     }
 
     #[test]
@@ -837,20 +813,16 @@ mod tests {
             Some(serde_json::json!({"max_tokens": null, "temperature": "5"}))
         );
         let err = load_str(&with("      patch: [1, 2]")).unwrap_err();
-        assert!(err[0].message.contains("merge patch"), "{}", err[0].message);
+        err[0].assert_says("merge patch");
         assert_eq!((err[0].location.line, err[0].location.col), (7, 14));
         let err = load_str(&with("      patch: {a: 1}\n      raw_body: 'x'")).unwrap_err();
-        assert!(err[0].message.contains("don't mix"), "{}", err[0].message);
+        err[0].assert_says("don't mix");
         assert_eq!((err[0].location.line, err[0].location.col), (8, 17));
         let err = load_str(&with("      raw_body: [1]")).unwrap_err();
-        assert!(
-            err[0].message.contains("invalid type"),
-            "{}",
-            err[0].message
-        );
+        err[0].assert_says("invalid type");
         assert_eq!(err[0].location.line, 7);
         let err = load_str(&with("      op: tags\n      raw_body: '{'")).unwrap_err();
-        assert!(err[0].message.contains("no body"), "{}", err[0].message);
+        err[0].assert_says("no body");
     }
 
     #[test]
@@ -865,11 +837,7 @@ mod tests {
         let err =
             load_str(&OK.replace("- user: hi", "- role: user\n          parts: [{video: x}]"))
                 .unwrap_err();
-        assert!(
-            err[0].message.contains("unknown field `video`"),
-            "{}",
-            err[0].message
-        );
+        err[0].assert_says("unknown field `video`");
         assert_eq!(err[0].location.line, 9);
     }
 
