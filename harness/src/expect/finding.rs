@@ -52,6 +52,10 @@ pub(crate) const CHECKS: &[(&str, Class)] = &[
     ("stream.same_text_as_step", Class::Behaviour),
     ("tool_calls.offered", Class::Contract),
     ("tool_calls.arguments_valid", Class::Contract),
+    // Arguments cut off at the token limit the model chose to reach are not a broken call, and
+    // a fault script can only make arguments invalid in a call the model chose to make.
+    ("tool_calls.truncated", Class::Behaviour),
+    ("tool_calls.no_call", Class::Behaviour),
     ("tool_calls.count", Class::Behaviour),
     ("tool_calls.names", Class::Behaviour),
     ("tool_calls.arguments", Class::Behaviour),

@@ -11,12 +11,18 @@ use serde_json::Value;
 
 use super::finding::{Finding, finding};
 use super::spec::{ArgumentExpect, Expect, NamesExpect, Schema};
-use crate::neutral::{Reply, ToolCall};
+use crate::neutral::{FinishReason, Reply, ToolCall};
 
 pub(crate) use super::spec::{OfferedTool, OfferedTools};
 
 /// Arguments that parse and satisfy the offered tool's schema: the wire's part of a call.
 const VALID: &str = "tool_calls.arguments_valid";
+/// Arguments broken because the reply was cut at the token limit: the model chose to run that
+/// long, so (as with JSON cut off at the limit) it is behaviour, not a broken wire.
+const TRUNCATED: &str = "tool_calls.truncated";
+/// A step expected invalid arguments but the reply made no call to judge: whether the model
+/// calls a tool is its choice (a fault script can only rewrite a call the target made).
+const NO_CALL: &str = "tool_calls.no_call";
 
 /// Evaluates the tool-call checks of `expect` against one reply. Nothing is judged when the
 /// step expects an error: an error reply carries no calls.
@@ -75,14 +81,23 @@ pub(super) fn check(
         .collect();
     match tc.arguments_valid {
         Some(true) | None => {
+            let cut = reply.finish_reason == Some(FinishReason::Length);
             for (i, (c, p)) in calls.iter().zip(&verdicts).enumerate() {
                 for (check, p) in p {
-                    out.push(finding(check, copy, format!("call {i} ({}): {p}", c.name)));
+                    let (check, why) = match *check {
+                        VALID if cut => (TRUNCATED, " (the reply was cut at the token limit)"),
+                        other => (other, ""),
+                    };
+                    out.push(finding(
+                        check,
+                        copy,
+                        format!("call {i} ({}): {p}{why}", c.name),
+                    ));
                 }
             }
         }
         Some(false) if calls.is_empty() => out.push(finding(
-            VALID,
+            NO_CALL,
             copy,
             "expected invalid arguments, but the reply made no tool call".into(),
         )),
@@ -321,7 +336,6 @@ mod tests {
 
     use super::*;
     use crate::expect::evaluate;
-    use crate::neutral::FinishReason;
     use crate::observation::{Observed, StepObservation};
 
     fn schema(v: Value) -> Schema {
@@ -358,9 +372,17 @@ mod tests {
     }
 
     fn run(e: &Expect, calls: Vec<ToolCall>) -> Vec<String> {
+        judged(e, calls, FinishReason::ToolCalls)
+            .into_iter()
+            .map(|f| f.message)
+            .collect()
+    }
+
+    /// Every finding of `e` on a reply with `calls` that finished for `finish`.
+    fn judged(e: &Expect, calls: Vec<ToolCall>, finish: FinishReason) -> Vec<Finding> {
         let reply = Reply {
             status: 200,
-            finish_reason: Some(FinishReason::ToolCalls),
+            finish_reason: Some(finish),
             tool_calls: calls,
             ..Reply::default()
         };
@@ -372,13 +394,42 @@ mod tests {
             }],
             ..StepObservation::default()
         };
-        evaluate(e, &step, &[])
-            .into_iter()
-            .map(|f| {
-                assert_eq!(f.key, "tool_calls");
-                f.message
-            })
-            .collect()
+        let found = evaluate(e, &step, &[]);
+        assert!(found.iter().all(|f| f.key == "tool_calls"), "{found:?}");
+        found
+    }
+
+    #[test]
+    fn arguments_cut_at_the_token_limit_are_behaviour_not_contract() {
+        let e = expect("{tool_calls: {count: 1}}");
+        let cut = || vec![call("get_weather", r#"{"city": "Par"#)];
+        let f = judged(&e, cut(), FinishReason::Length);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].class, Some(crate::outcome::Class::Behaviour), "{f:?}");
+        assert!(
+            f[0].message
+                .ends_with("(the reply was cut at the token limit)"),
+            "{f:?}"
+        );
+        // The same arguments on a reply that ended by itself break the wire.
+        let f = judged(&e, cut(), FinishReason::ToolCalls);
+        assert_eq!(f[0].class, Some(crate::outcome::Class::Contract), "{f:?}");
+        // A cut call whose arguments parse is still held to the tool's schema as behaviour.
+        let f = judged(&e, vec![call("get_weather", "{}")], FinishReason::Length);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].class, Some(crate::outcome::Class::Behaviour), "{f:?}");
+    }
+
+    #[test]
+    fn expecting_invalid_arguments_with_no_call_is_behaviour() {
+        let e = expect("{tool_calls: {arguments_valid: false}}");
+        let f = judged(&e, vec![], FinishReason::Stop);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(
+            f[0].message,
+            "expected invalid arguments, but the reply made no tool call"
+        );
+        assert_eq!(f[0].class, Some(crate::outcome::Class::Behaviour), "{f:?}");
     }
 
     #[test]

@@ -39,3 +39,4 @@ mod shipped;
 mod snapshots;
 mod stream_fuzz;
 mod stream_replay_timing;
+mod terse_model;

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Checks a provcheck run record against known-nonconformance.txt.
+
+Every contract finding and every error of a trial that failed or errored must match a rule of
+the list: `TRIAL_REGEX :: MESSAGE_REGEX` (Python regexes, searched in the trial name and in the
+finding's message). Rules that matched nothing are reported so the list can shrink.
+Exit 0 when every finding is documented, 1 otherwise.
+
+    judge.py RUN.json known-nonconformance.txt LABEL
+"""
+import json
+import re
+import sys
+
+
+def rules(path):
+    out = []
+    for n, line in enumerate(open(path, encoding="utf-8"), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        trial, sep, message = line.partition(" :: ")
+        if not sep:
+            sys.exit(f"{path}:{n}: expected `TRIAL_REGEX :: MESSAGE_REGEX`, got {line!r}")
+        out.append((f"{path}:{n}", re.compile(trial), re.compile(message)))
+    return out
+
+
+def unsettled(record):
+    """(trial, message) of every contract finding and error of a failing trial."""
+    for o in record["outcomes"]:
+        if o["status"] not in ("fail", "error"):
+            continue
+        if o.get("error"):
+            yield o["trial"], o["error"]["message"]
+        for f in o.get("findings", []):
+            if f.get("class") == "contract":
+                yield o["trial"], f["message"]
+
+
+def main():
+    run, known, label = sys.argv[1:4]
+    table = rules(known)
+    used, undocumented, failing = set(), [], set()
+    for trial, message in unsettled(json.load(open(run, encoding="utf-8"))):
+        failing.add(trial)
+        hit = next((r for r in table if r[1].search(trial) and r[2].search(message)), None)
+        if hit:
+            used.add(hit[0])
+        else:
+            undocumented.append(f"  {trial}: {message}")
+    for where, _, _ in table:
+        if where not in used:
+            print(f"{label}: {where} matched nothing in this run (the list can shrink)")
+    if undocumented:
+        print(f"{label}: contract findings not documented in {known}:", file=sys.stderr)
+        print("\n".join(undocumented), file=sys.stderr)
+        return 1
+    print(f"{label}: {len(failing)} failing trials, every finding a documented non-conformance")
+    return 0
+
+
+sys.exit(main())
