@@ -147,10 +147,18 @@ pub(crate) fn summary(outcomes: &[Outcome], reports: &[String], color: bool) -> 
         }
     }
     let spent = crate::report::run_record::spent_by_target(outcomes);
+    // Columns line up whatever the target names and counts: a gateway or a new dialect's
+    // target is often longer than the built-in names.
+    let name_w = per_target
+        .keys()
+        .map(|t| t.chars().count())
+        .max()
+        .unwrap_or(0);
+    let num_w = outcomes.len().to_string().len();
     for (t, c) in &per_target {
         out.push_str(&format!(
-            "  {:<12} {} pass  {} fail  {} error  {} skip",
-            t, c.pass, c.fail, c.error, c.skip
+            "  {t:<name_w$} {:>num_w$} pass  {:>num_w$} fail  {:>num_w$} error  {:>num_w$} skip",
+            c.pass, c.fail, c.error, c.skip
         ));
         if let Some(s) = spent.get(*t) {
             out.push_str(&format!(
