@@ -49,6 +49,9 @@ pub(crate) const CHECKS: &[(&str, Class)] = &[
     ("waits_ms", Class::Contract),
     ("circuit", Class::Contract),
     ("stream", Class::Contract),
+    // Where a reply ends is the model's: ending before the stop sequence is behaviour, going
+    // on past it (the `stop` field ignored) is contract.
+    ("stop_sequence.reached", Class::Behaviour),
     ("stream.same_text_as_step", Class::Behaviour),
     ("tool_calls.offered", Class::Contract),
     ("tool_calls.arguments_valid", Class::Contract),
