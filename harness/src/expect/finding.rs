@@ -223,9 +223,15 @@ tool_calls: { count: 1, names: [a], arguments: [{ pointer: /x, exists: true }], 
                 "{k} has no class in CHECKS"
             );
         }
+        // The sampling-parameter keys (`choices`, `stop_sequence`, `logprobs`) are judged by
+        // expect::params and sit beside KEYS.
+        let params = ["choices", "stop_sequence", "logprobs"];
         for (c, _) in CHECKS {
             let key = c.split('.').next().unwrap();
-            assert!(Expect::KEYS.contains(&key), "{c} names no expectation key");
+            assert!(
+                Expect::KEYS.contains(&key) || params.contains(&key),
+                "{c} names no expectation key"
+            );
         }
         let checks = checks_of(&e);
         for c in [
