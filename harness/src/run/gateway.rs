@@ -50,21 +50,39 @@ impl Gateway {
 }
 
 /// The override keys that apply to a trial, most specific first: `gateway` in gateway mode,
-/// then the target's name, then its dialect.
-pub(crate) fn override_keys(target: &Target, gateway: bool) -> Vec<&str> {
+/// then the target's name, then its dialect. Through a gateway that speaks another dialect
+/// than its upstream (`--gateway-dialect openai-responses --target openai`) the caller reads
+/// replies and errors in the gateway's dialect, so that dialect's key comes next and the
+/// target's dialect key no longer applies (a target's own name still does, where it is not
+/// just its dialect's).
+pub(crate) fn override_keys(target: &Target, gateway: Option<DialectKind>) -> Vec<&str> {
     let mut keys = Vec::with_capacity(3);
-    if gateway {
-        keys.push(GATEWAY_OVERRIDE);
+    match gateway {
+        Some(front) if front != target.dialect => {
+            keys.push(GATEWAY_OVERRIDE);
+            keys.push(front.as_str());
+            if target.name != target.dialect.as_str() {
+                keys.push(target.name.as_str());
+            }
+        }
+        _ => {
+            if gateway.is_some() {
+                keys.push(GATEWAY_OVERRIDE);
+            }
+            keys.push(target.name.as_str());
+            keys.push(target.dialect.as_str());
+        }
     }
-    keys.push(target.name.as_str());
-    keys.push(target.dialect.as_str());
     keys
 }
 
 /// Why a scenario cannot judge a gateway speaking `dialect`, if it cannot: it calls Ollama's
-/// model-management endpoints through a gateway of another dialect, or its expectations (after
-/// the overrides that apply) read the circuit breaker of provcheck's own client, which a
-/// gateway's caller cannot see. A suite can give such a scenario `overrides.gateway` to judge
+/// model-management endpoints through a gateway of another dialect; it is limited to dialects
+/// (`dialects:`) the gateway does not speak to its callers and has no fault script (its request
+/// or reply is one only those APIs have, such as `logprobs` or a refusal of a malformed
+/// `messages`, where a fault script's limit is about the upstream's faults, such as Anthropic's
+/// 529); or its expectations (after the overrides that apply) read the circuit breaker of
+/// provcheck's own client, which a gateway's caller cannot see. A suite can give such a scenario `overrides.gateway` to judge
 /// a gateway by what the mock saw instead.
 pub(crate) fn cannot_judge(sc: &Scenario, target: &Target, dialect: DialectKind) -> Option<Skip> {
     let ops = sc
@@ -84,7 +102,19 @@ pub(crate) fn cannot_judge(sc: &Scenario, target: &Target, dialect: DialectKind)
         );
         return Some(Skip::new(SkipKind::NotForGateway, why));
     }
-    let keys = override_keys(target, true);
+    if let Some(ds) = &sc.dialects
+        && !ds.contains(&dialect)
+        && sc.mock.is_empty()
+    {
+        let names: Vec<&str> = ds.iter().map(|d| d.as_str()).collect();
+        let why = format!(
+            "the scenario is for {} only and the gateway speaks {} to its callers",
+            names.join(", "),
+            dialect.as_str()
+        );
+        return Some(Skip::new(SkipKind::NotForGateway, why));
+    }
+    let keys = override_keys(target, Some(dialect));
     let steps: Vec<(Option<&Expect>, &std::collections::BTreeMap<String, Expect>)> =
         match &sc.request {
             Some(_) => vec![(sc.expect.as_ref(), &sc.overrides)],
@@ -114,4 +144,40 @@ pub(crate) fn cannot_judge(sc: &Scenario, target: &Target, dialect: DialectKind)
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(name: &str, dialect: DialectKind) -> Target {
+        let mut t = crate::target::builtins(None)
+            .into_iter()
+            .find(|t| t.dialect == dialect)
+            .unwrap();
+        t.name = name.into();
+        t
+    }
+
+    #[test]
+    fn override_keys_follow_the_dialect_the_caller_reads() {
+        let openai = target("openai", DialectKind::Openai);
+        assert_eq!(override_keys(&openai, None), ["openai", "openai"]);
+        assert_eq!(
+            override_keys(&openai, Some(DialectKind::Openai)),
+            ["gateway", "openai", "openai"]
+        );
+        // Responses in front of chat completions: the caller reads Responses errors and
+        // events, so the `openai-responses` key applies and the `openai` one does not.
+        assert_eq!(
+            override_keys(&openai, Some(DialectKind::OpenaiResponses)),
+            ["gateway", "openai-responses"]
+        );
+        // A target of its own name keeps its key after the gateway's dialect.
+        let vllm = target("vllm", DialectKind::Openai);
+        assert_eq!(
+            override_keys(&vllm, Some(DialectKind::Anthropic)),
+            ["gateway", "anthropic", "vllm"]
+        );
+    }
 }

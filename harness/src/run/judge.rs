@@ -102,7 +102,7 @@ fn judge_once(
     for (step_index, (plan, step)) in steps.iter().zip(&observation.steps).enumerate() {
         let keys = match &ctx.client {
             Some(_) => super::client_cmd::override_keys(target).to_vec(),
-            None => super::gateway::override_keys(target, ctx.gateway.is_some()),
+            None => super::gateway::override_keys(target, ctx.gateway.as_ref().map(|g| g.dialect)),
         };
         let override_key = keys.into_iter().find(|k| plan.overrides.contains_key(*k));
         let prefix = &plan.prefix;
