@@ -7,8 +7,8 @@
 //! APIs share it), and an upstream stream that is cut is cut for the caller too.
 //!
 //! It is the conformant case the tests judge green, so it follows the spec
-//! (`tests/it/translator_spec.rs` checks its output against it). A [`Flaw`] breaks one
-//! thing, for the tests that show provcheck names the rule a broken translator breaks.
+//! (`../shared/reference/openai-openapi.yaml`). A [`Flaw`] breaks one thing, for the tests
+//! that show provcheck names the rule a broken translator breaks.
 
 pub(crate) mod chat_front;
 pub(crate) mod responses_front;
