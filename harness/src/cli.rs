@@ -57,6 +57,16 @@ enum Command {
     Diff(DiffArgs),
     /// Join run records (CI shards) and write run.json, junit.xml and COVERAGE_AUDIT.md.
     Merge(MergeArgs),
+    /// Print the JSON Schema of a suite, targets.yaml or a recording (for editors; the copies
+    /// in schemas/ are the same).
+    Schema(SchemaArgs),
+}
+
+#[derive(Args)]
+struct SchemaArgs {
+    /// Which file's schema.
+    #[arg(value_enum)]
+    kind: crate::schema::SchemaKind,
 }
 
 #[derive(Args)]
@@ -288,6 +298,10 @@ pub fn run() -> Result<ExitCode, CliError> {
         Some(Command::Audit(args)) => audit(args),
         Some(Command::Diff(args)) => diff(args),
         Some(Command::Merge(args)) => merge(args),
+        Some(Command::Schema(args)) => {
+            print!("{}", crate::schema::to_text(args.kind));
+            Ok(ExitCode::SUCCESS)
+        }
         None => run_suites(cli.run),
     }
 }

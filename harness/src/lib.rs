@@ -16,7 +16,8 @@
 //! 4. `observation`, `target`: what a trial saw; the targets a run can use.
 //! 5. `expect`: expectations and their evaluation against an observation.
 //! 6. `suite`: the suite model and loader.
-//! 7. `mock`, `reference`: the replay and fault server; the reference provider.
+//! 7. `mock`, `reference`, `schema`: the replay and fault server; the reference provider; the
+//!    JSON Schemas of suites, targets and recordings, generated from their types.
 //! 8. `run`: plan, trials and the runner.
 //! 9. `report`: reporters, reading outcomes only.
 //! 10. `cli`: the command line.
@@ -53,6 +54,7 @@ pub mod reference;
 pub mod report;
 pub(crate) mod run;
 pub mod runtime;
+pub(crate) mod schema;
 pub mod source;
 pub mod suite;
 pub mod target;

@@ -172,16 +172,22 @@ pub(crate) fn ollama_base_url(host: Option<&str>) -> String {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct TargetsFile {
+/// `targets.yaml`: targets added to the built-in ones or overriding their fields, redaction
+/// for every target, and the clients under test.
+pub(crate) struct TargetsFile {
+    /// Targets by name (`[a-z0-9_-]+`): a new one needs `dialect` and `base_url`; a built-in
+    /// one (`openai`, `anthropic`, `ollama`, `openai-responses`) takes any field to override.
     #[serde(default)]
+    #[schemars(extend("propertyNames" = {"pattern": "^[a-z0-9_-]+$"}))]
     targets: BTreeMap<String, TargetEntry>,
     /// Redaction for every target.
     #[serde(default)]
     redact: Option<RedactSpec>,
     /// Clients under test (read by [`load_clients`]).
     #[serde(default)]
+    #[schemars(extend("propertyNames" = {"pattern": "^[a-z0-9_-]+$"}))]
     clients: BTreeMap<String, ClientEntry>,
 }
 
@@ -202,13 +208,17 @@ pub struct ClientSpec {
     pub env: BTreeMap<String, String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ClientEntry {
+    /// The command line, run by `/bin/sh -c` once per trial.
     command: String,
+    /// The dialects it speaks (default: all).
     #[serde(default)]
     dialects: Vec<DialectKind>,
+    /// Where it runs, relative to the targets file (default: where provcheck runs).
     workdir: Option<std::path::PathBuf>,
+    /// Variables set for it; never keys, the client talks only to the mock.
     #[serde(default)]
     env: BTreeMap<String, String>,
 }
@@ -251,7 +261,7 @@ pub fn load_clients(path: &Path) -> Result<Vec<ClientSpec>, Vec<Diagnostic>> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct TargetEntry {
     dialect: Option<DialectKind>,

@@ -41,7 +41,7 @@ impl Default for Limits {
 }
 
 /// `limits:` in targets.yaml; each key replaces its default. Zero is refused: no reply fits.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsSpec {
     /// See [`Limits::max_body_bytes`].

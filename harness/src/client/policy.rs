@@ -62,7 +62,7 @@ impl Default for Policy {
 
 /// A policy as written in targets.yaml (`resilience:`) or a scenario (`client:`): every field
 /// optional, applied over the defaults or the target's policy.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PolicySpec {
     /// Retries after the first attempt.
@@ -84,7 +84,7 @@ pub struct PolicySpec {
 }
 
 /// Backoff settings.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackoffSpec {
     /// First backoff, in ms.
@@ -96,7 +96,7 @@ pub struct BackoffSpec {
 }
 
 /// Rate limits.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimitSpec {
     /// Requests per minute.
@@ -106,7 +106,7 @@ pub struct RateLimitSpec {
 }
 
 /// Circuit breaker settings.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BreakerSpec {
     /// Turn the breaker off.
@@ -118,7 +118,7 @@ pub struct BreakerSpec {
 }
 
 /// Deadlines.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimeoutSpec {
     /// Connect deadline, in ms.

@@ -20,7 +20,9 @@ use super::transport::{RawResponse, TransportError};
 use crate::dialect::header;
 
 /// A circuit breaker state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum CircuitState {
     /// Requests flow.

@@ -5,7 +5,19 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Which wire protocol a target speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Deserialize,
+    Serialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum DialectKind {
     /// OpenAI chat completions, and every OpenAI-compatible server.
@@ -62,7 +74,7 @@ impl Default for WireOptions {
 }
 
 /// OpenAI's two names for the token limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenParam {
     /// The current field (required by o-series and GPT-5 models).

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::neutral::FinishReason;
 
 /// The expectations of one request step (applied to every concurrent copy).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     /// HTTP status of the reply.
@@ -72,7 +72,7 @@ pub struct Expect {
 }
 
 /// Checks on a reply's log probabilities (evaluated in `expect/params.rs`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogprobsExpect {
     /// Log probabilities must (true) or must not (false) come with the reply.
@@ -82,7 +82,7 @@ pub struct LogprobsExpect {
 }
 
 /// Checks on the tool calls of a reply (evaluated in `expect/tools.rs`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ToolCallsExpect {
     /// How many calls: a number, or `{min, max}`.
@@ -143,7 +143,7 @@ impl NamesExpect {
 
 /// A JSON-pointer check on the parsed arguments of the selected calls (all of them, or those
 /// `call` and `tool` pick).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArgumentExpect {
     /// Only the call at this position (0-based).
@@ -161,7 +161,7 @@ pub struct ArgumentExpect {
 
 /// Which models a listing must and must not contain, named by alias (resolved per target).
 /// A listed `llama3.2:latest` counts as `llama3.2`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModelsExpect {
     /// Aliases whose models must be listed.
@@ -174,7 +174,7 @@ pub struct ModelsExpect {
 
 /// The pauses between the attempts the mock saw: one bound per pause, in order, and/or a
 /// bound every pause must meet, and whether they must grow (exponential backoff).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WaitsExpect {
     /// Bounds for the 1st, 2nd, ... pause.
@@ -189,7 +189,7 @@ pub struct WaitsExpect {
 }
 
 /// What the circuit breaker did during a step.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CircuitExpect {
     /// The states it moved to, in order (`open`, `half_open`, `closed`).
@@ -199,7 +199,7 @@ pub struct CircuitExpect {
 }
 
 /// Checks on a streamed reply's shape and timing.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StreamExpect {
     /// The stream keeps its dialect's contract (true), or must break it (false: contract
@@ -228,7 +228,7 @@ impl StreamExpect {
 }
 
 /// Checks on the reply's `model` field.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModelExpect {
     /// The reply names the requested model, exactly or followed by a version suffix
@@ -353,7 +353,7 @@ impl fmt::Display for Bounds {
 }
 
 /// Checks on the reply text.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TextExpect {
     /// The text must (true) or must not (false) be non-empty.
@@ -388,7 +388,7 @@ impl<'de> Deserialize<'de> for Pattern {
 }
 
 /// Checks on the reply text read as JSON.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JsonExpect {
     /// The text must (true) or must not (false) parse as JSON.
@@ -425,7 +425,7 @@ impl<'de> Deserialize<'de> for Schema {
 }
 
 /// Bounds on token usage.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UsageExpect {
     /// Usage must be reported (true) or may be absent (false, the default).
@@ -438,7 +438,7 @@ pub struct UsageExpect {
 }
 
 /// How a request failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// The provider answered with a non-2xx status.
@@ -467,7 +467,7 @@ impl ErrorKind {
 }
 
 /// The error a request must end in.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorExpect {
     /// What kind of failure (default: http).
@@ -486,7 +486,7 @@ pub struct ErrorExpect {
 }
 
 /// A JSON-pointer check on the raw reply body.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawExpect {
     /// RFC 6901 pointer, e.g. `/choices/0/message/role`.
@@ -499,7 +499,7 @@ pub struct RawExpect {
 }
 
 /// Checks across the concurrent copies of a request.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConcurrentExpect {
     /// Every copy got a reply with its own id.

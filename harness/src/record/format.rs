@@ -21,7 +21,7 @@ use crate::source::{parse_json_or_yaml, read_source};
 pub const REDACTED: &str = "<redacted>";
 
 /// Where a recording came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     /// Recorded from the real API.
@@ -31,7 +31,7 @@ pub enum Source {
 }
 
 /// The recording's header.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Provenance {
     /// Live or authored.
@@ -64,7 +64,7 @@ impl Provenance {
 }
 
 /// A recording file as written.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordingFile {
     /// Where it came from.
@@ -74,7 +74,7 @@ pub struct RecordingFile {
 }
 
 /// One request and its response.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Exchange {
     /// What was sent.
@@ -84,7 +84,7 @@ pub struct Exchange {
 }
 
 /// A request as sent.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordedRequest {
     /// HTTP method.
@@ -108,7 +108,7 @@ fn post() -> String {
 }
 
 /// A response as received.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordedResponse {
     /// HTTP status.
@@ -131,7 +131,7 @@ pub struct RecordedResponse {
 }
 
 /// A streamed body as it arrived: its framing, each event with its offset, and how it ended.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordedStream {
     /// SSE (`event:`/`data:` blocks) or NDJSON (one JSON object a line).
@@ -144,7 +144,7 @@ pub struct RecordedStream {
 }
 
 /// Stream framing.
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StreamFormat {
     /// Server-sent events (OpenAI, Anthropic).
@@ -154,7 +154,9 @@ pub enum StreamFormat {
 }
 
 /// How a recorded stream ends.
-#[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, Default, Deserialize, Serialize, PartialEq, Eq, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum StreamEndSpec {
     /// The body completes normally.
@@ -165,7 +167,7 @@ pub enum StreamEndSpec {
 }
 
 /// One streamed event.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordedEvent {
     /// Offset from the start of the response, in milliseconds.

@@ -31,7 +31,7 @@ pub(crate) const ALWAYS_REDACTED: [&str; 7] = [
 
 /// Configured, additional redaction: a `redact:` section at the top of `targets.yaml` (every
 /// target) or inside one target (that target only; both apply).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RedactSpec {
     /// Header names (any case) to redact, in requests and responses.

@@ -8,12 +8,18 @@ use sha2::Digest;
 use super::format::RecordingFile;
 use super::redact::Secrets;
 
-/// Serializes a recording as pretty JSON: valid YAML, so it stays readable and diffable, and
-/// read several times faster than YAML (see `parse_json_or_yaml`).
+/// The first line of every recording written: editors (yaml-language-server, JetBrains) read
+/// the schema from it. Relative to a recording at `fixtures/<target>/<suite>/<scenario>.yaml`,
+/// with `fixtures/` beside `schemas/` as in this repository.
+pub const SCHEMA_LINE: &str =
+    "# yaml-language-server: $schema=../../../schemas/recording.schema.json";
+
+/// Serializes a recording as pretty JSON after the [`SCHEMA_LINE`] comment: YAML, so it stays
+/// readable and diffable, and read as JSON, several times faster than YAML, once past the
+/// comment (see `parse_json_or_yaml`).
 pub fn to_text(rec: &RecordingFile) -> Result<String, serde_json::Error> {
-    let mut text = serde_json::to_string_pretty(rec)?;
-    text.push('\n');
-    Ok(text)
+    let json = serde_json::to_string_pretty(rec)?;
+    Ok(format!("{SCHEMA_LINE}\n{json}\n"))
 }
 
 /// Serializes a recording skeleton to YAML with a short header comment: a skeleton is for a
@@ -21,7 +27,7 @@ pub fn to_text(rec: &RecordingFile) -> Result<String, serde_json::Error> {
 pub(crate) fn to_yaml(rec: &RecordingFile) -> Result<String, serde_json::Error> {
     let body = crate::source::to_yaml_string(rec)?;
     Ok(format!(
-        "# provcheck recording; see docs/SUITES.md#recordings\n{body}"
+        "{SCHEMA_LINE}\n# provcheck recording; see docs/SUITES.md#recordings\n{body}"
     ))
 }
 
@@ -148,7 +154,12 @@ mod tests {
         let path = dir.path().join("r.yaml");
         let sha = write_checked(&path, &recording(), false, &Secrets::default()).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
-        let as_json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let (first, json) = text.split_once('\n').unwrap();
+        assert_eq!(
+            first, SCHEMA_LINE,
+            "editors find the schema on the first line"
+        );
+        let as_json: serde_json::Value = serde_json::from_str(json).unwrap();
         let as_yaml: serde_json::Value =
             crate::source::parse_yaml(&"test.yaml".into(), &text).unwrap();
         assert_eq!(
@@ -169,7 +180,12 @@ mod tests {
         let path = dir.path().join("r.yaml");
         write(&path, &recording(), false).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("# provcheck recording"), "{text}");
+        let (first, rest) = text.split_once('\n').unwrap();
+        assert_eq!(
+            first, SCHEMA_LINE,
+            "editors find the schema on the first line"
+        );
+        assert!(rest.starts_with("# provcheck recording"), "{text}");
         assert!(serde_json::from_str::<serde_json::Value>(&text).is_err());
         assert!(Recording::load(&path).is_ok());
         assert!(

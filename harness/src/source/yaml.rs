@@ -102,12 +102,24 @@ pub(crate) fn parse_json_or_yaml<T: DeserializeOwned>(
     file: &Arc<str>,
     source: &str,
 ) -> Result<T, Diagnostic> {
-    if source.trim_start().starts_with('{')
-        && let Ok(parsed) = serde_json::from_str(source)
+    let json = after_comments(source);
+    if json.trim_start().starts_with('{')
+        && let Ok(parsed) = serde_json::from_str(json)
     {
         return Ok(parsed);
     }
     parse_yaml(file, source)
+}
+
+/// `source` past its leading `#` comment lines: a recording written as JSON still starts with
+/// the `# yaml-language-server: $schema=...` line that points editors at its schema, which
+/// YAML reads as a comment and JSON does not read at all.
+fn after_comments(source: &str) -> &str {
+    let mut rest = source;
+    while rest.starts_with('#') {
+        rest = rest.split_once('\n').map_or("", |(_, r)| r);
+    }
+    rest
 }
 
 /// A syntax error found while parsing.
@@ -162,6 +174,18 @@ mod tests {
         let b: Doc = parse_json_or_yaml(&file(), yaml).unwrap();
         assert_eq!(a, b);
         assert_eq!(a.items[1], Value::String("two\nlines".into()));
+    }
+
+    #[test]
+    fn json_after_a_comment_line_is_still_json() {
+        let json = "# yaml-language-server: $schema=x.json\n{\n  \"name\": \"a\"\n}\n";
+        let a: Doc = parse_json_or_yaml(&file(), json).unwrap();
+        assert_eq!(a.name, "a");
+        assert_eq!(after_comments(json), "{\n  \"name\": \"a\"\n}\n");
+        // An error is still located in the whole file, comment line included.
+        let bad = "# c\n{\n  \"name\": \"a\",\n  \"colour\": 1\n}\n";
+        let d = parse_json_or_yaml::<Doc>(&file(), bad).unwrap_err();
+        assert_eq!(d.location.to_string(), "f.yaml:4:3");
     }
 
     #[test]

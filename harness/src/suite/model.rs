@@ -21,10 +21,11 @@ pub const GATEWAY_OVERRIDE: &str = "gateway";
 pub const CLIENT_OVERRIDE: &str = "client";
 
 /// One suite file as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SuiteFile {
     /// The suite's name; trials are named `suite::scenario::target`.
+    #[schemars(regex(pattern = r"^[a-z0-9_-]+$"))]
     pub suite: String,
     /// Default category for the scenarios (the audit groups by it).
     pub category: String,
@@ -40,10 +41,11 @@ pub struct SuiteFile {
 }
 
 /// One behaviour to check.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Unique within its suite; `[a-z0-9_-]+` so it can name a recording file.
+    #[schemars(regex(pattern = r"^[a-z0-9_-]+$"))]
     pub id: String,
     /// One line saying what is checked.
     pub title: String,
@@ -70,6 +72,7 @@ pub struct Scenario {
     pub deadline_ms: Option<u64>,
     /// How many identical copies of each request are sent at once.
     #[serde(default = "one")]
+    #[schemars(range(min = 1))]
     pub concurrency: u32,
     /// The scenario changes what the server holds (loads, unloads, pulls or switches models):
     /// in live and record modes no other trial of the same target runs while it does.
@@ -86,10 +89,12 @@ pub struct Scenario {
     /// counted against the run's budgets. Contract expectations must hold on every
     /// repetition; behaviour expectations on at least `pass_rate` of them.
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub repeat: Option<u32>,
     /// With `repeat`: the fraction of repetitions (0 < rate <= 1, default 1) whose behaviour
     /// expectations must all hold.
     #[serde(default)]
+    #[schemars(extend("exclusiveMinimum" = 0, "maximum" = 1))]
     pub pass_rate: Option<f64>,
     /// A single request (shorthand for one step).
     #[serde(default)]
@@ -136,7 +141,7 @@ impl Scenario {
 }
 
 /// One request of a multi-step scenario.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// Wait this long before sending the step's request, in ms (e.g. past a breaker's cooldown).
@@ -153,8 +158,9 @@ pub struct Step {
 }
 
 /// A request in suite form: the model is an alias that each target resolves.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(extend("not" = {"required": ["patch", "raw_body"]}))]
 pub struct RequestSpec {
     /// A model alias (`small`, `second`, `tools`, ...) resolved per target.
     #[serde(default = "small")]
@@ -214,6 +220,7 @@ pub struct RequestSpec {
     /// other value replaces or adds it. For sending what the typed fields can't express (a
     /// missing or mistyped field, an out-of-range value).
     #[serde(default)]
+    #[schemars(with = "Option<serde_json::Map<String, Value>>")]
     pub patch: Option<Value>,
     /// A body sent exactly as written instead of the encoded one (a body that is not JSON).
     #[serde(default)]
@@ -226,11 +233,12 @@ fn small() -> String {
 
 /// One action of a fault script, repeated `times` times. Exactly one of `status`, `drop`
 /// and `recorded`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MockStep {
     /// How many requests in a row get this action.
     #[serde(default = "one")]
+    #[schemars(range(min = 1))]
     pub times: u32,
     /// Answer with this status; the body is the dialect's documented error body unless
     /// `body` is given.
@@ -286,7 +294,9 @@ impl MockStep {
 }
 
 /// The endpoint a request calls.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Op {
     /// A chat completion in the target's dialect.
@@ -366,7 +376,7 @@ impl TryFrom<RawPart> for PartSpec {
 }
 
 /// An inline image.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageSpec {
     /// Its media type: `image/png`, `image/jpeg`, `image/gif` or `image/webp`.

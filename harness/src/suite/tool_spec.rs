@@ -10,10 +10,11 @@ use serde_json::Value;
 use crate::expect::spec::Schema;
 
 /// A tool offered to the model: `{name, description, parameters, strict}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ToolSpec {
     /// `[a-zA-Z0-9_-]{1,64}`: what every dialect accepts.
+    #[schemars(regex(pattern = r"^[a-zA-Z0-9_-]{1,64}$"))]
     pub name: String,
     /// What the tool does, for the model.
     #[serde(default)]
@@ -77,7 +78,7 @@ impl<'de> Deserialize<'de> for ToolChoiceSpec {
 }
 
 /// One call of an assistant turn in the history: `{id, name, arguments}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ToolCallSpec {
     /// The call id a later `tool_result` answers (sent as OpenAI's `id`, Anthropic's
@@ -95,7 +96,7 @@ fn empty_object() -> Value {
 }
 
 /// A tool result turn: `{call_id, content, is_error}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ToolResultSpec {
     /// The id of the earlier call it answers.

@@ -36,6 +36,7 @@ mod reports_record;
 mod reports_shards;
 mod request_side;
 mod runner_cli;
+mod schemas;
 mod shipped;
 mod snapshots;
 mod stream_fuzz;

@@ -156,5 +156,5 @@ fn junit_carries_the_properties_reports_need() {
     assert_eq!(get("mode"), "replay");
     assert_eq!(get("model"), "claude-haiku-4-5");
     assert!(get("provenance").starts_with("authored "), "{props:?}");
-    assert_eq!(get("location"), "suites/limits.yaml:5:5");
+    assert_eq!(get("location"), "suites/limits.yaml:6:5");
 }
