@@ -46,7 +46,10 @@ find fixtures -name '*.yaml' | sort | comm -13 "$before" - | while read -r f; do
   python3 - "$f" "$(date -u +%F)" <<'PY'
 import json, sys
 path, date = sys.argv[1], sys.argv[2]
-rec = json.load(open(path))
+text = open(path).read()
+# The first line is the `# yaml-language-server: $schema=...` comment; JSON follows.
+head, _, body = text.partition("\n") if text.startswith("#") else ("", "", text)
+rec = json.loads(body)
 rec["provenance"] = {
     "source": "authored",
     "date": date,
@@ -55,6 +58,8 @@ rec["provenance"] = {
     "note": "the documented answer, as the in-tree reference provider gives it (tools/reference-live/author-fixtures.sh)",
 }
 with open(path, "w") as out:
+    if head:
+        out.write(head + "\n")
     json.dump(rec, out, indent=2, ensure_ascii=False)
     out.write("\n")
 PY
