@@ -54,6 +54,8 @@ pub(crate) const CHECKS: &[(&str, Class)] = &[
     ("stop_sequence.reached", Class::Behaviour),
     ("stream.same_text_as_step", Class::Behaviour),
     ("tool_calls.offered", Class::Contract),
+    // Under `tool_choice: none` the API promises no call: a call breaks the wire.
+    ("tool_calls.forbidden", Class::Contract),
     ("tool_calls.arguments_valid", Class::Contract),
     // Arguments cut off at the token limit the model chose to reach are not a broken call, and
     // a fault script can only make arguments invalid in a call the model chose to make.

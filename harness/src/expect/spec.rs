@@ -69,6 +69,10 @@ pub struct Expect {
     /// the loader: a reply that keeps the contract satisfies it.
     #[serde(skip)]
     pub requested_schema: Option<Schema>,
+    /// The step's request said `tool_choice: none`, attached by the loader: any tool call in
+    /// the reply breaks the request's contract, whatever the model chose.
+    #[serde(skip)]
+    pub tools_forbidden: bool,
 }
 
 /// Checks on a reply's log probabilities (evaluated in `expect/params.rs`).

@@ -53,6 +53,18 @@ pub(super) fn check(
             }
         }
     }
+    if expect.tools_forbidden {
+        for (i, c) in calls.iter().enumerate() {
+            out.push(finding(
+                "tool_calls.forbidden",
+                copy,
+                format!(
+                    "call {i} names {:?} although the request's tool_choice is none (no tool may be called)",
+                    c.name
+                ),
+            ));
+        }
+    }
     let Some(tc) = &expect.tool_calls else {
         return;
     };
@@ -418,6 +430,37 @@ mod tests {
         let f = judged(&e, vec![call("get_weather", "{}")], FinishReason::Length);
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].class, Some(crate::outcome::Class::Behaviour), "{f:?}");
+    }
+
+    #[test]
+    fn a_call_under_tool_choice_none_breaks_the_contract() {
+        let mut e = expect("{tool_calls: {count: 0}}");
+        let f = judged(
+            &e,
+            vec![call("get_weather", r#"{"city":"Paris"}"#)],
+            FinishReason::Stop,
+        );
+        assert!(
+            f.iter()
+                .all(|f| f.class == Some(crate::outcome::Class::Behaviour)),
+            "{f:?}"
+        );
+        e.tools_forbidden = true;
+        let f = judged(
+            &e,
+            vec![call("get_weather", r#"{"city":"Paris"}"#)],
+            FinishReason::Stop,
+        );
+        let forbidden: Vec<_> = f
+            .iter()
+            .filter(|f| f.class == Some(crate::outcome::Class::Contract))
+            .collect();
+        assert_eq!(forbidden.len(), 1, "{f:?}");
+        assert_eq!(
+            forbidden[0].message,
+            "call 0 names \"get_weather\" although the request's tool_choice is none (no tool may be called)"
+        );
+        assert!(judged(&e, vec![], FinishReason::Stop).is_empty());
     }
 
     #[test]

@@ -416,6 +416,24 @@ pub fn attach(sc: &mut Scenario) {
             }
         }
     }
+    // Under `tool_choice: none` a call is the provider's breach, not the model's choice.
+    let forbids =
+        |r: &RequestSpec| r.tool_choice == Some(crate::suite::tool_spec::ToolChoiceSpec::None);
+    if sc.request.as_ref().is_some_and(forbids) {
+        let e = sc.expect.get_or_insert_with(Expect::default);
+        e.tools_forbidden = true;
+        sc.overrides
+            .values_mut()
+            .for_each(|e| e.tools_forbidden = true);
+    }
+    for step in &mut sc.steps {
+        if forbids(&step.request) {
+            step.expect.tools_forbidden = true;
+            step.overrides
+                .values_mut()
+                .for_each(|e| e.tools_forbidden = true);
+        }
+    }
     // The token limit tells a reply cut at it (whose finish reason must say so: contract) from
     // one the model chose to end early or run long (behaviour).
     if let Some(limit) = sc.request.as_ref().and_then(|r| r.max_tokens) {
