@@ -37,34 +37,7 @@ pub(super) fn check(
     }
     let offered = expect.offered_tools.as_deref().unwrap_or(&[]);
     let calls = &reply.tool_calls;
-    if !offered.is_empty() {
-        for (i, c) in calls.iter().enumerate() {
-            if !offered.iter().any(|t| t.name == c.name) {
-                let names: Vec<&str> = offered.iter().map(|t| t.name.as_str()).collect();
-                out.push(finding(
-                    "tool_calls.offered",
-                    copy,
-                    format!(
-                        "call {i} names {:?}, a tool the request did not offer (offered: {})",
-                        c.name,
-                        names.join(", ")
-                    ),
-                ));
-            }
-        }
-    }
-    if expect.tools_forbidden {
-        for (i, c) in calls.iter().enumerate() {
-            out.push(finding(
-                "tool_calls.forbidden",
-                copy,
-                format!(
-                    "call {i} names {:?} although the request's tool_choice is none (no tool may be called)",
-                    c.name
-                ),
-            ));
-        }
-    }
+    check_allowed(expect, offered, calls, copy, out);
     let Some(tc) = &expect.tool_calls else {
         return;
     };
@@ -133,6 +106,45 @@ pub(super) fn check(
     }
     for a in &tc.arguments {
         check_argument(a, calls, copy, out);
+    }
+}
+
+/// The rules that hold without a `tool_calls` expectation: every call names an offered tool,
+/// and none comes under `tool_choice: none`.
+fn check_allowed(
+    expect: &Expect,
+    offered: &[OfferedTool],
+    calls: &[ToolCall],
+    copy: Option<(usize, usize)>,
+    out: &mut Vec<Finding>,
+) {
+    if !offered.is_empty() {
+        for (i, c) in calls.iter().enumerate() {
+            if !offered.iter().any(|t| t.name == c.name) {
+                let names: Vec<&str> = offered.iter().map(|t| t.name.as_str()).collect();
+                out.push(finding(
+                    "tool_calls.offered",
+                    copy,
+                    format!(
+                        "call {i} names {:?}, a tool the request did not offer (offered: {})",
+                        c.name,
+                        names.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    if expect.tools_forbidden {
+        for (i, c) in calls.iter().enumerate() {
+            out.push(finding(
+                "tool_calls.forbidden",
+                copy,
+                format!(
+                    "call {i} names {:?} although the request's tool_choice is none (no tool may be called)",
+                    c.name
+                ),
+            ));
+        }
     }
 }
 
