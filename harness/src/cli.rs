@@ -187,7 +187,8 @@ struct RunArgs {
     /// Where reports are written.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     reports: PathBuf,
-    /// Write no report files.
+    /// Write no report files (nor GitHub's step summary, appended to when
+    /// GITHUB_STEP_SUMMARY is set).
     #[arg(long)]
     no_reports: bool,
     /// Request deadline when a scenario sets none, in milliseconds.
@@ -976,6 +977,9 @@ fn conclude(cfg: &RunConfig, record: &RunRecord, failed: bool) -> Result<ExitCod
             Ok(paths) => written.extend(paths.iter().map(|p| p.display().to_string())),
             Err(e) => return Err(CliError::input(e)),
         }
+        if let Some(p) = report::step_summary::append_if_requested(record)? {
+            written.push(format!("{} (appended)", p.display()));
+        }
     }
     let color = match args.libtest.color {
         Some(libtest_mimic::ColorSetting::Always) => true,
@@ -1112,7 +1116,8 @@ fn merge(args: MergeArgs) -> Result<ExitCode, CliError> {
         records.push((p.display().to_string(), RunRecord::load(p)?));
     }
     let merged = report::merge::merge(&records)?;
-    let paths = report::write_all(&args.output, &merged)?;
+    let mut paths = report::write_all(&args.output, &merged)?;
+    paths.extend(report::step_summary::append_if_requested(&merged)?);
     let t = &merged.totals;
     println!(
         "merged {} records: {} trials, {} passed, {} failed, {} errored, {} skipped",

@@ -36,6 +36,19 @@ pub(crate) fn render(record: &RunRecord, previous: Option<&RunRecord>) -> String
     out
 }
 
+/// The audit's summary and its ranked gaps, under a heading naming the run's mode: what a CI
+/// page shows (GitHub's step summary, see `step_summary`), rendered by the same functions as
+/// the audit so the two never disagree.
+pub(crate) fn render_summary_and_gaps(record: &RunRecord) -> String {
+    let cov = coverage::coverage(&record.outcomes);
+    let gaps = coverage::gaps(record);
+    let m = coverage::matrix(record);
+    let mut out = format!("# provcheck: {}\n\n", mode_text(record.mode));
+    summary(&mut out, record, &m, &cov, &gaps);
+    gap_list(&mut out, &gaps);
+    out
+}
+
 fn when(ts: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(ts)
         .map(|t| {

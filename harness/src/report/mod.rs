@@ -15,6 +15,7 @@ pub(crate) mod legacy;
 pub(crate) mod markdown;
 pub(crate) mod merge;
 pub mod run_record;
+pub(crate) mod step_summary;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod text;

@@ -39,6 +39,7 @@ mod runner_cli;
 mod schemas;
 mod shipped;
 mod snapshots;
+mod step_summary;
 mod stream_fuzz;
 mod stream_replay_timing;
 mod terse_model;
