@@ -219,7 +219,7 @@ fn the_schema_and_the_loader_both_refuse_an_unknown_key_and_a_wrong_type() {
 }
 
 #[test]
-fn a_targets_file_with_a_typo_or_a_bad_capability_fails_the_schema() {
+fn a_targets_file_with_a_typo_or_a_bad_capability_fails_the_schema_and_the_loader() {
     let v = validator(SchemaKind::Targets);
     let good = "targets:\n  local:\n    dialect: openai\n    base_url: http://127.0.0.1:8080/v1\n    capabilities: [streaming, tools]\n    models: {small: m}\n    limits: {max_body_bytes: 1024}\n";
     assert!(
@@ -227,6 +227,10 @@ fn a_targets_file_with_a_typo_or_a_bad_capability_fails_the_schema() {
         "{:?}",
         errors(&v, &yaml(good))
     );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("targets.yaml");
+    std::fs::write(&path, good).unwrap();
+    crate::target::load(&path, None).expect("the sample loads");
     for bad in [
         good.replace("base_url", "base_ulr"),
         good.replace("tools]", "telepathy]"),
@@ -234,6 +238,8 @@ fn a_targets_file_with_a_typo_or_a_bad_capability_fails_the_schema() {
         good.replace("local:", "Local Server:"),
     ] {
         assert!(!errors(&v, &yaml(&bad)).is_empty(), "accepted:\n{bad}");
+        std::fs::write(&path, &bad).unwrap();
+        assert!(crate::target::load(&path, None).is_err(), "loaded:\n{bad}");
     }
 }
 
@@ -324,4 +330,81 @@ fn request_field_forms_agree_with_the_reader() {
         "{min: 1, most: 4}",
         "many",
     ]);
+}
+
+/// The `yaml` blocks of docs/SUITES.md that must load, with the kind their first line names
+/// (`# suite`, `# targets`, `# recording[: path]`) and their line in the page.
+fn doc_examples() -> Vec<(SchemaKind, usize, String)> {
+    let doc = std::fs::read_to_string(root().join("docs/SUITES.md")).unwrap();
+    let mut out = Vec::new();
+    let mut open: Option<(usize, Vec<&str>)> = None;
+    for (i, line) in doc.lines().enumerate() {
+        match &mut open {
+            None if line.trim_start() == "```yaml" => open = Some((i + 1, Vec::new())),
+            None => {}
+            Some((at, lines)) if line.trim_start() == "```" => {
+                let first = lines.first().copied().unwrap_or("");
+                let kind = match first.split(':').next().unwrap_or("") {
+                    "# suite" => Some(SchemaKind::Suite),
+                    "# targets" => Some(SchemaKind::Targets),
+                    "# recording" => Some(SchemaKind::Recording),
+                    _ => None,
+                };
+                if let Some(kind) = kind.filter(|_| !first.ends_with(": invalid")) {
+                    out.push((kind, *at, lines.join("\n")));
+                }
+                open = None;
+            }
+            Some((_, lines)) => lines.push(line),
+        }
+    }
+    out
+}
+
+/// The page's examples load through the real loaders and together use every key the formats
+/// accept (docs_examples checks both), so their passing here shows the schemas accept
+/// everything the loaders do, not only what the shipped files happen to use.
+#[test]
+fn every_example_in_the_suites_reference_validates() {
+    let examples = doc_examples();
+    assert!(
+        examples.len() > 30,
+        "only {} examples found",
+        examples.len()
+    );
+    let mut problems = Vec::new();
+    for (kind, line, text) in examples {
+        for e in errors(&validator(kind), &yaml(&text)) {
+            problems.push(format!("docs/SUITES.md:{line} ({kind:?}): {e}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn a_recording_with_a_typo_or_a_bad_stream_fails_the_schema_and_the_loader() {
+    let v = validator(SchemaKind::Recording);
+    let good = "provenance: {source: authored, date: 2026-01-01}\nexchanges:\n  - request: {path: /v1/x}\n    response: {status: 200, stream: {format: sse, events: [{at_ms: 0, data: x}]}}\n";
+    assert!(
+        errors(&v, &yaml(good)).is_empty(),
+        "{:?}",
+        errors(&v, &yaml(good))
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.yaml");
+    std::fs::write(&path, good).unwrap();
+    crate::record::Recording::load(&path).expect("the sample loads");
+    for bad in [
+        good.replace("response:", "respons:"),
+        good.replace("format: sse", "format: websocket"),
+        good.replace("source: authored", "source: guessed"),
+        good.replace("at_ms: 0", "at_ms: soon"),
+    ] {
+        assert!(!errors(&v, &yaml(&bad)).is_empty(), "accepted:\n{bad}");
+        std::fs::write(&path, &bad).unwrap();
+        assert!(
+            crate::record::Recording::load(&path).is_err(),
+            "loaded:\n{bad}"
+        );
+    }
 }
