@@ -180,7 +180,7 @@ pub(crate) struct TargetsFile {
     /// Targets by name (`[a-z0-9_-]+`): a new one needs `dialect` and `base_url`; a built-in
     /// one (`openai`, `anthropic`, `ollama`, `openai-responses`) takes any field to override.
     #[serde(default)]
-    #[schemars(extend("propertyNames" = {"pattern": "^[a-z0-9_-]+$"}))]
+    #[schemars(schema_with = "targets_schema")]
     targets: BTreeMap<String, TargetEntry>,
     /// Redaction for every target.
     #[serde(default)]
@@ -189,6 +189,22 @@ pub(crate) struct TargetsFile {
     #[serde(default)]
     #[schemars(extend("propertyNames" = {"pattern": "^[a-z0-9_-]+$"}))]
     clients: BTreeMap<String, ClientEntry>,
+}
+
+/// `targets:` as [`load`] reads it: names `[a-z0-9_-]+`; a built-in target takes any field to
+/// override, a new one needs `dialect` and `base_url`.
+fn targets_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let entry = generator.subschema_for::<TargetEntry>();
+    let builtin: serde_json::Map<String, serde_json::Value> = builtins(None)
+        .into_iter()
+        .map(|t| (t.name, entry.clone().to_value()))
+        .collect();
+    schemars::json_schema!({
+        "type": "object",
+        "propertyNames": {"pattern": "^[a-z0-9_-]+$"},
+        "properties": builtin,
+        "additionalProperties": {"allOf": [entry, {"required": ["dialect", "base_url"]}]},
+    })
 }
 
 /// A client under test: a command provcheck runs once per trial, with the provider's usual

@@ -231,11 +231,15 @@ fn a_targets_file_with_a_typo_or_a_bad_capability_fails_the_schema_and_the_loade
     let path = dir.path().join("targets.yaml");
     std::fs::write(&path, good).unwrap();
     crate::target::load(&path, None).expect("the sample loads");
+    let partial_builtin = "targets:\n  openai:\n    base_url: http://127.0.0.1:8080/v1\n";
+    assert!(errors(&v, &yaml(partial_builtin)).is_empty());
     for bad in [
         good.replace("base_url", "base_ulr"),
         good.replace("tools]", "telepathy]"),
         good.replace("1024", "0"),
         good.replace("local:", "Local Server:"),
+        // A new target needs its dialect and base URL; only a built-in one may be partial.
+        good.replace("    dialect: openai\n", ""),
     ] {
         assert!(!errors(&v, &yaml(&bad)).is_empty(), "accepted:\n{bad}");
         std::fs::write(&path, &bad).unwrap();
