@@ -43,7 +43,12 @@ pub(crate) fn render_summary_and_gaps(record: &RunRecord) -> String {
     let cov = coverage::coverage(&record.outcomes);
     let gaps = coverage::gaps(record);
     let m = coverage::matrix(record);
-    let mut out = format!("# provcheck: {}\n\n", mode_text(record.mode));
+    let mut out = format!(
+        "# provcheck: {}\n\nThe coverage audit's summary and ranked gaps; the matrix, the \
+         weighting formula and the evidence are in `{}` among the run's reports.\n\n",
+        mode_text(record.mode),
+        super::AUDIT_MD
+    );
     summary(&mut out, record, &m, &cov, &gaps);
     gap_list(&mut out, &gaps);
     out
