@@ -144,7 +144,7 @@ impl Session<'_> {
 
     /// Records that `cap` was not probed, and why.
     pub(super) fn not_probed(&mut self, cap: Capability, why: &str) {
-        let line = format!("{cap:<16} (no request) -> -: not declared, {why}");
+        let line = format!("{cap:<16} no request: not declared, {why}");
         self.p.say_raw(&line);
         self.f.lacks.insert(cap, why.to_string());
     }

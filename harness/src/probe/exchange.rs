@@ -33,27 +33,20 @@ pub(super) struct Prober {
     key: Option<String>,
     budget: Budget,
     timeout: Duration,
-    /// Every line said so far, in order (what was also printed).
-    pub(super) lines: Vec<String>,
-    quiet: bool,
+    /// Requests sent so far.
+    sent: std::sync::atomic::AtomicU64,
 }
 
 impl Prober {
     /// A prober with `key` (sent in each dialect's auth header), the run's budget flags and
-    /// a per-request deadline. `quiet` keeps the lines from stdout (unit tests read `lines`).
-    pub(super) fn new(
-        key: Option<String>,
-        budget: Budget,
-        timeout: Duration,
-        quiet: bool,
-    ) -> Prober {
+    /// a per-request deadline.
+    pub(super) fn new(key: Option<String>, budget: Budget, timeout: Duration) -> Prober {
         Prober {
             transport: Transport::new(),
             key,
             budget,
             timeout,
-            lines: Vec::new(),
-            quiet,
+            sent: Default::default(),
         }
     }
 
@@ -68,6 +61,7 @@ impl Prober {
         self.budget
             .reserve(1)
             .map_err(|skip| Miss::Budget(skip.detail))?;
+        self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let auth = self.key.as_deref().map(|k| dialect.auth_header(k));
         let auth = auth.as_ref().map(|(h, v)| (*h, v.as_str()));
         self.transport
@@ -97,6 +91,11 @@ impl Prober {
         Ok(reply)
     }
 
+    /// How many requests were sent.
+    pub(super) fn sent(&self) -> u64 {
+        self.sent.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Prints one probe line: what was checked, the request, what came back, the verdict.
     pub(super) fn say(&mut self, check: &str, request: &str, result: &str, verdict: &str) {
         self.say_raw(&format!("{check:<16} {request} -> {result}: {verdict}"));
@@ -104,11 +103,7 @@ impl Prober {
 
     /// Prints a line as it is.
     pub(super) fn say_raw(&mut self, line: &str) {
-        let line = line.to_string();
-        if !self.quiet {
-            println!("{line}");
-        }
-        self.lines.push(line);
+        println!("{line}");
     }
 }
 

@@ -35,8 +35,8 @@ pub struct ProbeArgs {
     /// The environment variable holding the server's key; the entry names it, never the key.
     #[arg(long, value_name = "VAR")]
     pub key_env: Option<String>,
-    /// Merge the entry into this targets file (comments and other entries kept) instead of
-    /// only printing it.
+    /// Also merge the entry into this targets file (created if missing), keeping its comments
+    /// and other entries; an entry of the same name is replaced.
     #[arg(long, value_name = "FILE")]
     pub write: Option<PathBuf>,
     /// The target's name [default: DIALECT-HOST-PORT].
@@ -149,8 +149,8 @@ pub fn run(args: &ProbeArgs) -> Result<Probed, ProbeError> {
     let budget = Budget::new(args.max_requests, args.max_output_tokens);
     let timeout = Duration::from_millis(args.request_timeout_ms);
     let rt = crate::runtime::runtime();
+    let mut p = exchange::Prober::new(key, budget, timeout);
     let findings = rt.block_on(async {
-        let mut p = exchange::Prober::new(key, budget, timeout, false);
         let found = detect::detect(&mut p, &args.url, args.dialect).await?;
         let mut s = caps::Session {
             p: &mut p,
@@ -164,6 +164,7 @@ pub fn run(args: &ProbeArgs) -> Result<Probed, ProbeError> {
         probes::all(&mut s).await;
         Some(s.f)
     });
+    println!("{} request(s) sent", p.sent());
     let Some(findings) = findings else {
         let tried = args.dialect.map_or("any dialect".to_string(), |d| {
             format!("the {} dialect", d.as_str())

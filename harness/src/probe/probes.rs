@@ -299,8 +299,9 @@ fn image_chat(model: &str) -> ChatRequest {
 /// How many models an image is sent to, at most.
 const IMAGE_TRIES: usize = 3;
 
-/// `vision`: a model that accepts an image and answers; and `text_only`, a model that
-/// refuses one with a 400 (proposed for the dialects whose refusal the suites judge).
+/// `vision`: a model that accepts an image and answers (models named for images first,
+/// then `small`); and `text_only`, a model that refuses one with a 400, proposed for the
+/// dialects whose refusal the suites judge (OpenAI's and Ollama's wording).
 async fn vision(s: &mut Session<'_>) {
     let small = s.small();
     let mut order: Vec<String> =
@@ -311,13 +312,13 @@ async fn vision(s: &mut Session<'_>) {
             .cloned()
             .collect();
     order.retain(|m| *m != small);
-    order.insert(order.len().min(1), small);
-    let mut text_only = None;
+    order.insert(order.len().min(1), small.clone());
+    let mut refusers = Vec::new();
     for model in order.into_iter().take(IMAGE_TRIES) {
         let mut refused = false;
         let j = s
             .chat("vision", &image_chat(&model), |r| {
-                refused = r.status == 400 && r.error.is_some();
+                refused = refuses_image(r);
                 clean_and(r, |r| {
                     if r.text.trim().is_empty() {
                         Err("an empty answer".into())
@@ -327,20 +328,43 @@ async fn vision(s: &mut Session<'_>) {
                 })
             })
             .await;
-        if refused && text_only.is_none() {
-            text_only = Some(model.clone());
+        if refused {
+            refusers.push(model.clone());
         }
-        if s.settle(Capability::Vision, &j) && !s.f.aliases.contains_key("vision") {
+        if s.settle(Capability::Vision, &j) {
             s.pick("vision", &model, "accepted an image");
-        }
-        if s.f.aliases.contains_key("vision") && text_only.is_some() {
             break;
         }
     }
-    let judged = matches!(s.dialect(), DialectKind::Openai | DialectKind::Ollama);
-    if let (Some(model), true) = (text_only, judged) {
-        s.pick("text_only", &model, "refused an image with 400");
+    if !matches!(s.dialect(), DialectKind::Openai | DialectKind::Ollama) {
+        return;
     }
+    if let Some(model) = refusers.first() {
+        let model = model.clone();
+        s.pick("text_only", &model, "refused an image with 400");
+        return;
+    }
+    let vision_model = s.f.aliases.get("vision").map(|p| p.model.clone());
+    if vision_model.as_deref() == Some(small.as_str()) {
+        return;
+    }
+    let j = s
+        .chat("alias text_only", &image_chat(&small), |r| {
+            if refuses_image(r) {
+                Ok("refuses an image with 400".into())
+            } else {
+                Err("did not refuse the image".into())
+            }
+        })
+        .await;
+    if let Judged::Yes(why) = j {
+        s.pick("text_only", &small, why);
+    }
+}
+
+/// A refusal of an image: 400 with an error body.
+fn refuses_image(r: &Reply) -> bool {
+    r.status == 400 && r.error.is_some()
 }
 
 /// `model_management`: `/api/ps` and `/api/show` answer by the contract (`/api/tags` did).
