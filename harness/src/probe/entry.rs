@@ -141,3 +141,83 @@ fn capabilities(line: &mut impl FnMut(usize, String, &str), e: &EntryInput<'_>) 
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::caps::{Findings, Pick};
+    use crate::probe::detect::Found;
+    use crate::vocab::Capability;
+
+    fn findings() -> Findings {
+        Findings {
+            found: Found {
+                dialect: DialectKind::Openai,
+                base_url: "http://h:1/v1".into(),
+                models: vec!["m:1b".into()],
+                chat_model: "m:1b".into(),
+            },
+            caps: [(Capability::Streaming, "9 events".to_string())].into(),
+            lacks: [(Capability::Tools, "refused\nwith 400".to_string())].into(),
+            aliases: [(
+                "small".to_string(),
+                Pick {
+                    model: "m:1b".into(),
+                    why: "answered a chat".into(),
+                },
+            )]
+            .into(),
+        }
+    }
+
+    #[test]
+    fn every_value_line_says_why_and_nothing_unseen_is_declared() {
+        let f = findings();
+        let usage = Usage {
+            aliases: [
+                ("small".to_string(), vec!["a::b".to_string()]),
+                ("tools".to_string(), vec!["tools::x".to_string()]),
+            ]
+            .into(),
+            caps: [(Capability::Tools, vec!["tools::x".to_string()])].into(),
+        };
+        let text = render(&EntryInput {
+            name: "mine",
+            url: "http://h:1",
+            key_env: Some("MY_KEY"),
+            findings: &f,
+            usage: &usage,
+        });
+        for line in text.lines() {
+            let t = line.trim_start();
+            let structural = t.ends_with(':') && !t.starts_with('#');
+            assert!(
+                structural || t.starts_with('#') || t.contains("  # "),
+                "no comment on `{line}`:\n{text}"
+            );
+        }
+        assert!(text.contains("    key_env: MY_KEY  # "), "{text}");
+        assert!(
+            text.contains("      small: m:1b  # answered a chat; for a::b"),
+            "{text}"
+        );
+        assert!(text.contains("      - streaming  # 9 events"), "{text}");
+        assert!(!text.contains("- tools"), "{text}");
+        assert!(
+            text.contains("# not declared: tools (refused with 400); tools::x skip"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# tools: not found by the probe; tools::x skip"),
+            "{text}"
+        );
+        // The entry reads back as YAML with the values as written.
+        let v: serde_json::Value =
+            crate::source::parse_yaml(&"t.yaml".into(), &format!("targets:\n{text}")).unwrap();
+        assert_eq!(v["targets"]["mine"]["models"]["small"], "m:1b");
+        assert_eq!(
+            v["targets"]["mine"]["capabilities"],
+            serde_json::json!(["streaming"])
+        );
+    }
+}

@@ -161,6 +161,30 @@ fn the_key_is_sent_but_never_shown_and_the_entry_names_its_variable() {
 }
 
 #[test]
+fn a_server_that_answers_no_dialect_is_an_error_after_every_attempt_is_shown() {
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let (code, out, err) = probe(&[&url], &[]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    for dialect in ["ollama", "openai", "anthropic", "openai-responses"] {
+        assert!(
+            out.contains(&format!("{dialect} models ")),
+            "{dialect} not tried:\n{out}"
+        );
+    }
+    assert!(out.contains("no response: "), "{out}");
+    assert!(
+        err.contains("did not answer a model listing and a chat"),
+        "{err}"
+    );
+}
+
+#[test]
 fn the_budget_stops_the_probe_and_nothing_unseen_is_declared() {
     let server = ReferenceProvider::start(Config::default()).unwrap();
     let url = format!("http://{}", server.addr());
