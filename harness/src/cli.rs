@@ -60,6 +60,8 @@ enum Command {
     /// Print the JSON Schema of a suite, targets.yaml or a recording (for editors; the copies
     /// in schemas/ are the same).
     Schema(SchemaArgs),
+    /// Find a server's dialect, models and capabilities, and write its targets.yaml entry.
+    Probe(crate::probe::ProbeArgs),
 }
 
 #[derive(Args)]
@@ -303,6 +305,7 @@ pub fn run() -> Result<ExitCode, CliError> {
             print!("{}", crate::schema::to_text(args.kind));
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Probe(args)) => probe(&args),
         None => run_suites(cli.run),
     }
 }
@@ -569,6 +572,9 @@ pub enum CliError {
     /// A recording (skeleton) that could not be written.
     #[error(transparent)]
     Recording(#[from] crate::record::write::WriteError),
+    /// A probe that could not do its work.
+    #[error(transparent)]
+    Probe(#[from] crate::probe::ProbeError),
     /// A file that could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -1132,4 +1138,17 @@ fn merge(args: MergeArgs) -> Result<ExitCode, CliError> {
         println!("wrote {}", p.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `provcheck probe`: exits 101 when a `--require`d capability was not seen working.
+fn probe(args: &crate::probe::ProbeArgs) -> Result<ExitCode, CliError> {
+    let probed = crate::probe::run(args)?;
+    for (cap, why) in &probed.missing_required {
+        eprintln!("error: required capability {cap} was not seen working: {why}");
+    }
+    Ok(if probed.missing_required.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    })
 }

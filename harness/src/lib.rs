@@ -19,7 +19,8 @@
 //! 7. `mock`, `reference`, `schema`: the replay and fault server; the reference provider; the
 //!    JSON Schemas of suites, targets and recordings, generated from their types.
 //! 8. `run`: plan, trials and the runner.
-//! 9. `report`: reporters, reading outcomes only.
+//! 9. `report`, `probe`: reporters, reading outcomes only; `provcheck probe`, which finds a
+//!    server's dialect, models and capabilities and writes its targets.yaml entry.
 //! 10. `cli`: the command line.
 //!
 //! ## Public API
@@ -49,6 +50,7 @@ pub(crate) mod mock;
 pub mod neutral;
 pub(crate) mod observation;
 pub mod outcome;
+pub mod probe;
 pub mod record;
 pub mod reference;
 pub mod report;

@@ -5,7 +5,7 @@
 mod de;
 pub(crate) mod diagnostic;
 mod emit;
-mod events;
+pub(crate) mod events;
 pub(crate) mod location;
 pub(crate) mod yaml;
 

@@ -27,6 +27,7 @@ mod live_record;
 mod misconfigured_clients;
 mod openapi_contract;
 mod preflight;
+mod probe;
 mod raw_server;
 mod reference_live;
 mod repeat_behaviour;
