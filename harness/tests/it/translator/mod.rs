@@ -64,6 +64,8 @@ pub(crate) enum Flaw {
     LostArguments,
     /// Delta events repeat the `sequence_number` of the event before them.
     StuckSequence,
+    /// The caller's request goes upstream as it came, untranslated.
+    Untranslated,
 }
 
 /// A translator: what it speaks in front and what it gets wrong.
@@ -151,6 +153,7 @@ async fn handle(
         }
     };
     let up_body = match t.front {
+        _ if t.flaw == Flaw::Untranslated => parsed.clone(),
         Front::Responses => responses_front::request(&parsed),
         Front::Chat => chat_front::request(&parsed),
     };
