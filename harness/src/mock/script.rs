@@ -24,6 +24,9 @@ pub(crate) struct Witness {
     /// Requests forwarded to the target (live and record modes) that it answered, or that
     /// timed out after they were sent.
     pub forwarded: usize,
+    /// With lenient matching (gateway and client modes), each request's path and body (`None`
+    /// when it is not JSON), in arrival order: what the subject sent its upstream.
+    pub requests: Vec<(String, Option<serde_json::Value>)>,
 }
 
 struct State {
@@ -143,6 +146,15 @@ impl Replay {
 
     pub(crate) fn witness(&self) -> Witness {
         self.lock().witness.clone()
+    }
+
+    /// Notes a request's path and body, with lenient matching only: there the subject wrote
+    /// the request (a gateway's upstream request), and it is judged.
+    pub(crate) fn note_request(&self, path: &str, body: &[u8]) {
+        if self.lenient {
+            let body = serde_json::from_slice(body).ok();
+            self.lock().witness.requests.push((path.to_string(), body));
+        }
     }
 
     pub(crate) fn unused(&self) -> Vec<usize> {

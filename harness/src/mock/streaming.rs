@@ -93,6 +93,7 @@ pub(crate) async fn handle(
         .await
         .map(|b| b.to_bytes())
         .unwrap_or_default();
+    replay.note_request(parts.uri.path(), &bytes);
     let step = match replay.next_action() {
         // Returning an error makes hyper close the connection without a response.
         Action::Drop(m) => {

@@ -39,6 +39,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use config::{Broken, Config, ModelSpec};
+pub(crate) use validate::request_breach;
 
 use crate::dialect::DialectKind;
 

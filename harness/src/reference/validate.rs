@@ -181,6 +181,27 @@ pub(super) const OLLAMA_GENERATE: &[Field] = &[
     opt("images", Want::Arr),
 ];
 
+/// Why `body`, sent to `path`, is not a request `dialect`'s API accepts, in the words that API
+/// refuses it with (its top-level fields, as the reference provider checks them); `None` when
+/// it is one. Gateway mode asks it of every request a gateway sends its upstream.
+pub(crate) fn request_breach(dialect: DialectKind, path: &str, body: &Value) -> Option<String> {
+    let table = match dialect {
+        DialectKind::Openai => OPENAI,
+        DialectKind::OpenaiResponses => RESPONSES,
+        DialectKind::Anthropic => ANTHROPIC,
+        DialectKind::Ollama if path.ends_with("/generate") => OLLAMA_GENERATE,
+        DialectKind::Ollama => OLLAMA_CHAT,
+    };
+    if !body.is_object() {
+        return Some(format!(
+            "the body is {}, not a JSON object",
+            json_type(body)
+        ));
+    }
+    let (field, breach) = check(body, table)?;
+    Some(refusal(dialect, field, &breach).message)
+}
+
 /// What is wrong with one field.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Breach {

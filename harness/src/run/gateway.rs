@@ -16,7 +16,7 @@ use crate::dialect::DialectKind;
 use crate::expect::Expect;
 use crate::expect::spec::ErrorKind;
 use crate::mock::FixedMock;
-use crate::outcome::{Skip, SkipKind};
+use crate::outcome::{Class, Finding, FindingKind, Skip, SkipKind};
 use crate::suite::Scenario;
 use crate::suite::model::GATEWAY_OVERRIDE;
 use crate::target::Target;
@@ -146,6 +146,37 @@ pub(crate) fn cannot_judge(sc: &Scenario, target: &Target, dialect: DialectKind)
     None
 }
 
+/// Contract findings for the requests a gateway sent its upstream (the mock) during one step,
+/// numbered from `first`: each must be a request the upstream's dialect accepts, whatever the
+/// caller sent it. A translating gateway that writes a malformed upstream request is caught
+/// here even when the mock, which matches gateway requests leniently, served it.
+pub(crate) fn upstream_findings(
+    upstream: DialectKind,
+    requests: &[(String, Option<serde_json::Value>)],
+    first: usize,
+    location: &str,
+) -> Vec<Finding> {
+    requests
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (path, body))| {
+            let body = body.clone().unwrap_or(serde_json::Value::Null);
+            let why = crate::reference::request_breach(upstream, path, &body)?;
+            Some(Finding {
+                path: "contract".into(),
+                kind: FindingKind::Contract,
+                class: Some(Class::Contract),
+                message: format!(
+                    "the gateway's upstream request {} ({path}) is not a valid {} request: {why}",
+                    first + i + 1,
+                    upstream.as_str()
+                ),
+                location: location.to_string(),
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +188,28 @@ mod tests {
             .unwrap();
         t.name = name.into();
         t
+    }
+
+    #[test]
+    fn upstream_requests_are_held_to_the_upstream_dialect() {
+        let good =
+            serde_json::json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]});
+        let bad = serde_json::json!({"model": "m", "input": "hi", "max_output_tokens": 16});
+        let reqs = vec![
+            ("/v1/chat/completions".to_string(), Some(good)),
+            ("/v1/chat/completions".to_string(), Some(bad)),
+            ("/v1/chat/completions".to_string(), None),
+        ];
+        let f = upstream_findings(DialectKind::Openai, &reqs, 2, "s.yaml:1:1");
+        let msgs: Vec<&str> = f.iter().map(|f| f.message.as_str()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "the gateway's upstream request 4 (/v1/chat/completions) is not a valid openai request: Missing required parameter: 'messages'.",
+                "the gateway's upstream request 5 (/v1/chat/completions) is not a valid openai request: the body is null, not a JSON object",
+            ]
+        );
+        assert!(f.iter().all(|f| f.kind == FindingKind::Contract));
     }
 
     #[test]

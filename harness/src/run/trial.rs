@@ -579,6 +579,7 @@ async fn observe(
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
         let hits_before = mock.map(|m| m.witness().hits.len()).unwrap_or(0);
+        let sent_before = mock.map(|m| m.witness().requests.len()).unwrap_or(0);
         let events_before = subject.events().len();
         let model = target
             .models
@@ -609,6 +610,22 @@ async fn observe(
         )
         .await;
         outcome.requests += sc.concurrency;
+        // Through a gateway, what it sent upstream must be a valid request of the upstream's
+        // dialect, unless the caller's own request was malformed on purpose.
+        if ctx.gateway.is_some()
+            && let Some(m) = mock
+            && step.spec.patch.is_none()
+            && step.spec.raw_body.is_none()
+        {
+            let sent = m.witness().requests.split_off(sent_before);
+            let location = outcome.location.clone();
+            outcome.findings.extend(super::gateway::upstream_findings(
+                target.dialect,
+                &sent,
+                sent_before,
+                &location,
+            ));
+        }
         let step = StepObservation {
             model,
             aliases: target.models.clone(),

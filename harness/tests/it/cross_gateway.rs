@@ -51,6 +51,11 @@ impl Run {
 
 /// Runs the trials `filters` select through translator `t` in gateway mode.
 fn run_through(t: Translator, filters: &[&str]) -> Run {
+    run_with(t, filters, None)
+}
+
+/// [`run_through`], with a targets file.
+fn run_with(t: Translator, filters: &[&str], targets: Option<&std::path::Path>) -> Run {
     let (gateway_dialect, target) = dialects(t.front);
     // The mock's port is chosen free and released before provcheck binds it; another test
     // may take it in between, so a busy port is tried again with a new one.
@@ -74,6 +79,9 @@ fn run_through(t: Translator, filters: &[&str]) -> Run {
             "--reports",
             reports.path().to_str().unwrap(),
         ];
+        if let Some(t) = targets {
+            args.extend(["--targets", t.to_str().unwrap()]);
+        }
         args.extend(filters);
         let out = provcheck(&args);
         let (stdout, stderr) = text(&out);
@@ -162,7 +170,7 @@ struct Broken {
     fails: &'static [(&'static str, &'static str)],
 }
 
-const BROKEN: [Broken; 7] = [
+const BROKEN: [Broken; 8] = [
     Broken {
         front: Front::Responses,
         flaw: Flaw::DroppedTerminal,
@@ -218,6 +226,14 @@ const BROKEN: [Broken; 7] = [
         ],
     },
     Broken {
+        front: Front::Responses,
+        flaw: Flaw::Untranslated,
+        fails: &[(
+            "messages::system_message::openai",
+            "the gateway's upstream request 1 (/v1/chat/completions) is not a valid openai request: Missing required parameter: 'messages'.",
+        )],
+    },
+    Broken {
         front: Front::Chat,
         flaw: Flaw::DroppedTerminal,
         fails: &[(
@@ -250,8 +266,9 @@ const BROKEN: [Broken; 7] = [
 ];
 
 /// Runs every broken translator over the suites: the trials its flaw meets fail, each naming
-/// the rule (a contract rule of the caller's dialect where it has one, else the expectation),
-/// and trials it does not meet (a plain reply without a tool call) still pass.
+/// the rule (a contract rule of the caller's dialect, or of the upstream's for the request it
+/// was sent, where there is one; else the expectation), and trials it does not meet (a plain
+/// reply without a tool call) still pass.
 #[test]
 fn a_broken_translator_fails_the_scenarios_its_flaw_meets_naming_the_rule() {
     for b in &BROKEN {
@@ -273,8 +290,37 @@ fn a_broken_translator_fails_the_scenarios_its_flaw_meets_naming_the_rule() {
                 c.description
             );
         }
-        let (_, target) = dialects(b.front);
-        let plain = format!("messages::system_message::{target}");
-        assert_eq!(r.case(&plain).0, "pass", "{what}");
+        if b.flaw != Flaw::Untranslated {
+            let (_, target) = dialects(b.front);
+            let plain = format!("messages::system_message::{target}");
+            assert_eq!(r.case(&plain).0, "pass", "{what}");
+        }
     }
+}
+
+/// docs/GATEWAY.md's `targets.yaml` example loads, and a Responses gateway judged with it
+/// passes.
+#[test]
+fn the_documented_targets_example_runs_through_a_responses_gateway() {
+    let doc = std::fs::read_to_string(common::root().join("docs/GATEWAY.md")).unwrap();
+    let block = doc
+        .split("```yaml\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("docs/GATEWAY.md has a yaml block");
+    assert!(block.starts_with("# targets"), "{block}");
+    let dir = tempfile::tempdir().unwrap();
+    let targets = dir.path().join("targets.yaml");
+    std::fs::write(&targets, block).unwrap();
+    let t = Translator {
+        front: Front::Responses,
+        flaw: Flaw::None,
+    };
+    let r = run_with(
+        t,
+        &["tools::single_tool_call::openai", "--exact"],
+        Some(&targets),
+    );
+    assert_eq!(r.code, Some(0), "{}", r.out);
+    assert_eq!(r.case("tools::single_tool_call::openai").0, "pass");
 }

@@ -1555,3 +1555,37 @@ fn request_side_recordings_requests_are_valid_or_refused_by_the_specs() {
     assert!(checked >= 25, "only {checked} request bodies checked");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The OpenAI spec's errors for `v` as `components.schemas.<name>` (empty when valid), for
+/// the tests of what the translating gateway (`translator/`) writes. A Responses stream event
+/// (`ResponseStreamEvent`) is checked against the branch its `type` names; a `CreateResponse`
+/// whose message parts make the spec's `oneOf` ambiguous is checked with them joined, as the
+/// fixture check does.
+pub(crate) fn openai_spec_errors(name: &str, v: &Value) -> Vec<String> {
+    type Cache = std::sync::Mutex<std::collections::HashMap<String, &'static Validator>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    if name == "ResponseStreamEvent"
+        && let Some((_, validator)) = v["type"].as_str().and_then(stream_event_schema)
+    {
+        return validator.iter_errors(v).map(|e| render(&e, 0)).collect();
+    }
+    let validator = *CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap()
+        .entry(name.to_string())
+        .or_insert_with(|| Box::leak(Box::new(compile(openai_spec(), name))));
+    let errors: Vec<String> = validator.iter_errors(v).map(|e| render(&e, 0)).collect();
+    if name == "CreateResponse"
+        && errors
+            .iter()
+            .any(|e| e.contains("valid under more than one"))
+    {
+        let joined = joined_parts(v);
+        return validator
+            .iter_errors(&joined)
+            .map(|e| render(&e, 0))
+            .collect();
+    }
+    errors
+}

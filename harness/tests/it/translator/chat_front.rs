@@ -131,11 +131,13 @@ fn tools(c: &Value, out: &mut Map<String, Value>) {
             .filter(|t| t["type"] == "function")
             .map(|t| {
                 let f = &t["function"];
-                let mut tool = json!({"type": "function", "name": f["name"]});
-                for k in ["description", "parameters", "strict"] {
-                    if let Some(v) = f.get(k).filter(|v| !v.is_null()) {
-                        tool[k] = v.clone();
-                    }
+                // `FunctionTool` requires `parameters` and `strict`; chat completions
+                // leaves both optional (`strict` defaults to false).
+                let mut tool = json!({"type": "function", "name": f["name"],
+                    "parameters": f.get("parameters").cloned().unwrap_or(Value::Null),
+                    "strict": f.get("strict").filter(|v| v.is_boolean()).cloned().unwrap_or(json!(false))});
+                if let Some(d) = f.get("description").filter(|v| !v.is_null()) {
+                    tool["description"] = d.clone();
                 }
                 tool
             })

@@ -211,7 +211,6 @@ fn response(req: &Value, id: &str, head: &Head, status: &str, output: Vec<Value>
         "tool_choice": or("tool_choice", json!("auto")),
         "tools": or("tools", json!([])),
         "top_p": or("top_p", json!(1.0)),
-        "usage": null,
     })
 }
 
@@ -285,8 +284,15 @@ pub(crate) fn reply(req: &Value, chat: &Value, flaw: Flaw) -> Value {
     }
     let mut r = response(req, &id, &Head::of(chat), status, output);
     r["incomplete_details"] = details;
-    r["usage"] = usage(&chat["usage"]);
+    set_usage(&mut r, usage(&chat["usage"]));
     r
+}
+
+/// `usage` on a `Response` when the upstream gave one (the spec has no null for it).
+fn set_usage(r: &mut Value, usage: Value) {
+    if usage.is_object() {
+        r["usage"] = usage;
+    }
 }
 
 /// One output item as the stream builds it.
@@ -619,7 +625,7 @@ impl Stream {
         };
         let mut r = response(&self.req, &id, &self.head, st, self.finals(item_status));
         r["incomplete_details"] = details;
-        r["usage"] = self.usage.clone();
+        set_usage(&mut r, self.usage.clone());
         self.emit(out, &format!("response.{st}"), json!({"response": r}));
     }
 
