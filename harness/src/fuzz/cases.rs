@@ -113,9 +113,7 @@ pub(super) fn openai_responses() -> String {
         };
         json!({"type":"message","id":"msg_F","status":status,"role":"assistant","content":content})
     };
-    let call = |args: &str, status: &str| {
-        json!({"type":"function_call","id":"fc_F","call_id":"call_F","name":"get_weather","arguments":args,"status":status})
-    };
+    let call = |args: &str, status: &str| json!({"type":"function_call","id":"fc_F","call_id":"call_F","name":"get_weather","arguments":args,"status":status});
     let text = "Bonjour, ça va 🌍\nline two";
     let args = "{\"city\": \"Zürich\"}";
     let part = |t: &str| json!({"type":"output_text","text":t,"annotations":[]});
@@ -130,21 +128,66 @@ pub(super) fn openai_responses() -> String {
     };
     let done = json!([msg(text, "completed"), call(args, "completed")]);
     let events = [
-        ("response.created", json!({"response": resp("in_progress", json!([]), Value::Null)})),
-        ("response.in_progress", json!({"response": resp("in_progress", json!([]), Value::Null)})),
-        ("response.output_item.added", json!({"output_index":0,"item":msg("", "in_progress")})),
-        ("response.content_part.added", with(&at_msg, json!({"part": part("")}))),
-        ("response.output_text.delta", with(&at_msg, json!({"delta":"Bonjour, ça ","logprobs":[]}))),
-        ("response.output_text.delta", with(&at_msg, json!({"delta":"va 🌍\nline two","logprobs":[]}))),
-        ("response.output_text.done", with(&at_msg, json!({"text":text,"logprobs":[]}))),
-        ("response.content_part.done", with(&at_msg, json!({"part": part(text)}))),
-        ("response.output_item.done", json!({"output_index":0,"item":msg(text, "completed")})),
-        ("response.output_item.added", json!({"output_index":1,"item":call("", "in_progress")})),
-        ("response.function_call_arguments.delta", with(&at_call, json!({"delta":"{\"city\": \"Zü"}))),
-        ("response.function_call_arguments.delta", with(&at_call, json!({"delta":"rich\"}"}))),
-        ("response.function_call_arguments.done", with(&at_call, json!({"name":"get_weather","arguments":args}))),
-        ("response.output_item.done", json!({"output_index":1,"item":call(args, "completed")})),
-        ("response.completed", json!({"response": resp("completed", done, json!({"input_tokens":31,"output_tokens":12,"total_tokens":43}))})),
+        (
+            "response.created",
+            json!({"response": resp("in_progress", json!([]), Value::Null)}),
+        ),
+        (
+            "response.in_progress",
+            json!({"response": resp("in_progress", json!([]), Value::Null)}),
+        ),
+        (
+            "response.output_item.added",
+            json!({"output_index":0,"item":msg("", "in_progress")}),
+        ),
+        (
+            "response.content_part.added",
+            with(&at_msg, json!({"part": part("")})),
+        ),
+        (
+            "response.output_text.delta",
+            with(&at_msg, json!({"delta":"Bonjour, ça ","logprobs":[]})),
+        ),
+        (
+            "response.output_text.delta",
+            with(&at_msg, json!({"delta":"va 🌍\nline two","logprobs":[]})),
+        ),
+        (
+            "response.output_text.done",
+            with(&at_msg, json!({"text":text,"logprobs":[]})),
+        ),
+        (
+            "response.content_part.done",
+            with(&at_msg, json!({"part": part(text)})),
+        ),
+        (
+            "response.output_item.done",
+            json!({"output_index":0,"item":msg(text, "completed")}),
+        ),
+        (
+            "response.output_item.added",
+            json!({"output_index":1,"item":call("", "in_progress")}),
+        ),
+        (
+            "response.function_call_arguments.delta",
+            with(&at_call, json!({"delta":"{\"city\": \"Zü"})),
+        ),
+        (
+            "response.function_call_arguments.delta",
+            with(&at_call, json!({"delta":"rich\"}"})),
+        ),
+        (
+            "response.function_call_arguments.done",
+            with(&at_call, json!({"name":"get_weather","arguments":args})),
+        ),
+        (
+            "response.output_item.done",
+            json!({"output_index":1,"item":call(args, "completed")}),
+        ),
+        (
+            "response.completed",
+            json!({"response": resp("completed", done, json!({"input_tokens":31,"output_tokens":12,"total_tokens":43}))}),
+        ),
     ];
     let mut body = String::new();
     for (n, (ty, data)) in events.into_iter().enumerate() {

@@ -206,7 +206,7 @@ pub fn garble(rng: &mut Rng, body: &mut [u8]) {
             0 => b'\n',
             1 => b'"',
             2 => b'{',
-            _ => rng.next() as u8,
+            _ => rng.bits() as u8,
         };
     }
 }
@@ -250,7 +250,9 @@ impl Input {
     /// Reads a regression file written by [`Input::to_file`]; `None` when it is not one.
     pub fn from_file(dialect: DialectKind, bytes: &[u8]) -> Option<Input> {
         let nl = bytes.iter().position(|&b| b == b'\n')?;
-        let head = std::str::from_utf8(&bytes[..nl]).ok()?.strip_prefix(HEADER)?;
+        let head = std::str::from_utf8(&bytes[..nl])
+            .ok()?
+            .strip_prefix(HEADER)?;
         let mut input = Input {
             dialect,
             body: bytes[nl + 1..].to_vec(),
@@ -348,11 +350,7 @@ pub fn read(rt: &Runtime, input: &Input) -> Read {
         limits,
         tripped.clone(),
     );
-    let (frames, end) = rt.block_on(read_frames(
-        input.dialect,
-        Box::pin(body),
-        Instant::now(),
-    ));
+    let (frames, end) = rt.block_on(read_frames(input.dialect, Box::pin(body), Instant::now()));
     let limit = tripped
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -397,7 +395,10 @@ pub fn check(rt: &Runtime, input: &Input) {
             panic!("a valid stream stopped at a limit: {:?}", got.limit);
         };
         if let Err(e) = same(&reply, &want) {
-            panic!("a valid stream split at {:?} decodes differently: {e}", input.splits);
+            panic!(
+                "a valid stream split at {:?} decodes differently: {e}",
+                input.splits
+            );
         }
     }
 }
@@ -520,7 +521,13 @@ fn swap_line_ends(rec: &[u8]) -> Vec<u8> {
         rec.iter().copied().filter(|&b| b != b'\r').collect()
     } else {
         rec.iter()
-            .flat_map(|&b| if b == b'\n' { vec![b'\r', b'\n'] } else { vec![b] })
+            .flat_map(|&b| {
+                if b == b'\n' {
+                    vec![b'\r', b'\n']
+                } else {
+                    vec![b]
+                }
+            })
             .collect()
     }
 }

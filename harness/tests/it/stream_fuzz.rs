@@ -170,6 +170,9 @@ fn the_stream_check_fails_on_a_changed_reply_and_reads_no_further_than_the_limit
     };
     let read = stream::read(&rt, &huge);
     let limit = read.limit.expect("a limit stops an oversized body");
-    assert!(limit.contains("max_stream_events") || limit.contains("max_body_bytes"), "{limit}");
+    assert!(
+        limit.contains("max_stream_events") || limit.contains("max_body_bytes"),
+        "{limit}"
+    );
     assert!(read.reply.is_none());
 }
