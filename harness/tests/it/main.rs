@@ -25,6 +25,7 @@ mod interrupt;
 mod live_faults;
 mod live_record;
 mod misconfigured_clients;
+mod mock_ports;
 mod openapi_contract;
 mod preflight;
 mod raw_server;
