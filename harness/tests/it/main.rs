@@ -24,6 +24,7 @@ mod hostile_files;
 mod interrupt;
 mod live_faults;
 mod live_record;
+mod load_streams;
 mod misconfigured_clients;
 mod mock_ports;
 mod openapi_contract;
