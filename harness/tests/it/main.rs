@@ -19,6 +19,7 @@ mod docs_examples;
 mod exclusive;
 mod fuzz_regressions;
 mod gateway;
+mod gzip_bomb;
 mod hostile;
 mod hostile_files;
 mod interrupt;
