@@ -13,7 +13,8 @@
 //!    protocols, one folder per provider behind `DialectKind::decode_response`.
 //! 3. `client`, `record`, `outcome`: HTTP transport and resilience; recording files; a
 //!    trial's outcome and findings, the typed record every reporter reads.
-//! 4. `observation`, `target`: what a trial saw; the targets a run can use.
+//! 4. `observation`, `target`, `fuzz`: what a trial saw; the targets a run can use; the
+//!    inputs the fuzz driver and the stream property tests feed the stream decoders.
 //! 5. `expect`: expectations and their evaluation against an observation.
 //! 6. `suite`: the suite model and loader.
 //! 7. `mock`, `reference`, `schema`: the replay and fault server; the reference provider; the
@@ -36,7 +37,8 @@
 //! - the provider-neutral request and reply ([`neutral`]) and the stream decoders
 //!   ([`dialect::decode_stream`], [`dialect::stream::read_frames`]), which the benches and
 //!   the contract tests drive directly;
-//! - [`runtime::runtime`], the one async runtime everything blocks on.
+//! - [`runtime::runtime`], the one async runtime everything blocks on;
+//! - [`fuzz`], the stream inputs `provcheck-fuzz` and the stream property tests share.
 
 #![warn(unreachable_pub, missing_docs)]
 #![warn(clippy::too_many_lines)]
@@ -46,6 +48,7 @@ pub(crate) mod client;
 pub mod dialect;
 pub mod expect;
 pub(crate) mod fsio;
+pub mod fuzz;
 pub(crate) mod mock;
 pub mod neutral;
 pub(crate) mod observation;

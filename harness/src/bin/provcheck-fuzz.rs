@@ -1,20 +1,85 @@
-//! `provcheck-fuzz`: a fuzz driver on stable Rust for the readers of files other people write.
+//! `provcheck-fuzz`: a fuzz driver on stable Rust for the readers of what other people write
+//! or send.
 //!
-//! `cargo run --release --bin provcheck-fuzz -- --target suite|recording|targets
-//! --iterations N --seed S` mutates the shipped suites, recordings and targets.yaml (byte
-//! flips, YAML tokens inserted, ranges deleted, duplicated or spliced from another file, cuts)
-//! and feeds each result to the real loader. A loader must return a value or a diagnostic:
-//! any panic is caught, the input minimised and kept under
-//! `harness/tests/fuzz-regressions/<target>/`, where `cargo test` replays it forever after.
-//! It prints inputs per second and the panics found, and exits 1 if there were any.
+//! `cargo run --release --bin provcheck-fuzz -- --target T --iterations N --seed S`:
+//! - `suite`, `recording`, `targets` mutate the shipped suites, recordings and targets.yaml
+//!   (byte flips, YAML tokens inserted, ranges deleted, duplicated or spliced from another
+//!   file, cuts) and feed each result to the real loader, which must return a value or a
+//!   diagnostic;
+//! - `stream-openai`, `stream-anthropic`, `stream-ollama`, `stream-openai-responses` feed a
+//!   stream decoder the inputs of [`provcheck::fuzz::stream`] (the valid stream split
+//!   anywhere, reshaped, cut, garbled, its events rearranged), read through the client's limit
+//!   guard as a live trial reads them: a valid stream must decode the same however it is
+//!   split, nothing may panic, and the heap one input takes must stay within
+//!   [`HEAP_PER_BYTE`] times its size plus [`HEAP_SLACK`].
+//!
+//! Any failing input is minimised and kept under `harness/tests/fuzz-regressions/<target>/`,
+//! where `cargo test` replays it forever after. It prints inputs per second and the failures
+//! found, and exits 1 if there were any.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
+use provcheck::dialect::DialectKind;
+use provcheck::fuzz::Rng;
+use provcheck::fuzz::stream::{self, Input};
 use provcheck::record::Recording;
 use provcheck::suite::load::{Known, load_suite};
+
+/// Heap one stream input may take per byte of its body, over what was in use before it.
+/// Measured: under 40 for the worst inputs (thousands of tiny events, each a frame, a
+/// parsed JSON value and a raw copy); a decoder that held a body twice over, or grew with
+/// anything but its input, would pass it.
+const HEAP_PER_BYTE: usize = 64;
+/// Heap any stream input may take besides [`HEAP_PER_BYTE`]: the reply, the runtime's
+/// buffers.
+const HEAP_SLACK: usize = 1 << 20;
+
+/// Counts the heap in use and its peak, so the driver can bound what one input takes.
+struct Counting;
+
+static IN_USE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(by: usize) {
+    let now = IN_USE.fetch_add(by, Ordering::Relaxed) + by;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+// SAFETY: every call is passed to the system allocator unchanged; only counters are added.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract for `layout` is the system allocator's.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `alloc` above with this `layout`.
+        unsafe { System.dealloc(ptr, layout) };
+        IN_USE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as for `alloc` and `dealloc`.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            IN_USE.fetch_sub(layout.size(), Ordering::Relaxed);
+            grew(new_size);
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
 
 /// Tokens that steer mutations into YAML's grammar rather than random bytes only.
 const TOKENS: &[&str] = &[
@@ -68,41 +133,190 @@ fn main() {
         get("--iterations").map_or(10_000, |s| s.parse().unwrap_or_else(|_| usage()));
     let seed: u64 = get("--seed").map_or(1, |s| s.parse().unwrap_or_else(|_| usage()));
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let seeds = seed_files(&root, &target);
+    let keep = root.join("harness/tests/fuzz-regressions").join(&target);
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut run = Run {
+        target: target.clone(),
+        seed,
+        rng: Rng::new(seed),
+        keep,
+        started: Instant::now(),
+        last_note: Instant::now(),
+        failures: 0,
+    };
+    let extra = match stream::DIALECTS
+        .into_iter()
+        .find(|d| stream::target_name(*d) == target)
+    {
+        Some(dialect) => fuzz_stream(&mut run, dialect, iterations),
+        None => fuzz_yaml(&mut run, &root, iterations),
+    };
+    let secs = run.started.elapsed().as_secs_f64();
+    println!(
+        "{target}: {iterations} inputs in {secs:.1} s = {:.0} inputs/s, seed {seed}, {} failures{extra}",
+        iterations as f64 / secs,
+        run.failures
+    );
+    std::process::exit(i32::from(run.failures > 0));
+}
+
+/// One run of one target: what it needs to keep failures and report progress.
+struct Run {
+    target: String,
+    seed: u64,
+    rng: Rng,
+    keep: PathBuf,
+    started: Instant,
+    last_note: Instant,
+    failures: u64,
+}
+
+impl Run {
+    /// Keeps a failing input and says so.
+    fn kept(&mut self, i: u64, ext: &str, bytes: &[u8], why: &str) {
+        self.failures += 1;
+        let name = format!("seed{}-{i}.{ext}", self.seed);
+        std::fs::create_dir_all(&self.keep).ok();
+        std::fs::write(self.keep.join(&name), bytes).ok();
+        eprintln!(
+            "input {i} failed ({why}); kept as {}",
+            self.keep.join(name).display()
+        );
+    }
+
+    /// A progress line once a minute, so a long run shows how far it got.
+    fn progress(&mut self, done: u64) {
+        if self.last_note.elapsed().as_secs() >= 60 {
+            self.last_note = Instant::now();
+            let secs = self.started.elapsed().as_secs_f64();
+            println!(
+                "{}: {done} inputs so far in {secs:.0} s = {:.0} inputs/s, {} failures",
+                self.target,
+                done as f64 / secs,
+                self.failures
+            );
+        }
+    }
+}
+
+/// The YAML readers: mutated shipped files through the real loader.
+fn fuzz_yaml(run: &mut Run, root: &Path, iterations: u64) -> String {
+    let seeds = seed_files(root, &run.target);
     if seeds.is_empty() {
         usage();
     }
-    let keep = root.join("harness/tests/fuzz-regressions").join(&target);
     let tmp = std::env::temp_dir().join(format!("provcheck-fuzz-{}", std::process::id()));
     // Recordings are refused outside fixtures/<target>/<suite>/: keep that shape.
     let input = tmp.join("fixtures/t/s/input.yaml");
     std::fs::create_dir_all(input.parent().unwrap()).expect("a temporary directory");
-    std::panic::set_hook(Box::new(|_| {}));
-    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
-    let started = Instant::now();
-    let mut panics = 0;
+    let target = run.target.clone();
     for i in 0..iterations {
-        let text = mutate(&mut rng, &seeds);
+        let text = mutate(&mut run.rng, &seeds);
         if panics_on(&target, &input, &text) {
-            panics += 1;
             let small = minimise(&target, &input, text);
-            let name = format!("seed{seed}-{i}.yaml");
-            std::fs::create_dir_all(&keep).ok();
-            std::fs::write(keep.join(&name), &small).ok();
-            eprintln!("panic on input {i}; kept as {}", keep.join(name).display());
+            run.kept(i, "yaml", &small, "panic");
+        }
+        if i % 1024 == 0 {
+            run.progress(i);
         }
     }
-    let secs = started.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&tmp);
-    println!(
-        "{target}: {iterations} inputs in {secs:.1} s = {:.0} inputs/s, seed {seed}, {panics} panics",
-        iterations as f64 / secs
-    );
-    std::process::exit(i32::from(panics > 0));
+    String::new()
+}
+
+/// A stream decoder: generated inputs through [`stream::check`], with the heap measured.
+fn fuzz_stream(run: &mut Run, dialect: DialectKind, iterations: u64) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    let mut most = (0usize, 0usize);
+    for i in 0..iterations {
+        let input = stream::generate(&mut run.rng, dialect);
+        match stream_fails(&rt, &input) {
+            Ok(took) => {
+                if took * most.1.max(1) > most.0 * input.body.len().max(1) {
+                    most = (took, input.body.len().max(1));
+                }
+            }
+            Err(why) => {
+                let small = minimise_stream(&rt, input);
+                run.kept(i, "stream", &small.to_file(), &why);
+            }
+        }
+        if i % 1024 == 0 {
+            run.progress(i);
+        }
+    }
+    format!(
+        "; most heap per body byte {:.1} ({} bytes for a {}-byte body)",
+        most.0 as f64 / most.1 as f64,
+        most.0,
+        most.1
+    )
+}
+
+/// The heap `input` took, or why it failed: a panic (its message) or too much heap.
+fn stream_fails(rt: &tokio::runtime::Runtime, input: &Input) -> Result<usize, String> {
+    let before = IN_USE.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    let checked = catch_unwind(AssertUnwindSafe(|| stream::check(rt, input)));
+    let took = PEAK.load(Ordering::Relaxed).saturating_sub(before);
+    if let Err(payload) = checked {
+        let msg = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_string()))
+            .unwrap_or_default();
+        return Err(format!("panic: {msg}"));
+    }
+    let bound = HEAP_PER_BYTE * input.body.len() + HEAP_SLACK;
+    if took > bound {
+        return Err(format!(
+            "{took} bytes of heap for a {}-byte body",
+            input.body.len()
+        ));
+    }
+    Ok(took)
+}
+
+/// Shrinks a failing stream input: its body (unless the failure is a valid stream decoding
+/// differently, which depends on the whole body), then its split points.
+fn minimise_stream(rt: &tokio::runtime::Runtime, mut input: Input) -> Input {
+    let fails = |i: &Input| stream_fails(rt, i).is_err();
+    if !input.invariant {
+        let mut chunk = input.body.len() / 2;
+        while chunk > 0 {
+            let mut at = 0;
+            while at < input.body.len() {
+                let mut shorter = input.clone();
+                shorter.body.drain(at..(at + chunk).min(input.body.len()));
+                shorter.splits.retain(|&p| p < shorter.body.len());
+                if fails(&shorter) {
+                    input = shorter;
+                } else {
+                    at += chunk;
+                }
+            }
+            chunk /= 2;
+        }
+    }
+    let mut k = 0;
+    while k < input.splits.len() {
+        let mut fewer = input.clone();
+        fewer.splits.remove(k);
+        if fails(&fewer) {
+            input = fewer;
+        } else {
+            k += 1;
+        }
+    }
+    input
 }
 
 fn usage() -> ! {
-    eprintln!("usage: provcheck-fuzz --target suite|recording|targets [--iterations N] [--seed S]");
+    eprintln!(
+        "usage: provcheck-fuzz --target suite|recording|targets|stream-openai|stream-anthropic|stream-ollama|stream-openai-responses [--iterations N] [--seed S]"
+    );
     std::process::exit(2);
 }
 
@@ -174,22 +388,6 @@ fn minimise(target: &str, input: &Path, mut text: Vec<u8>) -> Vec<u8> {
         chunk /= 2;
     }
     text
-}
-
-/// xorshift64*: reproducible from the seed, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
 }
 
 /// One to four mutations of one seed file.

@@ -6,6 +6,7 @@
 mod fault;
 pub(crate) mod fixed;
 pub(crate) mod forward;
+pub(crate) mod limits;
 pub(crate) mod replay;
 mod script;
 mod shared;

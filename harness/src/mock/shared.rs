@@ -92,6 +92,7 @@ where
         + 'static,
 {
     listener.set_nonblocking(true)?;
+    deepen_backlog(&listener)?;
     let rt = crate::runtime::runtime();
     let listener = {
         let _guard = rt.enter();
@@ -126,6 +127,28 @@ where
             });
         }
     });
+    Ok(())
+}
+
+/// Connections the kernel queues for the mock before it accepts them. std binds with 128:
+/// a scenario of 1,000 concurrent streams overflowed that on a loaded machine, the kernel
+/// dropped the surplus SYNs, and clients' connects timed out (then their circuit breaker
+/// opened). The kernel caps it at `net.core.somaxconn`.
+const BACKLOG: i32 = 4096;
+
+/// Listens again with [`BACKLOG`]: on a listening socket, `listen` only changes the backlog.
+#[cfg(unix)]
+fn deepen_backlog(listener: &std::net::TcpListener) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `listen` on a valid, owned socket descriptor; no memory is passed.
+    if unsafe { libc::listen(listener.as_raw_fd(), BACKLOG) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn deepen_backlog(_listener: &std::net::TcpListener) -> std::io::Result<()> {
     Ok(())
 }
 

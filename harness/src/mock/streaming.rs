@@ -88,11 +88,11 @@ pub(crate) async fn handle(
     req: Request<HyperBody>,
 ) -> Result<Response<Body>, std::io::Error> {
     let (parts, body) = req.into_parts();
-    let bytes = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let max = super::limits::MAX_REQUEST_BODY_BYTES;
+    let bytes = match super::limits::read_body(&parts.headers, body, max).await {
+        Ok(b) => b,
+        Err(e) => return Ok(too_large(&replay, &e)),
+    };
     replay.note_request(parts.uri.path(), &bytes);
     let step = match replay.next_action() {
         // Returning an error makes hyper close the connection without a response.
@@ -175,6 +175,24 @@ async fn forwarded(
             with_headers(resp, &Default::default(), "application/json")
         }
     }
+}
+
+/// The answer to a request body past the mock's limit: 413 with the dialect's error shape,
+/// and the connection closed, since the rest of the body is never read.
+fn too_large(replay: &Replay, e: &super::limits::TooLarge) -> Response<Body> {
+    let mut body = replay.dialect.error_body(413);
+    if let Some(msg) = body.pointer_mut("/error/message") {
+        *msg = Value::String(e.to_string());
+    } else {
+        body = serde_json::json!({"error": {"message": e.to_string(), "type": "provcheck_request_too_large"}});
+    }
+    let mut resp = Response::new(full(body.to_string()));
+    *resp.status_mut() = hyper::StatusCode::PAYLOAD_TOO_LARGE;
+    resp.headers_mut().insert(
+        hyper::header::CONNECTION,
+        hyper::header::HeaderValue::from_static("close"),
+    );
+    with_headers(resp, &Default::default(), "application/json")
 }
 
 /// A scripted status, after its delay, with the dialect's error body unless the step has one.

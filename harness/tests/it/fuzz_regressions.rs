@@ -1,10 +1,12 @@
-//! Every input `provcheck-fuzz` ever found panicking (harness/tests/fuzz-regressions/<target>/)
-//! is loaded again by the loader it broke: it must now come back as a value or a diagnostic.
+//! Every input `provcheck-fuzz` ever found failing (harness/tests/fuzz-regressions/<target>/)
+//! is read again by the reader it broke: a loader must now return a value or a diagnostic, and
+//! a stream decoder must now pass `provcheck::fuzz::stream::check`.
 
 use std::collections::BTreeSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
+use provcheck::fuzz::stream::{self, Input};
 use provcheck::record::Recording;
 use provcheck::suite::load::{Known, load_suite};
 
@@ -40,4 +42,33 @@ fn kept_fuzz_inputs_no_longer_panic() {
         }
     }
     eprintln!("{replayed} kept fuzz inputs replayed");
+}
+
+#[test]
+fn kept_stream_inputs_pass_the_stream_check() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut replayed = 0;
+    for dialect in stream::DIALECTS {
+        let dir = root.join(stream::target_name(dialect));
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "stream"))
+            .collect();
+        files.sort();
+        for f in files {
+            let bytes = std::fs::read(&f).unwrap();
+            let input = Input::from_file(dialect, &bytes)
+                .unwrap_or_else(|| panic!("{} is not a kept stream input", f.display()));
+            let checked = catch_unwind(AssertUnwindSafe(|| stream::check(&rt, &input)));
+            assert!(checked.is_ok(), "{} fails again", f.display());
+            replayed += 1;
+        }
+    }
+    eprintln!("{replayed} kept stream inputs replayed");
 }
