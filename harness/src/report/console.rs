@@ -110,6 +110,9 @@ fn subjects_and_kinds(outcomes: &[Outcome]) -> String {
     out
 }
 
+/// How the summary counts trials whose dialect's API does not define the behaviour.
+const NOT_APPLICABLE: &str = "not applicable: the dialect's API does not define the behaviour (reasons above and in the audit)";
+
 /// Renders the summary: totals, per-target counts (and what live trials spent), the skip
 /// reasons grouped, and in record mode what was recorded.
 pub(crate) fn summary(outcomes: &[Outcome], reports: &[String], color: bool) -> String {
@@ -174,6 +177,12 @@ pub(crate) fn summary(outcomes: &[Outcome], reports: &[String], color: bool) -> 
     out.push_str(&subjects_and_kinds(outcomes));
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     for o in outcomes.iter().filter(|o| o.status == Status::Skip) {
+        // Reasons a dialect's API does not define a behaviour differ per scenario: they are
+        // on each trial's line and in the audit, and counted here as one.
+        if o.skip_kind() == Some(crate::outcome::SkipKind::NotApplicable) {
+            *reasons.entry(NOT_APPLICABLE.to_string()).or_default() += 1;
+            continue;
+        }
         let r = super::text::headline_or_empty(o);
         // Group "no recording at <path>" and the like by their stem, not their path.
         let key = r.split(" at ").next().unwrap_or(&r).to_string();

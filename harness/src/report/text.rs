@@ -11,6 +11,7 @@ pub(crate) fn skip_reason(skip: &Skip, target: &str) -> String {
     match skip.kind {
         SkipKind::NoKey => format!("no key: {d}"),
         SkipKind::NotRecorded => format!("no recording at {d}"),
+        SkipKind::NotApplicable => format!("not applicable: {d}"),
         SkipKind::CapabilityNotDeclared => {
             format!("capability `{d}` not declared by target {target}")
         }
