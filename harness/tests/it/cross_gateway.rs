@@ -138,9 +138,9 @@ fn a_responses_gateway_in_front_of_chat_completions_passes_the_shipped_suites() 
     assert_eq!(status, "skip");
     assert_eq!(
         why,
-        "not applicable: the gateway speaks openai-responses to its callers: The Responses API \
+        "skipped (not applicable: the gateway speaks openai-responses to its callers: The Responses API \
          has no `logprobs` flag: log probabilities come inside output text parts, asked for \
-         with `include`."
+         with `include`.)"
     );
 }
 

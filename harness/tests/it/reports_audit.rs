@@ -243,7 +243,7 @@ fn a_not_applicable_reason_reaches_every_report_and_is_no_gap() {
         .find(|c| c.trial == "validation::n_zero::anthropic")
         .unwrap();
     assert_eq!(case.status, "skip");
-    assert_eq!(case.message, format!("not applicable: {reason}"));
+    assert_eq!(case.message, format!("skipped (not applicable: {reason})"));
     assert!(
         stdout
             .lines()
