@@ -9,6 +9,7 @@ use std::io::Write;
 use std::sync::{Mutex, mpsc};
 use std::time::Instant;
 
+use crate::outcome::Spent;
 use console::Style;
 use libtest_mimic::{
     Arguments, ColorSetting, Completion, Conclusion, Failed, FormatSetting, Trial,
@@ -27,12 +28,16 @@ pub(crate) enum Verdict {
     Ignored(String),
 }
 
-/// One trial to run: its name, and what runs it (`None` for one that is not run at all).
+/// What a finished trial reports to the printer: its verdict, and what it spent at the
+/// providers (for the progress line).
+pub(crate) type Finished = (Verdict, Option<Spent>);
+
+/// One trial to run: its name, and what runs it (or, for one that is not run, its verdict).
 pub(crate) struct Job {
     /// `suite::scenario::target`.
     pub name: String,
-    /// Runs the trial; `None` when it is ignored and its verdict is already known.
-    pub run: Result<Box<dyn FnOnce() -> Verdict + Send>, Verdict>,
+    /// Runs the trial; `Err` when it is ignored and its verdict is already known.
+    pub run: Result<Box<dyn FnOnce() -> Finished + Send>, Verdict>,
 }
 
 /// Whether the run prints its own lines: libtest's pretty format to stdout.
@@ -90,8 +95,9 @@ pub(crate) fn summary_line(c: &Conclusion, skipped: u64, secs: f64, color: bool)
 }
 
 /// Runs the jobs: with libtest-mimic in its other formats, else on `--test-threads` workers,
-/// printing each line as its trial finishes.
-pub(crate) fn run(args: &Arguments, jobs: Vec<Job>) -> Conclusion {
+/// printing each line as its trial finishes, with the progress line under them when
+/// `progress` (a live or record run on a terminal, see [`super::progress::wanted`]).
+pub(crate) fn run(args: &Arguments, jobs: Vec<Job>, progress: bool) -> Conclusion {
     if !prints_own_lines(args) {
         return libtest_mimic::run(args, jobs.into_iter().map(into_trial).collect());
     }
@@ -106,9 +112,16 @@ pub(crate) fn run(args: &Arguments, jobs: Vec<Job>) -> Conclusion {
         .map(|j| j.name.chars().count())
         .max()
         .unwrap_or(0);
-    let mut out = std::io::stdout().lock();
     let n = jobs.len();
-    let _ = writeln!(out, "\nrunning {n} test{}", if n == 1 { "" } else { "s" });
+    println!("\nrunning {n} test{}", if n == 1 { "" } else { "s" });
+    let display = progress.then(super::progress::Display::stdout);
+    let mut tally = super::progress::Tally {
+        total: n,
+        ..Default::default()
+    };
+    if let Some(d) = &display {
+        d.draw(&tally, start.elapsed());
+    }
     let mut c = Conclusion {
         num_filtered_out: 0,
         num_passed: 0,
@@ -117,8 +130,13 @@ pub(crate) fn run(args: &Arguments, jobs: Vec<Job>) -> Conclusion {
         num_measured: 0,
     };
     let (mut skipped, mut failures) = (0u64, Vec::new());
-    for (name, v) in execute(args, jobs) {
-        let _ = writeln!(out, "{}", line(&name, width, &v, color));
+    execute(args, jobs, |name, (v, spent)| {
+        let text = line(&name, width, &v, color);
+        tally.add(matches!(v, Verdict::Fail(_)), spent);
+        match &display {
+            Some(d) => d.line(&text, &tally, start.elapsed()),
+            None => println!("{text}"),
+        }
         match v {
             Verdict::Pass => c.num_passed += 1,
             Verdict::Fail(msg) => {
@@ -131,7 +149,11 @@ pub(crate) fn run(args: &Arguments, jobs: Vec<Job>) -> Conclusion {
             }
             Verdict::Ignored(_) => c.num_ignored += 1,
         }
+    });
+    if let Some(d) = &display {
+        d.finish();
     }
+    let mut out = std::io::stdout().lock();
     if !failures.is_empty() {
         let _ = writeln!(out, "\nfailures:\n");
         for (name, msg) in &failures {
@@ -147,8 +169,9 @@ pub(crate) fn run(args: &Arguments, jobs: Vec<Job>) -> Conclusion {
     c
 }
 
-/// The jobs' verdicts, in the order they finish, computed on the run's worker threads.
-fn execute(args: &Arguments, jobs: Vec<Job>) -> Vec<(String, Verdict)> {
+/// Runs the jobs on the run's worker threads and hands each one's result to `done`, on this
+/// thread, as soon as it finishes: a long run's lines appear as it goes.
+fn execute(args: &Arguments, jobs: Vec<Job>, mut done: impl FnMut(String, Finished)) {
     let threads = args
         .test_threads
         .or_else(|| std::thread::available_parallelism().ok().map(Into::into))
@@ -157,7 +180,6 @@ fn execute(args: &Arguments, jobs: Vec<Job>) -> Vec<(String, Verdict)> {
     let n = jobs.len();
     let queue = Mutex::new(jobs.into_iter());
     let (tx, rx) = mpsc::channel();
-    let mut done = Vec::with_capacity(n);
     std::thread::scope(|scope| {
         for _ in 0..threads.min(n) {
             let tx = tx.clone();
@@ -166,27 +188,28 @@ fn execute(args: &Arguments, jobs: Vec<Job>) -> Vec<(String, Verdict)> {
                 loop {
                     let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
                     let Some(job) = next else { break };
-                    let v = match job.run {
+                    let finished = match job.run {
                         Ok(run) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
-                            .unwrap_or_else(|_| Verdict::Fail("the trial panicked".into())),
-                        Err(v) => v,
+                            .unwrap_or_else(|_| (Verdict::Fail("the trial panicked".into()), None)),
+                        Err(v) => (v, None),
                     };
-                    if tx.send((job.name, v)).is_err() {
+                    if tx.send((job.name, finished)).is_err() {
                         break;
                     }
                 }
             });
         }
         drop(tx);
-        done.extend(rx.iter());
+        for (name, finished) in rx {
+            done(name, finished);
+        }
     });
-    done
 }
 
 /// A job as libtest-mimic's trial, for the formats libtest-mimic prints.
 fn into_trial(job: Job) -> Trial {
     match job.run {
-        Ok(run) => Trial::ignorable_test(job.name, move || match run() {
+        Ok(run) => Trial::ignorable_test(job.name, move || match run().0 {
             Verdict::Pass => Ok(Completion::Completed),
             Verdict::Fail(msg) => Err(Failed::from(msg)),
             Verdict::Skip(why) | Verdict::Ignored(why) => Ok(Completion::ignored_with(why)),

@@ -77,52 +77,16 @@ pub(crate) fn run(
     } else {
         preflight(&ctx, &selected)
     };
-    let mut jobs = Vec::with_capacity(selected.len());
-    for (planned, ignored) in selected {
-        let name = planned.name.clone();
-        if ignored {
-            let why = planned.scenario.ignore.clone().unwrap_or_default();
-            jobs.push(Job {
-                name,
-                run: Err(Verdict::Ignored(why)),
-            });
-            continue;
-        }
-        let sink = collected.clone();
-        let ctx = ctx.clone();
-        let refused = unusable
-            .get(&planned.target.name)
-            .filter(|_| planned.live && planned.skip.is_none())
-            .cloned();
-        let run = move || {
-            let outcome = match refused {
-                Some(u) => {
-                    let mut o = blank_outcome(&planned, ctx.mode);
-                    o.set_error(ErrorKind::Preflight, format!("not sent: {u}"));
-                    o
-                }
-                None => runtime().block_on(execute(&ctx, &planned)),
-            };
-            let verdict = match (outcome.status, outcome.skip_kind()) {
-                (Status::Pass, _) => Verdict::Pass,
-                (Status::Skip, Some(SkipKind::Ignored)) => {
-                    Verdict::Ignored(planned.scenario.ignore.clone().unwrap_or_default())
-                }
-                (Status::Skip, _) => Verdict::Skip(text(&outcome)),
-                (Status::Fail | Status::Error, _) => Verdict::Fail(text(&outcome)),
-            };
-            // Kept until the reports are written: trimmed to size (a first push reserves
-            // room for four exchanges; most trials send one request).
-            let mut outcome = outcome;
-            outcome.exchanges.shrink_to_fit();
-            sink.lock().unwrap_or_else(|p| p.into_inner()).push(outcome);
-            verdict
-        };
-        jobs.push(Job {
-            name,
-            run: Ok(Box::new(run)),
-        });
-    }
+    let jobs: Vec<Job> = selected
+        .into_iter()
+        .map(|(planned, ignored)| {
+            let refused = unusable
+                .get(&planned.target.name)
+                .filter(|_| planned.live && planned.skip.is_none())
+                .cloned();
+            job(planned, ignored, refused, &ctx, &collected, text)
+        })
+        .collect();
     if matched == 0
         && let Some(f) = &args.filter
     {
@@ -144,7 +108,12 @@ pub(crate) fn run(
     }
     // Only trials that survived filtering are passed on: libtest-mimic would otherwise count
     // them as "filtered out", which is right, but we already know the count.
-    let conclusion = super::printer::run(args, jobs);
+    let progress = super::progress::wanted(
+        ctx.mode,
+        console::Term::stdout().is_term(),
+        (ctx.env)("CI").as_deref(),
+    );
+    let conclusion = super::printer::run(args, jobs, progress);
     let mut outcomes = std::mem::take(&mut *collected.lock().unwrap_or_else(|p| p.into_inner()));
     // Trial names are unique, so an unstable sort gives the same order without a scratch
     // copy of every outcome at the run's peak.
@@ -153,6 +122,57 @@ pub(crate) fn run(
         conclusion,
         outcomes,
     })
+}
+
+/// One selected trial as the printer runs it: an ignored one's verdict is known; any other
+/// runs (or, when preflight found its target unusable, errors without sending), its outcome
+/// kept in `sink` for the reports.
+fn job(
+    planned: PlannedTrial,
+    ignored: bool,
+    refused: Option<Arc<Unusable>>,
+    ctx: &Arc<RunContext>,
+    sink: &Arc<Mutex<Vec<Outcome>>>,
+    text: TrialText,
+) -> Job {
+    let name = planned.name.clone();
+    if ignored {
+        let why = planned.scenario.ignore.clone().unwrap_or_default();
+        return Job {
+            name,
+            run: Err(Verdict::Ignored(why)),
+        };
+    }
+    let (ctx, sink) = (ctx.clone(), sink.clone());
+    let run = move || {
+        let outcome = match refused {
+            Some(u) => {
+                let mut o = blank_outcome(&planned, ctx.mode);
+                o.set_error(ErrorKind::Preflight, format!("not sent: {u}"));
+                o
+            }
+            None => runtime().block_on(execute(&ctx, &planned)),
+        };
+        let verdict = match (outcome.status, outcome.skip_kind()) {
+            (Status::Pass, _) => Verdict::Pass,
+            (Status::Skip, Some(SkipKind::Ignored)) => {
+                Verdict::Ignored(planned.scenario.ignore.clone().unwrap_or_default())
+            }
+            (Status::Skip, _) => Verdict::Skip(text(&outcome)),
+            (Status::Fail | Status::Error, _) => Verdict::Fail(text(&outcome)),
+        };
+        // Kept until the reports are written: trimmed to size (a first push reserves room
+        // for four exchanges; most trials send one request).
+        let mut outcome = outcome;
+        outcome.exchanges.shrink_to_fit();
+        let spent = outcome.spent;
+        sink.lock().unwrap_or_else(|p| p.into_inner()).push(outcome);
+        (verdict, spent)
+    };
+    Job {
+        name,
+        run: Ok(Box::new(run)),
+    }
 }
 
 /// libtest-mimic's list, the same lines, but buffered: it writes one line per system call,
