@@ -462,6 +462,12 @@ fn lint(args: LintArgs) -> Result<ExitCode, CliError> {
         .suites
         .iter()
         .flat_map(suite::live_truth::unexplained_breakage)
+        .chain(
+            inputs
+                .suites
+                .iter()
+                .flat_map(suite::applicability::unexplained_exclusions),
+        )
         .chain(recordings.iter().filter_map(|p| Recording::load(p).err()))
         .collect();
     if !diags.is_empty() {

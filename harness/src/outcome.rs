@@ -294,7 +294,8 @@ pub struct Skip {
     /// The kind of reason, for counting and for the audit's gaps.
     pub kind: SkipKind,
     /// The particulars, by kind: the key's variable for [`SkipKind::NoKey`], the recording's
-    /// path for [`SkipKind::NotRecorded`], the capability, the alias, the `ignore` reason,
+    /// path for [`SkipKind::NotRecorded`], the reason for [`SkipKind::NotApplicable`], the
+    /// capability, the alias, the `ignore` reason,
     /// which budget, why a gateway can't be judged, or the whole reason for
     /// [`SkipKind::Other`].
     pub detail: String,
@@ -320,6 +321,9 @@ pub enum SkipKind {
     NoKey,
     /// Replay mode and no recording exists for the trial.
     NotRecorded,
+    /// The API of the target's dialect does not define the behaviour (the scenario's
+    /// `not_applicable`, or a dialect `dialects:` leaves out); the detail is the reason.
+    NotApplicable,
     /// The target does not declare a capability the scenario requires.
     CapabilityNotDeclared,
     /// The target has no model for an alias the scenario uses.
@@ -347,7 +351,8 @@ impl SkipKind {
     pub fn not_declared(self) -> bool {
         matches!(
             self,
-            SkipKind::CapabilityNotDeclared
+            SkipKind::NotApplicable
+                | SkipKind::CapabilityNotDeclared
                 | SkipKind::NoModelAlias
                 | SkipKind::NotForGateway
                 | SkipKind::NotForClient

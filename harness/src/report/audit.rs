@@ -31,6 +31,7 @@ pub(crate) fn render(record: &RunRecord, previous: Option<&RunRecord>) -> String
     weighted(&mut out, record, &cov);
     super::audit_evidence::render(&mut out, record);
     gap_list(&mut out, &gaps);
+    super::audit_na::section(&mut out, &m);
     matrix(&mut out, &m);
     inputs(&mut out, record);
     out
@@ -258,26 +259,18 @@ fn summary_skips(out: &mut String, r: &RunRecord) {
 
 /// Trials that do not apply, and pairs that apply but were not selected.
 fn summary_applicability(out: &mut String, r: &RunRecord, m: &Matrix<'_>) {
-    let (mut other_dialect, mut not_run) = (0, 0);
-    for rows in m.categories.values() {
-        for row in rows {
-            for c in &row.cells {
-                match c {
-                    Cell::OtherDialect => other_dialect += 1,
-                    Cell::NotRun => not_run += 1,
-                    Cell::Ran(_) => {}
-                }
-            }
-        }
-    }
-    let not_declared = r
-        .outcomes
-        .iter()
-        .filter(|o| !coverage::applicable(o))
+    let not_run = m
+        .categories
+        .values()
+        .flatten()
+        .flat_map(|row| &row.cells)
+        .filter(|c| matches!(c, Cell::NotRun))
         .count();
+    let other_dialect = super::audit_na::count(m);
+    let not_declared = super::audit_na::declared_out(&r.outcomes);
     let _ = writeln!(
         out,
-        "- **Not applicable**: {} (the target does not declare a capability or model the scenario needs), {} scenario × target {} (scenario limited to other dialects)",
+        "- **Not applicable**: {} (the target does not declare a capability or model the scenario needs), {} scenario × target {} (the dialect's API does not define the behaviour; reasons under Not applicable)",
         plural(not_declared, "trial", "trials"),
         other_dialect,
         if other_dialect == 1 { "pair" } else { "pairs" },
@@ -348,6 +341,7 @@ fn skip_label(k: SkipKind) -> &'static str {
     match k {
         SkipKind::NoKey => "no key",
         SkipKind::NotRecorded => "not recorded",
+        SkipKind::NotApplicable => "not applicable",
         SkipKind::CapabilityNotDeclared => "capability not declared",
         SkipKind::NoModelAlias => "no model for an alias",
         SkipKind::Ignored => "ignored",
@@ -415,8 +409,8 @@ fn weighted(out: &mut String, r: &RunRecord, cov: &Coverage) {
         out,
         "Weights by priority: {}.\n\n\
          **weighted coverage = Σ weight(passing trials) / Σ weight(applicable trials)**\n\n\
-         A trial is applicable unless its target does not declare a capability or model alias \
-         the scenario needs. A skip for want of a key or a recording, an ignored scenario and \
+         A trial is applicable unless its dialect's API does not define the behaviour, or its \
+         target does not declare a capability or model alias the scenario needs. A skip for want of a key or a recording, an ignored scenario and \
          an error all count as applicable and not passing. *Confirmed live* counts only \
          passing trials whose evidence is live. Cells below are passing/applicable trials.\n",
         weights.join(", ")
@@ -515,10 +509,7 @@ fn gap_list(out: &mut String, gaps: &[coverage::Gap]) {
 fn cell_text(c: &Cell<'_>) -> (String, Option<String>) {
     match c {
         Cell::NotRun => ("—".into(), None),
-        Cell::OtherDialect => (
-            "n/a".into(),
-            Some("scenario limited to other dialects".into()),
-        ),
+        Cell::OtherDialect(reason) => ("n/a".into(), Some(format!("not applicable: {reason}"))),
         Cell::Ran(o) => {
             let headline = super::text::headline(o);
             let why = headline.as_deref().map(|m| m.lines().next().unwrap_or(""));

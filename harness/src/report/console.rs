@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use console::Style;
 
-use crate::outcome::{Outcome, Status};
+use crate::outcome::{Outcome, SkipKind, Status};
 
 /// Counts per status.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -110,15 +110,19 @@ fn subjects_and_kinds(outcomes: &[Outcome]) -> String {
     out
 }
 
-/// Renders the summary: totals, per-target counts (and what live trials spent), the skip
-/// reasons grouped, and in record mode what was recorded.
-pub(crate) fn summary(outcomes: &[Outcome], reports: &[String], color: bool) -> String {
-    let s = |style: Style| style.force_styling(color);
-    let c = counts(outcomes);
-    let mut out = String::new();
+/// How the summary counts trials whose dialect's API does not define the behaviour.
+const NOT_APPLICABLE: &str = "not applicable: the dialect's API does not define the behaviour (reasons above and in the audit)";
+
+/// The summary's first line. Scenarios marked `ignore` are counted apart from the skips, as
+/// their trial lines say.
+fn head_line(outcomes: &[Outcome], c: Counts) -> String {
     let warned = outcomes.iter().filter(|o| o.behaviour_warning()).count();
-    let head = format!(
-        "provcheck: {} passed{}, {} failed, {} errored, {} skipped",
+    let ignored = outcomes
+        .iter()
+        .filter(|o| o.status == Status::Skip && o.skip_kind() == Some(SkipKind::Ignored))
+        .count();
+    format!(
+        "provcheck: {} passed{}, {} failed, {} errored, {} skipped{}",
         c.pass,
         if warned > 0 {
             format!(" ({warned} with behaviour warnings)")
@@ -127,8 +131,22 @@ pub(crate) fn summary(outcomes: &[Outcome], reports: &[String], color: bool) -> 
         },
         c.fail,
         c.error,
-        c.skip
-    );
+        c.skip - ignored,
+        if ignored > 0 {
+            format!(", {ignored} ignored")
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// Renders the summary: totals, per-target counts (and what live trials spent), the skip
+/// reasons grouped, and in record mode what was recorded.
+pub(crate) fn summary(outcomes: &[Outcome], reports: &[String], color: bool) -> String {
+    let s = |style: Style| style.force_styling(color);
+    let c = counts(outcomes);
+    let mut out = String::new();
+    let head = head_line(outcomes, c);
     let style = if c.fail + c.error > 0 {
         s(Style::new().red().bold())
     } else {
@@ -174,6 +192,12 @@ pub(crate) fn summary(outcomes: &[Outcome], reports: &[String], color: bool) -> 
     out.push_str(&subjects_and_kinds(outcomes));
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     for o in outcomes.iter().filter(|o| o.status == Status::Skip) {
+        // Reasons a dialect's API does not define a behaviour differ per scenario: they are
+        // on each trial's line and in the audit, and counted here as one.
+        if o.skip_kind() == Some(SkipKind::NotApplicable) {
+            *reasons.entry(NOT_APPLICABLE.to_string()).or_default() += 1;
+            continue;
+        }
         let r = super::text::headline_or_empty(o);
         // Group "no recording at <path>" and the like by their stem, not their path.
         let key = r.split(" at ").next().unwrap_or(&r).to_string();

@@ -194,12 +194,13 @@ pub(crate) fn evidence_coverage(outcomes: &[Outcome], ev: Evidence) -> Coverage 
 }
 
 /// What a matrix cell holds.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) enum Cell<'a> {
     /// The trial's outcome.
     Ran(&'a Outcome),
-    /// No trial: the scenario is limited to dialects this target does not speak.
-    OtherDialect,
+    /// No trial (an older run record, or a trial not selected), and the scenario does not
+    /// apply to this target's dialect, for this reason.
+    OtherDialect(String),
     /// The scenario applies but was not selected in this run (filter, tag, partition).
     NotRun,
 }
@@ -263,6 +264,7 @@ pub(crate) fn matrix(record: &RunRecord) -> Matrix<'_> {
                     priority: o.priority,
                     requires: Vec::new(),
                     dialects: None,
+                    not_applicable: BTreeMap::new(),
                     tags: o.tags.clone(),
                 },
             ));
@@ -275,9 +277,9 @@ pub(crate) fn matrix(record: &RunRecord) -> Matrix<'_> {
             .map(
                 |t| match by_trial.get(&(suite.as_str(), sc.id.as_str(), t.as_str())) {
                     Some(o) => Cell::Ran(o),
-                    None => match (&sc.dialects, dialect_of(t)) {
-                        (Some(ds), Some(d)) if !ds.contains(&d) => Cell::OtherDialect,
-                        _ => Cell::NotRun,
+                    None => match dialect_of(t).and_then(|d| sc.not_applicable_to(d)) {
+                        Some(reason) => Cell::OtherDialect(reason),
+                        None => Cell::NotRun,
                     },
                 },
             )
@@ -407,6 +409,8 @@ pub(crate) fn gap_kind(o: &Outcome, required: bool) -> Option<GapKind> {
         }
         Status::Pass => return None,
         Status::Skip => match skip_kind(o).unwrap_or(SkipKind::Other) {
+            // The API does not define the behaviour there: nothing is missing.
+            SkipKind::NotApplicable => return None,
             k if required && k.target_unavailable() => GapKind::RequiredSkipped,
             SkipKind::NoKey => GapKind::NoKey,
             SkipKind::NotRecorded => GapKind::NotRecorded,
@@ -532,7 +536,9 @@ mod tests {
         let rows = &m.categories["s"];
         assert!(matches!(rows[0].cells[0], Cell::Ran(o) if o.trial == "s::a::openai"));
         assert!(matches!(rows[0].cells[1], Cell::NotRun));
-        assert!(matches!(rows[1].cells[0], Cell::OtherDialect));
+        assert!(
+            matches!(&rows[1].cells[0], Cell::OtherDialect(r) if r.contains("limited to anthropic"))
+        );
         assert!(matches!(rows[1].cells[1], Cell::Ran(_)));
     }
 

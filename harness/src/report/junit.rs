@@ -29,33 +29,7 @@ fn report(outcomes: &[Outcome]) -> Report {
         for o in cases {
             let time = Duration::from_millis(o.duration_ms);
             suite_time += time;
-            let mut status = match o.status {
-                Status::Pass => TestCaseStatus::success(),
-                Status::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
-                Status::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
-                Status::Skip => TestCaseStatus::skipped(),
-            };
-            if o.status != Status::Pass {
-                let class = super::text::finding_class(o);
-                if let Some(m) = super::text::headline(o) {
-                    // The message says which kind of finding failed the trial.
-                    status.set_message(match (o.status, class) {
-                        (Status::Fail, Some(c)) => format!("{c}: {m}"),
-                        _ => m,
-                    });
-                }
-                status.set_type(match (o.status, class) {
-                    (Status::Fail, Some("behaviour")) => "behaviour",
-                    (Status::Fail, _) => "contract",
-                    (Status::Error, _) => "harness-error",
-                    _ => "skipped",
-                });
-                let details = super::text::detail_lines(o);
-                if !details.is_empty() {
-                    status.set_description(details.join("\n"));
-                }
-            }
-            let mut tc = TestCase::new(format!("{}::{}", o.scenario, o.target), status);
+            let mut tc = TestCase::new(format!("{}::{}", o.scenario, o.target), status_of(o));
             tc.set_classname(format!("{}.{}", o.suite, o.scenario));
             tc.set_time(time);
             let mut props = vec![
@@ -116,6 +90,42 @@ fn report(outcomes: &[Outcome]) -> Report {
     }
     report.set_time(total);
     report
+}
+
+/// A test case's status: its kind, and unless it passed, its message, type and details. A
+/// skip's message is its line's verdict, `skipped (reason)`, or `ignored (reason)` for a
+/// scenario marked `ignore`, whose type is `ignored`.
+fn status_of(o: &Outcome) -> TestCaseStatus {
+    let mut status = match o.status {
+        Status::Pass => return TestCaseStatus::success(),
+        Status::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
+        Status::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
+        Status::Skip => TestCaseStatus::skipped(),
+    };
+    let class = super::text::finding_class(o);
+    let message = match o.status {
+        Status::Skip => super::text::skip_verdict(o),
+        _ => super::text::headline(o),
+    };
+    if let Some(m) = message {
+        // The message says which kind of finding failed the trial.
+        status.set_message(match (o.status, class) {
+            (Status::Fail, Some(c)) => format!("{c}: {m}"),
+            _ => m,
+        });
+    }
+    status.set_type(match (o.status, class) {
+        (Status::Fail, Some("behaviour")) => "behaviour",
+        (Status::Fail, _) => "contract",
+        (Status::Error, _) => "harness-error",
+        _ if o.skip_kind() == Some(crate::outcome::SkipKind::Ignored) => "ignored",
+        _ => "skipped",
+    });
+    let details = super::text::detail_lines(o);
+    if !details.is_empty() {
+        status.set_description(details.join("\n"));
+    }
+    status
 }
 
 /// quick-junit sanitizes every string it is given (ANSI escapes, control characters), and on a

@@ -7,6 +7,7 @@
 
 pub(crate) mod audit;
 mod audit_evidence;
+mod audit_na;
 pub(crate) mod console;
 pub(crate) mod coverage;
 pub(crate) mod diff;

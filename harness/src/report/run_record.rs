@@ -170,6 +170,7 @@ impl SuiteInfo {
                     priority: sc.priority,
                     requires: sc.requires.clone(),
                     dialects: sc.dialects.clone(),
+                    not_applicable: sc.not_applicable.clone(),
                     tags: sc.tags.clone(),
                 })
                 .collect(),
@@ -194,9 +195,29 @@ pub struct ScenarioInfo {
     /// The dialects it is limited to (none: every dialect).
     #[serde(default)]
     pub dialects: Option<Vec<DialectKind>>,
+    /// The dialects whose API does not define the behaviour, with the reason.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_applicable: BTreeMap<DialectKind, String>,
     /// Tags.
     #[serde(default)]
     pub tags: Vec<String>,
+}
+
+impl ScenarioInfo {
+    /// Why the scenario does not apply to `dialect`, as the run would have said it: its
+    /// `not_applicable` reason, or that `dialects` leaves the dialect out. `None` where it
+    /// applies.
+    pub fn not_applicable_to(&self, dialect: DialectKind) -> Option<String> {
+        if let Some(reason) = self.not_applicable.get(&dialect) {
+            return Some(reason.trim().to_string());
+        }
+        let ds = self.dialects.as_ref().filter(|ds| !ds.contains(&dialect))?;
+        let names: Vec<&str> = ds.iter().map(|d| d.as_str()).collect();
+        Some(format!(
+            "scenario limited to {} (no reason given)",
+            names.join(", ")
+        ))
+    }
 }
 
 /// `--max-requests` and `--max-output-tokens` as the run had them.

@@ -96,6 +96,7 @@ pub(crate) fn record(outcomes: Vec<Outcome>) -> RunRecord {
         let s = &mut suites[pos];
         if !s.scenarios.iter().any(|sc| sc.id == o.scenario) {
             s.scenarios.push(ScenarioInfo {
+                not_applicable: Default::default(),
                 id: o.scenario.clone(),
                 title: o.title.clone(),
                 category: o.category.clone(),

@@ -11,6 +11,7 @@ pub(crate) fn skip_reason(skip: &Skip, target: &str) -> String {
     match skip.kind {
         SkipKind::NoKey => format!("no key: {d}"),
         SkipKind::NotRecorded => format!("no recording at {d}"),
+        SkipKind::NotApplicable => format!("not applicable: {d}"),
         SkipKind::CapabilityNotDeclared => {
             format!("capability `{d}` not declared by target {target}")
         }
@@ -21,6 +22,17 @@ pub(crate) fn skip_reason(skip: &Skip, target: &str) -> String {
         SkipKind::NotForClient => format!("not for a client: {d}"),
         SkipKind::Other => d.clone(),
     }
+}
+
+/// A skip as the console line and JUnit say it: `ignored (<reason>)` for a scenario marked
+/// `ignore`, `skipped (<reason>)` for every other reason not to run (planned or found by the
+/// run). `None` unless the trial was skipped.
+pub(crate) fn skip_verdict(o: &Outcome) -> Option<String> {
+    let skip = o.skip.as_ref().filter(|_| o.status == Status::Skip)?;
+    Some(match skip.kind {
+        SkipKind::Ignored => format!("ignored ({})", skip.detail),
+        _ => format!("skipped ({})", skip_reason(skip, &o.target)),
+    })
 }
 
 /// What a finding is labelled with: its scenario key, or `contract`.

@@ -77,8 +77,8 @@ pub(crate) fn override_keys(target: &Target, gateway: Option<DialectKind>) -> Ve
 }
 
 /// Why a scenario cannot judge a gateway speaking `dialect`, if it cannot: it calls Ollama's
-/// model-management endpoints through a gateway of another dialect; it is limited to dialects
-/// (`dialects:`) the gateway does not speak to its callers and has no fault script (its request
+/// model-management endpoints through a gateway of another dialect; it is not applicable
+/// (`not_applicable`) to the dialect the gateway speaks to its callers and has no fault script (its request
 /// or reply is one only those APIs have, such as `logprobs` or a refusal of a malformed
 /// `messages`, where a fault script's limit is about the upstream's faults, such as Anthropic's
 /// 529); or its expectations (after the overrides that apply) read the circuit breaker of
@@ -102,17 +102,14 @@ pub(crate) fn cannot_judge(sc: &Scenario, target: &Target, dialect: DialectKind)
         );
         return Some(Skip::new(SkipKind::NotForGateway, why));
     }
-    if let Some(ds) = &sc.dialects
-        && !ds.contains(&dialect)
+    if let Some(reason) = sc.not_applicable_to(dialect)
         && sc.mock.is_empty()
     {
-        let names: Vec<&str> = ds.iter().map(|d| d.as_str()).collect();
         let why = format!(
-            "the scenario is for {} only and the gateway speaks {} to its callers",
-            names.join(", "),
+            "the gateway speaks {} to its callers: {reason}",
             dialect.as_str()
         );
-        return Some(Skip::new(SkipKind::NotForGateway, why));
+        return Some(Skip::new(SkipKind::NotApplicable, why));
     }
     let keys = override_keys(target, Some(dialect));
     let steps: Vec<(Option<&Expect>, &std::collections::BTreeMap<String, Expect>)> =

@@ -7,6 +7,8 @@ mod judge;
 pub(crate) mod live;
 pub(crate) mod plan;
 pub(crate) mod preflight;
+pub(crate) mod printer;
+pub(crate) mod progress;
 pub(crate) mod runner;
 pub(crate) mod scaffold;
 pub(crate) mod stop;

@@ -71,9 +71,15 @@ pub(crate) fn plan(input: &PlanInput<'_>) -> Vec<PlannedTrial> {
             }
             let category: Arc<str> = sc.category.as_deref().unwrap_or(&suite.category).into();
             for target in input.targets {
-                if let Some(ds) = &sc.dialects
-                    && !ds.contains(&target.dialect)
-                {
+                if let Some(reason) = sc.not_applicable_to(target.dialect) {
+                    trials.push(not_applicable(
+                        input,
+                        &suite_name,
+                        &category,
+                        sc,
+                        target,
+                        reason,
+                    ));
                     continue;
                 }
                 trials.push(plan_one(
@@ -117,6 +123,44 @@ impl Recorded {
             self.0.insert(dir.to_path_buf(), files);
         }
         self.0[dir].contains(name) || path.is_file()
+    }
+}
+
+/// What judges a trial of `sc`: a gateway in gateway mode, the client when a fault script
+/// stands in for the target, else the provider.
+fn subject_of(input: &PlanInput<'_>, sc: &Scenario) -> Subject {
+    if input.gateway.is_some() {
+        Subject::Gateway
+    } else if !sc.mock.is_empty() {
+        Subject::Client
+    } else {
+        Subject::Provider
+    }
+}
+
+/// A trial of a scenario whose API does not define the behaviour in the target's dialect:
+/// skipped as not applicable, with the reason, so the gap is shown rather than silent. It
+/// needs no recording, key or model.
+fn not_applicable(
+    input: &PlanInput<'_>,
+    suite: &Arc<str>,
+    category: &Arc<str>,
+    sc: &Arc<Scenario>,
+    target: &Arc<Target>,
+    reason: String,
+) -> PlannedTrial {
+    PlannedTrial {
+        name: format!("{suite}::{}::{}", sc.id, target.name),
+        suite: suite.clone(),
+        category: category.clone(),
+        scenario: sc.clone(),
+        target: target.clone(),
+        models: Vec::new(),
+        recording: None,
+        live: false,
+        record_to: None,
+        skip: Some(Skip::new(SkipKind::NotApplicable, reason)),
+        subject: subject_of(input, sc),
     }
 }
 
@@ -185,13 +229,7 @@ fn plan_one(
     }
     // A fault script judges whoever meets its faults: provcheck's client, or the gateway.
     // Whether the target's own replies took part is the outcome's `reached_target`.
-    let subject = if input.gateway.is_some() {
-        Subject::Gateway
-    } else if scripted {
-        Subject::Client
-    } else {
-        Subject::Provider
-    };
+    let subject = subject_of(input, sc);
     PlannedTrial {
         name: format!("{suite}::{}::{}", sc.id, target.name),
         suite: suite.clone(),

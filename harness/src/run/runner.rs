@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use libtest_mimic::{Arguments, Completion, Conclusion, Failed, Trial};
+use libtest_mimic::{Arguments, Conclusion, Trial};
+
+use super::printer::{Job, Verdict};
 
 use super::plan::{Partition, PlannedTrial};
 use super::preflight::{PREFLIGHT_TIMEOUT, Unusable, check_all};
@@ -75,47 +77,23 @@ pub(crate) fn run(
     } else {
         preflight(&ctx, &selected)
     };
-    let mut trials = Vec::with_capacity(selected.len());
-    for (planned, _) in selected {
-        let ignored_reason = planned.scenario.ignore.clone();
-        let name = planned.name.clone();
-        let sink = collected.clone();
-        let ctx = ctx.clone();
-        let refused = unusable
-            .get(&planned.target.name)
-            .filter(|_| planned.live && planned.skip.is_none())
-            .cloned();
-        let trial = Trial::ignorable_test(name, move || {
-            let outcome = match refused {
-                Some(u) => {
-                    let mut o = blank_outcome(&planned, ctx.mode);
-                    o.set_error(ErrorKind::Preflight, format!("not sent: {u}"));
-                    o
-                }
-                None => runtime().block_on(execute(&ctx, &planned)),
-            };
-            let verdict = match outcome.status {
-                Status::Pass => Ok(Completion::Completed),
-                Status::Skip => Ok(Completion::ignored_with(text(&outcome))),
-                Status::Fail | Status::Error => Err(Failed::from(text(&outcome))),
-            };
-            // Kept until the reports are written: trimmed to size (a first push reserves
-            // room for four exchanges; most trials send one request).
-            let mut outcome = outcome;
-            outcome.exchanges.shrink_to_fit();
-            sink.lock().unwrap_or_else(|p| p.into_inner()).push(outcome);
-            verdict
+    let jobs: Vec<Job> = selected
+        .into_iter()
+        .map(|(planned, ignored)| {
+            let refused = unusable
+                .get(&planned.target.name)
+                .filter(|_| planned.live && planned.skip.is_none())
+                .cloned();
+            job(planned, ignored, refused, &ctx, &collected, text)
         })
-        .with_ignored_flag(ignored_reason.is_some());
-        trials.push(trial);
-    }
+        .collect();
     if matched == 0
         && let Some(f) = &args.filter
     {
         return Err(RunError::NothingMatched(f.clone()));
     }
     if args.list && args.logfile.is_none() {
-        write_list(args, &trials);
+        write_list(args, &jobs);
         let conclusion = Conclusion {
             num_filtered_out: 0,
             num_passed: 0,
@@ -130,7 +108,12 @@ pub(crate) fn run(
     }
     // Only trials that survived filtering are passed on: libtest-mimic would otherwise count
     // them as "filtered out", which is right, but we already know the count.
-    let conclusion = libtest_mimic::run(args, trials);
+    let progress = super::progress::wanted(
+        ctx.mode,
+        console::Term::stdout().is_term(),
+        (ctx.env)("CI").as_deref(),
+    );
+    let conclusion = super::printer::run(args, jobs, progress);
     let mut outcomes = std::mem::take(&mut *collected.lock().unwrap_or_else(|p| p.into_inner()));
     // Trial names are unique, so an unstable sort gives the same order without a scratch
     // copy of every outcome at the run's peak.
@@ -141,22 +124,64 @@ pub(crate) fn run(
     })
 }
 
+/// One selected trial as the printer runs it: an ignored one's verdict is known; any other
+/// runs (or, when preflight found its target unusable, errors without sending), its outcome
+/// kept in `sink` for the reports.
+fn job(
+    planned: PlannedTrial,
+    ignored: bool,
+    refused: Option<Arc<Unusable>>,
+    ctx: &Arc<RunContext>,
+    sink: &Arc<Mutex<Vec<Outcome>>>,
+    text: TrialText,
+) -> Job {
+    let name = planned.name.clone();
+    if ignored {
+        let why = planned.scenario.ignore.clone().unwrap_or_default();
+        return Job {
+            name,
+            run: Err(Verdict::Ignored(why)),
+        };
+    }
+    let (ctx, sink) = (ctx.clone(), sink.clone());
+    let run = move || {
+        let outcome = match refused {
+            Some(u) => {
+                let mut o = blank_outcome(&planned, ctx.mode);
+                o.set_error(ErrorKind::Preflight, format!("not sent: {u}"));
+                o
+            }
+            None => runtime().block_on(execute(&ctx, &planned)),
+        };
+        let verdict = match (outcome.status, outcome.skip_kind()) {
+            (Status::Pass, _) => Verdict::Pass,
+            (Status::Skip, Some(SkipKind::Ignored)) => {
+                Verdict::Ignored(planned.scenario.ignore.clone().unwrap_or_default())
+            }
+            (Status::Skip, _) => Verdict::Skip(text(&outcome)),
+            (Status::Fail | Status::Error, _) => Verdict::Fail(text(&outcome)),
+        };
+        // Kept until the reports are written: trimmed to size (a first push reserves room
+        // for four exchanges; most trials send one request).
+        let mut outcome = outcome;
+        outcome.exchanges.shrink_to_fit();
+        let spent = outcome.spent;
+        sink.lock().unwrap_or_else(|p| p.into_inner()).push(outcome);
+        (verdict, spent)
+    };
+    Job {
+        name,
+        run: Ok(Box::new(run)),
+    }
+}
+
 /// libtest-mimic's list, the same lines, but buffered: it writes one line per system call,
 /// and for 10,000 trials that was a good part of the time of `--list`.
-fn write_list(args: &Arguments, trials: &[Trial]) {
+fn write_list(args: &Arguments, jobs: &[Job]) {
     use std::io::Write;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for t in trials
-        .iter()
-        .filter(|t| !args.ignored || t.has_ignored_flag())
-    {
-        let kind = if t.kind().is_empty() {
-            String::new()
-        } else {
-            format!("[{}] ", t.kind())
-        };
-        let what = if t.is_bench() { "bench" } else { "test" };
-        let _ = writeln!(out, "{kind}{}: {what}", t.name());
+    for j in jobs.iter().filter(|j| !args.ignored || j.run.is_err()) {
+        let _ = writeln!(out, "{}: test", j.name);
     }
     let _ = out.flush();
 }

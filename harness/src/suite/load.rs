@@ -251,6 +251,9 @@ fn load_suite_with(path: &Path, known: &Known, locate: bool) -> Result<Suite, Ve
         super::tools::check(&sc, &base, &index, &source, &mut diags);
         if locate {
             sc.location = at(&base);
+            if sc.dialects.is_some() {
+                sc.dialects_location = Some(at(&format!("{base}.dialects")));
+            }
             sc.expect_locations = expect_locations(&sc, &base, &index);
         }
         super::tools::attach(&mut sc);
@@ -317,6 +320,7 @@ fn check_shape(
     check_mock_steps(sc, base, index, source, diags);
     check_requests(sc, base, index, source, known, diags);
     check_overrides(sc, base, index, source, known, diags);
+    super::applicability::check(sc, base, index, source, diags);
     check_expects(sc, base, index, source, known, diags);
 }
 

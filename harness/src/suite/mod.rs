@@ -1,5 +1,6 @@
 //! Suites: the YAML model and its loader, which checks what serde cannot. No HTTP here.
 
+pub mod applicability;
 pub mod live_truth;
 pub mod load;
 pub mod model;

@@ -61,9 +61,16 @@ pub struct Scenario {
     /// Free-form labels selected with `--tag`.
     #[serde(default)]
     pub tags: Vec<String>,
-    /// Only targets speaking these dialects get a trial (default: all).
+    /// Only targets speaking these dialects run it (default: all); the others get a trial
+    /// skipped as not applicable. Gives no reason, so `lint` refuses it: prefer
+    /// `not_applicable`.
     #[serde(default)]
     pub dialects: Option<Vec<crate::dialect::DialectKind>>,
+    /// The dialects whose API does not define the behaviour, each with the reason (e.g.
+    /// `anthropic: The Messages API has no n parameter`): their targets get a trial skipped
+    /// as not applicable, with the reason, instead of a run. Every other dialect runs it.
+    #[serde(default)]
+    pub not_applicable: BTreeMap<crate::dialect::DialectKind, String>,
     /// Marks the scenario ignored (run with `--ignored`), with the reason.
     #[serde(default)]
     pub ignore: Option<String>,
@@ -116,6 +123,9 @@ pub struct Scenario {
     /// The client's resilience policy for this scenario, over the target's.
     #[serde(default)]
     pub client: Option<crate::client::PolicySpec>,
+    /// Where its `dialects` list is written, if it has one (filled by the loader).
+    #[serde(skip)]
+    pub dialects_location: Option<Location>,
     /// Where the scenario starts in its file (filled by the loader).
     #[serde(skip)]
     pub location: Location,
@@ -129,6 +139,31 @@ fn one() -> u32 {
 }
 
 impl Scenario {
+    /// Why the scenario does not apply to `dialect`: its `not_applicable` reason, or, for a
+    /// dialect left out of `dialects`, a note that none was given. `None` where it applies.
+    pub fn not_applicable_to(&self, dialect: crate::dialect::DialectKind) -> Option<String> {
+        if let Some(reason) = self.not_applicable.get(&dialect) {
+            return Some(reason.trim().to_string());
+        }
+        let ds = self.dialects.as_ref().filter(|ds| !ds.contains(&dialect))?;
+        let names: Vec<&str> = ds.iter().map(|d| d.as_str()).collect();
+        Some(format!(
+            "scenario limited to {} (no reason given)",
+            names.join(", ")
+        ))
+    }
+
+    /// The dialects the scenario leaves out without a reason (by `dialects:`).
+    pub fn unexplained_exclusions(&self) -> Vec<crate::dialect::DialectKind> {
+        let Some(ds) = &self.dialects else {
+            return Vec::new();
+        };
+        crate::dialect::DialectKind::ALL
+            .into_iter()
+            .filter(|d| !ds.contains(d) && !self.not_applicable.contains_key(d))
+            .collect()
+    }
+
     /// How many times the scenario's requests are sent (`repeat`, at least 1).
     pub fn repetitions(&self) -> u32 {
         self.repeat.unwrap_or(1).max(1)

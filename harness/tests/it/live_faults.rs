@@ -118,7 +118,11 @@ fn fault_scenarios_run_live_for_a_new_target_without_recordings() {
     let out = run(dir.path(), "live", KEY, &empty, &reports);
     let (_, cases) = junit_cases(&reports.join("junit.xml"));
     // `newco`'s server refuses a request without the key: its forwarded attempts carried it.
-    let not_passed: Vec<_> = cases.iter().filter(|c| c.status != "pass").collect();
+    // A scenario whose API does not define the behaviour in a dialect is skipped there.
+    let not_passed: Vec<_> = cases
+        .iter()
+        .filter(|c| c.status != "pass" && !c.message.starts_with("skipped (not applicable: "))
+        .collect();
     assert!(
         not_passed.is_empty() && out.status.code() == Some(0),
         "{not_passed:#?}\n{:?}",
@@ -192,7 +196,11 @@ fn record_mode_writes_the_forwarded_replies_and_they_replay() {
     let replay = dir.path().join("replay");
     let out = run(dir.path(), "replay", "", &fixtures, &replay);
     let (_, cases) = junit_cases(&replay.join("junit.xml"));
-    let not_passed: Vec<_> = cases.iter().filter(|c| c.status != "pass").collect();
+    // A scenario whose API does not define the behaviour in a dialect is skipped there.
+    let not_passed: Vec<_> = cases
+        .iter()
+        .filter(|c| c.status != "pass" && !c.message.starts_with("skipped (not applicable: "))
+        .collect();
     assert!(
         not_passed.is_empty() && out.status.code() == Some(0),
         "{not_passed:#?}\n{:?}",

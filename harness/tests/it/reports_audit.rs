@@ -212,3 +212,54 @@ fn weighted_coverage_drops_by_a_failing_critical_scenario() {
     );
     assert_eq!(run_record(&after.join("run.json")).totals.fail, 1);
 }
+
+/// A scenario's `not_applicable` reason is data all the way: the typed skip in run.json, the
+/// JUnit message, the trial's console line and the audit's Not applicable list, and never a
+/// gap.
+#[test]
+fn a_not_applicable_reason_reaches_every_report_and_is_no_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("r");
+    let out = provcheck(&[
+        "validation::n_zero::",
+        "--reports",
+        reports.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let reason = "The Messages API has no `n` parameter.";
+    let record = run_record(&reports.join("run.json"));
+    let o = record
+        .outcomes
+        .iter()
+        .find(|o| o.trial == "validation::n_zero::anthropic")
+        .expect("a trial, skipped, not a missing one");
+    let skip = o.skip.as_ref().expect("skipped");
+    assert_eq!(skip.kind, provcheck::outcome::SkipKind::NotApplicable);
+    assert_eq!(skip.detail, reason);
+    let (_, cases) = common::junit_cases(&reports.join("junit.xml"));
+    let case = cases
+        .iter()
+        .find(|c| c.trial == "validation::n_zero::anthropic")
+        .unwrap();
+    assert_eq!(case.status, "skip");
+    assert_eq!(case.message, format!("skipped (not applicable: {reason})"));
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("validation::n_zero::anthropic") && l.contains(reason)),
+        "{stdout}"
+    );
+    let md = std::fs::read_to_string(reports.join("COVERAGE_AUDIT.md")).unwrap();
+    let na = section(&md, "## Not applicable");
+    assert!(
+        na.lines()
+            .any(|l| l.contains("`n_zero`") && l.contains("| anthropic |") && l.contains(reason)),
+        "{na}"
+    );
+    let gaps = section(&md, "## Gaps, ranked");
+    assert!(
+        !gaps.contains("anthropic"),
+        "an n/a cell is no gap:\n{gaps}"
+    );
+}

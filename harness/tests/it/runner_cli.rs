@@ -113,13 +113,15 @@ fn skips_are_reported_with_reasons() {
         out.status.success(),
         "skips alone do not fail a run: {stdout}"
     );
-    assert!(stdout.contains("ignored (no recording at"), "{stdout}");
+    // A planned skip reads `skipped`, never libtest's `ignored`.
+    assert!(stdout.contains("... skipped (no recording at"), "{stdout}");
+    assert!(!stdout.contains("ignored (no recording"), "{stdout}");
     let (report, cases) = junit_cases(&reports.join("junit.xml"));
     assert_eq!(report.skipped, 4);
     assert!(
         cases
             .iter()
-            .all(|c| c.status == "skip" && c.message.starts_with("no recording at")),
+            .all(|c| c.status == "skip" && c.message.starts_with("skipped (no recording at")),
         "{cases:?}"
     );
     // The capability skip names the capability.
@@ -184,7 +186,15 @@ fn ignored_scenarios_skip_with_reason_and_run_under_ignored() {
     let slow = cases.iter().find(|c| c.trial == "s::slow::openai").unwrap();
     assert_eq!(
         (slow.status, slow.message.as_str()),
-        ("skip", "ignored: takes minutes")
+        ("skip", "ignored (takes minutes)")
+    );
+    let (stdout, _) = text(&out);
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("test s::slow::openai")
+                && l.ends_with("... ignored (takes minutes)")),
+        "{stdout}"
     );
 
     let mut only_ignored = base.to_vec();

@@ -176,3 +176,57 @@ fn load_diagnostics() {
     }
     insta::assert_snapshot!("load_diagnostics", all);
 }
+
+/// The trial lines and the closing line: a pass, a failure, a skip the plan decided (not
+/// applicable, capability not declared) reading `skipped (reason)`, and a scenario marked
+/// `ignore` reading `ignored (reason)`. One thread, so the lines come in name order.
+#[test]
+fn trial_lines_say_skipped_for_planned_skips_and_ignored_for_ignored_scenarios() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path().join("lines.yaml");
+    std::fs::write(
+        &suite,
+        "suite: lines
+category: c
+scenarios:
+  - id: a_pass
+    title: A refusal the script gives is read
+    mock: [{ status: 400 }]
+    request: { messages: [{ user: hi }] }
+    expect: { error: { status: 400 } }
+  - id: b_fail
+    title: A refusal where a reply was expected fails
+    mock: [{ status: 400 }]
+    request: { messages: [{ user: hi }] }
+    expect: { status: 200 }
+  - id: c_not_applicable
+    title: Not for OpenAI
+    not_applicable: { openai: Chat Completions has no such parameter. }
+    request: { messages: [{ user: hi }] }
+  - id: d_capability
+    title: Needs model pull
+    requires: [model_pull]
+    request: { messages: [{ user: hi }] }
+  - id: e_ignored
+    title: Slow
+    ignore: takes minutes
+    request: { messages: [{ user: hi }] }
+",
+    )
+    .unwrap();
+    let out = provcheck(&[
+        "--suite",
+        suite.to_str().unwrap(),
+        "--target",
+        "openai",
+        "--no-reports",
+        "--test-threads",
+        "1",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(101), "{stdout}\n{stderr}");
+    // Up to the summary's first line, which counts the ignored scenario apart from the skips.
+    let head = stdout.find("\nprovcheck: ").expect("a summary") + 1;
+    let lines = &stdout[..head + stdout[head..].find('\n').unwrap()];
+    insta::assert_snapshot!("trial_lines", normalise(lines, dir.path()));
+}
