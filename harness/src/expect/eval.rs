@@ -289,7 +289,7 @@ fn check_finish_reason(
 
 /// Whether the reply's reported output reached the request's `max_tokens`; `None` when
 /// either is unknown.
-fn reached_limit(expect: &Expect, reply: &Reply) -> Option<bool> {
+pub(super) fn reached_limit(expect: &Expect, reply: &Reply) -> Option<bool> {
     let used = reply.usage.and_then(|u| u.output_tokens)?;
     Some(used >= u64::from(expect.max_tokens?))
 }

@@ -66,7 +66,10 @@ pub(super) fn check(
         .collect();
     match tc.arguments_valid {
         Some(true) | None => {
-            let cut = reply.finish_reason == Some(FinishReason::Length);
+            // Cut: the reply says so, or its usage reached the limit (a reply that reached it
+            // but claims to have finished is the dialect contract's finding, reported apart).
+            let cut = reply.finish_reason == Some(FinishReason::Length)
+                || super::eval::reached_limit(expect, reply) == Some(true);
             for (i, (c, p)) in calls.iter().zip(&verdicts).enumerate() {
                 for (check, p) in p {
                     let (check, why) = match *check {
@@ -438,6 +441,38 @@ mod tests {
         // The same arguments on a reply that ended by itself break the wire.
         let f = judged(&e, cut(), FinishReason::ToolCalls);
         assert_eq!(f[0].class, Some(crate::outcome::Class::Contract), "{f:?}");
+        // A reply whose usage reached the limit is cut whatever finish reason it claims.
+        let mut limited = e.clone();
+        limited.max_tokens = Some(200);
+        let reply = Reply {
+            status: 200,
+            finish_reason: Some(FinishReason::ToolCalls),
+            tool_calls: cut(),
+            usage: Some(crate::neutral::Usage {
+                input_tokens: Some(5),
+                output_tokens: Some(200),
+            }),
+            ..Reply::default()
+        };
+        let step = StepObservation {
+            model: "m".into(),
+            copies: vec![Observed {
+                result: Ok(reply),
+                elapsed: Duration::from_millis(1),
+            }],
+            ..StepObservation::default()
+        };
+        let f = evaluate(&limited, &step, &[]);
+        let args: Vec<_> = f
+            .iter()
+            .filter(|f| f.message.contains("arguments"))
+            .collect();
+        assert_eq!(args.len(), 1, "{f:?}");
+        assert_eq!(
+            args[0].class,
+            Some(crate::outcome::Class::Behaviour),
+            "{f:?}"
+        );
         // A cut call whose arguments parse is still held to the tool's schema as behaviour.
         let f = judged(&e, vec![call("get_weather", "{}")], FinishReason::Length);
         assert_eq!(f.len(), 1, "{f:?}");
