@@ -22,7 +22,7 @@ pub(super) fn usage(suites: &[Suite], dialect: DialectKind) -> Usage {
     let mut u = Usage::default();
     for suite in suites {
         for sc in &suite.scenarios {
-            if sc.dialects.as_ref().is_some_and(|d| !d.contains(&dialect)) || sc.ignore.is_some() {
+            if sc.not_applicable_to(dialect).is_some() || sc.ignore.is_some() {
                 continue;
             }
             let id = format!("{}::{}", suite.name, sc.id);
