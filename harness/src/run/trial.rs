@@ -372,6 +372,21 @@ pub(super) struct StepPlan<'a> {
     pub(super) prefix: String,
 }
 
+impl StepPlan<'_> {
+    /// Whether the step's request is meant to be refused: sent malformed (`patch`, `raw_body`)
+    /// or expected to get a client error other than a rate limit or timeout (a value out of
+    /// range, an unknown model). A gateway may forward such a request as it came.
+    fn invalid_on_purpose(&self) -> bool {
+        let refused = self
+            .expect
+            .error
+            .as_ref()
+            .and_then(|e| e.status)
+            .is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429);
+        refused || self.spec.patch.is_some() || self.spec.raw_body.is_some()
+    }
+}
+
 fn step_plans(sc: &crate::suite::Scenario) -> Vec<StepPlan<'_>> {
     match &sc.request {
         Some(r) => {
@@ -614,8 +629,7 @@ async fn observe(
         // dialect, unless the caller's own request was malformed on purpose.
         if ctx.gateway.is_some()
             && let Some(m) = mock
-            && step.spec.patch.is_none()
-            && step.spec.raw_body.is_none()
+            && !step.invalid_on_purpose()
         {
             let sent = m.witness().requests.split_off(sent_before);
             let location = outcome.location.clone();
