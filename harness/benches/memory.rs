@@ -6,15 +6,17 @@
 //! One scenario with `concurrency: 1000` and a streamed request; its recording holds 1,000
 //! realistic streams (each its own id): a reply of 24 lines over 160 text deltas, then a tool
 //! call whose arguments stream in 24 pieces, a finish and usage: 190 SSE events, about 48 KB
-//! per stream, 48 MB in all. The release `provcheck` is spawned on it at `--speed 0` and at
+//! per stream, 56 MB in all. The release `provcheck` is spawned on it at `--speed 0` and at
 //! `--speed 1` (the recorded 2 ms between events kept, so all 1,000 streams are open at
 //! once), the trial must pass, and the child's peak RSS (`wait4`'s `ru_maxrss`), CPU and wall
 //! time are printed. Also printed for scale: the same binary `--list`ing the scenario (its
 //! floor). `PROVCHECK_BIN` names the binary (default `target/release/provcheck`);
-//! `PROVCHECK_BENCH_STREAMS` the number of streams (default 1000).
+//! `PROVCHECK_BENCH_STREAMS` the number of streams (default 1000); `PROVCHECK_BENCH_DIR=DIR`
+//! keeps the generated project in DIR, for profiling.
 
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -33,13 +35,17 @@ fn main() {
         .map(Into::into)
         .unwrap_or_else(|_| root.join("target/release/provcheck"));
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let bytes = generate(dir.path(), streams);
+    // PROVCHECK_BENCH_DIR keeps the generated project there, for profiling the run.
+    let kept = std::env::var_os("PROVCHECK_BENCH_DIR").map(std::path::PathBuf::from);
+    let dir = kept.as_deref().unwrap_or(dir.path());
+    std::fs::create_dir_all(dir).expect("PROVCHECK_BENCH_DIR");
+    let bytes = generate(dir, streams);
     println!(
         "memory bench: {streams} concurrent streams of {} SSE events, {:.1} MB of recording",
         DELTAS + ARG_PIECES + 6,
         bytes as f64 / 1e6
     );
-    let (code, cpu, rss, wall) = run(&bin, dir.path(), &["--list"]);
+    let (code, cpu, rss, wall) = run(&bin, dir, &["--list"]);
     assert_eq!(code, Some(0), "--list failed");
     println!(
         "  --list (floor):  peak RSS {:>7.1} MB, cpu {:>6.2} s, wall {:>6.2} s",
@@ -48,11 +54,14 @@ fn main() {
         secs(wall)
     );
     for speed in ["0", "1"] {
-        let (code, cpu, rss, wall) = run(&bin, dir.path(), &["--speed", speed, "--strict"]);
+        let (code, cpu, rss, wall) = run(&bin, dir, &["--speed", speed, "--strict"]);
+        let out = std::fs::read_to_string(dir.join("run.log")).unwrap_or_default();
+        let tail: Vec<&str> = out.lines().rev().take(40).collect();
         assert_eq!(
             code,
             Some(0),
-            "the {streams}-stream trial did not pass at speed {speed}"
+            "the {streams}-stream trial did not pass at speed {speed}:\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         );
         println!(
             "  --speed {speed}:       peak RSS {:>7.1} MB, cpu {:>6.2} s, wall {:>6.2} s",
@@ -73,6 +82,7 @@ fn secs(d: Duration) -> f64 {
 
 /// Runs `bin` on the project in `dir` with `args`: exit code, CPU, peak RSS (KB), wall time.
 fn run(bin: &Path, dir: &Path, args: &[&str]) -> (Option<i32>, Duration, u64, Duration) {
+    let _ = std::fs::write(dir.join("run.log"), "");
     let started = Instant::now();
     let child = Command::new(bin)
         .current_dir(dir)
@@ -88,12 +98,21 @@ fn run(bin: &Path, dir: &Path, args: &[&str]) -> (Option<i32>, Duration, u64, Du
         .args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(log(dir))
+        .stderr(log(dir))
         .spawn()
         .expect("start provcheck (cargo build --release first)");
     let (code, cpu, rss) = wait(child);
     (code, cpu, rss, started.elapsed())
+}
+
+/// The run's log, `run.log` in `dir` (truncated by each run), for the message of a failed one.
+fn log(dir: &Path) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("run.log"))
+        .expect("run.log")
 }
 
 /// Writes the suite, targets.yaml and the recording; returns the recording's size.
@@ -102,7 +121,8 @@ fn generate(dir: &Path, streams: usize) -> usize {
         dir.join("targets.yaml"),
         "targets:\n  bench:\n    dialect: openai\n    base_url: http://127.0.0.1:9/v1\n    \
          key_env: PROVCHECK_BENCH_API_KEY\n    models: { small: gpt-4o-mini }\n    \
-         capabilities: [streaming, tools]\n",
+         capabilities: [streaming, tools]\n    \
+         token_param: max_completion_tokens\n",
     )
     .expect("targets.yaml");
     let suite = format!(
@@ -114,16 +134,30 @@ fn generate(dir: &Path, streams: usize) -> usize {
          stream: {{ well_formed: true }}\n      concurrent: {{ distinct_ids: true }}\n"
     );
     std::fs::write(dir.join("load.yaml"), suite).expect("suite");
-    let recording = json!({
-        "provenance": {"source": "authored", "date": "2026-12-03", "model": "gpt-4o-mini-2024-07-18",
-            "note": "Generated by the memory bench."},
-        "exchanges": (0..streams).map(exchange).collect::<Vec<_>>(),
-    });
-    let text = serde_json::to_string(&recording).expect("JSON");
+    // Written one exchange at a time: a recording built whole in memory would raise this
+    // process's peak, which a spawned child's `ru_maxrss` inherits until it execs.
     let fixtures = dir.join("fixtures/bench/load");
     std::fs::create_dir_all(&fixtures).expect("fixtures dir");
-    std::fs::write(fixtures.join("streams.yaml"), &text).expect("recording");
-    text.len()
+    let file = std::fs::File::create(fixtures.join("streams.yaml")).expect("recording");
+    let mut out = std::io::BufWriter::new(file);
+    let provenance = json!({"source": "authored", "date": "2026-12-03",
+        "model": "gpt-4o-mini-2024-07-18", "note": "Generated by the memory bench."});
+    let mut bytes = 0;
+    let mut put = |s: &str| {
+        out.write_all(s.as_bytes()).expect("recording");
+        bytes += s.len();
+    };
+    put(&format!("{{\"provenance\":{provenance},\"exchanges\":["));
+    for n in 0..streams {
+        if n > 0 {
+            put(",");
+        }
+        put(&exchange(n).to_string());
+    }
+    put("]}");
+    drop(put);
+    out.flush().expect("recording");
+    bytes
 }
 
 /// Stream `n`: text over [`LINES`] lines in [`DELTAS`] deltas, a streamed tool call, usage.
