@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every shipped suite live against the in-tree conformant reference provider
-# (provcheck::reference), in all three dialects, and compares the failing trials with
+# (provcheck::reference), in all four dialects, and compares the failing trials with
 # known-failures.txt: the trials known to fail against it. The run uses `--behaviour warn`, so
 # trials that fail broke the contract and trials that pass with behaviour warnings missed only
 # what the model chose to say; each kind has its list ([contract], [behaviour]). The lists are a
@@ -27,8 +27,8 @@ args=(--addr 127.0.0.1:0)
 : >"$work/urls"
 target/debug/examples/reference_provider "${args[@]}" >"$work/urls" &
 server_pid=$!
-for _ in $(seq 100); do [ "$(wc -l <"$work/urls")" -ge 3 ] && break; sleep 0.1; done
-[ "$(wc -l <"$work/urls")" -ge 3 ] || { echo "the reference provider did not start" >&2; exit 2; }
+for _ in $(seq 100); do [ "$(wc -l <"$work/urls")" -ge 4 ] && break; sleep 0.1; done
+[ "$(wc -l <"$work/urls")" -ge 4 ] || { echo "the reference provider did not start" >&2; exit 2; }
 url() { awk -v d="$1" '$1 == d {print $2}' "$work/urls"; }
 
 cat >"$work/targets.yaml" <<YAML
@@ -48,6 +48,11 @@ targets:
     base_url: $(url ollama)
     models: { small: ref-small, second: ref-second, tools: ref-tools, absent: ref-absent, vision: ref-vision, text_only: ref-small }
     capabilities: [streaming, json_mode, json_schema, tools, parallel_tools, model_pull, model_management, vision]
+  ref-openai-responses:
+    dialect: openai-responses
+    base_url: $(url openai-responses)
+    models: { small: ref-small, second: ref-second, tools: ref-tools, absent: ref-absent, vision: ref-vision, text_only: ref-small }
+    capabilities: [streaming, json_mode, json_schema, tools, parallel_tools, vision]
 YAML
 
 # One trial at a time per target: ollama-lifecycle::keep_alive_zero_unloads races any trial
@@ -55,7 +60,7 @@ YAML
 # so, the run is serial, which costs about a second here.
 set +e
 target/debug/provcheck --mode live --targets "$work/targets.yaml" \
-  --target ref-openai --target ref-anthropic --target ref-ollama \
+  --target ref-openai --target ref-anthropic --target ref-ollama --target ref-openai-responses \
   --live-concurrency 1 --behaviour warn --reports "$work/reports" >"$work/console" 2>&1
 status=$?
 set -e

@@ -10,7 +10,7 @@ use super::answer::{self, Answer, Choice, Finish, Format, Tool, Turn};
 use super::config::{Broken, Config};
 use super::errors::ApiError;
 use super::validate::{self, RESPONSES};
-use super::wire::{Out, now_secs, sse, text_of, u32_of};
+use super::wire::{Out, has_image, now_secs, sse, text_of, u32_of};
 use crate::dialect::DialectKind;
 
 const ROLES: [&str; 4] = ["user", "assistant", "system", "developer"];
@@ -69,7 +69,8 @@ fn read(body: &[u8], cfg: &Config) -> Result<Ask, ApiError> {
         parallel: body.get("parallel_tool_calls") != Some(&json!(false)),
         ..Turn::default()
     };
-    read_input(&body, &mut turn).or_else(|e| if accept { Ok(()) } else { Err(e) })?;
+    let vision = cfg.takes_images(&turn.model);
+    read_input(&body, vision, &mut turn).or_else(|e| if accept { Ok(()) } else { Err(e) })?;
     let tools =
         read_tools(&body, &mut turn).or_else(|e| if accept { Ok(Vec::new()) } else { Err(e) })?;
     if let Some(msg) = cfg.refuse_tools(&turn.model, !turn.tools.is_empty()) {
@@ -118,8 +119,9 @@ fn read(body: &[u8], cfg: &Config) -> Result<Ask, ApiError> {
 }
 
 /// `instructions` and the `input` items into the turn: message items by role, function calls
-/// remembered, and a `function_call_output` answering one of them.
-fn read_input(body: &Value, turn: &mut Turn) -> Result<(), ApiError> {
+/// remembered, and a `function_call_output` answering one of them. An `input_image` part sent to
+/// a model without vision (`vision` false) is refused, as OpenAI does.
+fn read_input(body: &Value, vision: bool, turn: &mut Turn) -> Result<(), ApiError> {
     let mut instructions: Vec<String> = body["instructions"]
         .as_str()
         .map(str::to_string)
@@ -140,6 +142,13 @@ fn read_input(body: &Value, turn: &mut Turn) -> Result<(), ApiError> {
                 let role = item["role"].as_str().unwrap_or("");
                 if !ROLES.contains(&role) {
                     return Err(ApiError::invalid(format!("Invalid value: '{role}'. Supported values are: 'assistant', 'system', 'developer', and 'user'.")).param(format!("input[{i}].role")).code("invalid_value"));
+                }
+                if has_image(&item["content"], "input_image") && !vision {
+                    return Err(ApiError::invalid(
+                        "Invalid content type. image_url is only supported by certain models.",
+                    )
+                    .param(format!("input[{i}].content"))
+                    .code("invalid_value"));
                 }
                 let text = text_of(&item["content"]);
                 turn.input.push_str(&text);

@@ -1,5 +1,5 @@
 //! Every shipped suite, live, against the in-tree conformant reference provider
-//! (`provcheck::reference`) in all three dialects: the trials that fail are exactly those listed
+//! (`provcheck::reference`) in all four dialects: the trials that fail are exactly those listed
 //! in `tools/reference-live/known-failures.txt` (a ratchet that may only shrink), contract
 //! failures and behaviour-only misses apart, and a broken variant of the provider makes the
 //! scenarios that judge its broken rule fail.
@@ -12,7 +12,7 @@ use crate::common::{provcheck, root, text};
 
 /// A targets.yaml with one target per dialect on `server`.
 fn targets(server: &ReferenceProvider, dir: &std::path::Path) -> String {
-    use provcheck::dialect::DialectKind::{Anthropic, Ollama, Openai};
+    use provcheck::dialect::DialectKind::{Anthropic, Ollama, Openai, OpenaiResponses};
     // As the built-ins: every current Claude model takes images, so Anthropic has no text-only
     // model.
     let claude = "{ small: ref-small, second: ref-second, tools: ref-tools, absent: ref-absent, \
@@ -26,10 +26,13 @@ fn targets(server: &ReferenceProvider, dir: &std::path::Path) -> String {
          \x20 ref-anthropic:\n    dialect: anthropic\n    base_url: {}\n    models: {claude}\n    \
          capabilities: [streaming, json_schema, tools, parallel_tools, vision]\n\
          \x20 ref-ollama:\n    dialect: ollama\n    base_url: {}\n    models: {models}\n    \
-         capabilities: [streaming, json_mode, json_schema, tools, parallel_tools, model_pull, model_management, vision]\n",
+         capabilities: [streaming, json_mode, json_schema, tools, parallel_tools, model_pull, model_management, vision]\n\
+         \x20 ref-openai-responses:\n    dialect: openai-responses\n    base_url: {}\n    models: {models}\n    \
+         capabilities: [streaming, json_mode, json_schema, tools, parallel_tools, vision]\n",
         server.base_url(Openai),
         server.base_url(Anthropic),
-        server.base_url(Ollama)
+        server.base_url(Ollama),
+        server.base_url(OpenaiResponses)
     );
     let path = dir.join("targets.yaml");
     std::fs::write(&path, yaml).unwrap();
@@ -63,6 +66,8 @@ fn run_live(
         "ref-anthropic",
         "--target",
         "ref-ollama",
+        "--target",
+        "ref-openai-responses",
         // One trial at a time: keep_alive_zero_unloads races trials that load the same model.
         "--live-concurrency",
         "1",
