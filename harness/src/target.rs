@@ -139,9 +139,12 @@ pub(crate) fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
                 ("small", "gpt-4o-mini"),
                 ("second", "gpt-4.1-mini"),
                 ("tools", "gpt-4o-mini"),
+                ("vision", "gpt-4o-mini"),
+                // No `text_only`: the Responses API documents no chat model that refuses
+                // images (gpt-3.5-turbo, the chat-completions one, is not listed for it).
                 ("absent", "provcheck-absent-model"),
             ]),
-            capabilities: [Streaming, JsonMode, JsonSchema, Tools, ParallelTools].into(),
+            capabilities: [Streaming, JsonMode, JsonSchema, Tools, ParallelTools, Vision].into(),
             wire: WireOptions::default(),
             resilience: PolicySpec::default(),
             redact: RedactSpec::default(),
