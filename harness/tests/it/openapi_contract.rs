@@ -258,7 +258,15 @@ fn render(e: &ValidationError<'_>, depth: usize) -> String {
     let indent = "    ".repeat(depth);
     let path = e.instance_path().as_str();
     let path = if path.is_empty() { "(root)" } else { path };
-    let mut out = format!("{indent}{path}: {}", truncate(&e.to_string(), 200));
+    // The ambiguity check (`spec_ambiguity`) reads this message, which a long instance (an
+    // image's base64) would push past the truncation.
+    let message = match e.kind() {
+        ValidationErrorKind::OneOfMultipleValid { .. } => {
+            "valid under more than one of the schemas listed in 'oneOf'".to_string()
+        }
+        _ => truncate(&e.to_string(), 200),
+    };
+    let mut out = format!("{indent}{path}: {message}");
     let branches = match e.kind() {
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
             context
