@@ -51,7 +51,7 @@ pub(crate) fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
             .map(|(a, m)| (a.to_string(), m.to_string()))
             .collect()
     };
-    vec![
+    let mut all = vec![
         Target {
             name: "openai".into(),
             dialect: DialectKind::Openai,
@@ -130,27 +130,23 @@ pub(crate) fn builtins(ollama_host: Option<&str>) -> Vec<Target> {
             redact: RedactSpec::default(),
             limits: crate::client::Limits::default(),
         },
-        Target {
-            name: "openai-responses".into(),
-            dialect: DialectKind::OpenaiResponses,
-            base_url: "https://api.openai.com/v1".into(),
-            key_env: Some("OPENAI_API_KEY".into()),
-            models: models(&[
-                ("small", "gpt-4o-mini"),
-                ("second", "gpt-4.1-mini"),
-                ("tools", "gpt-4o-mini"),
-                ("vision", "gpt-4o-mini"),
-                // No `text_only`: the Responses API documents no chat model that refuses
-                // images (gpt-3.5-turbo, the chat-completions one, is not listed for it).
-                ("absent", "provcheck-absent-model"),
-            ]),
-            capabilities: [Streaming, JsonMode, JsonSchema, Tools, ParallelTools, Vision].into(),
-            wire: WireOptions::default(),
-            resilience: PolicySpec::default(),
-            redact: RedactSpec::default(),
-            limits: crate::client::Limits::default(),
-        },
-    ]
+    ];
+    // The Responses API on the same account: the chat models, capabilities and key of `openai`,
+    // without `text_only` (the Responses API documents no chat model that refuses images;
+    // gpt-3.5-turbo is a chat-completions one).
+    let openai = all[0].clone();
+    all.push(Target {
+        name: "openai-responses".into(),
+        dialect: DialectKind::OpenaiResponses,
+        models: openai
+            .models
+            .iter()
+            .filter(|(alias, _)| alias.as_str() != "text_only")
+            .map(|(a, m)| (a.clone(), m.clone()))
+            .collect(),
+        ..openai
+    });
+    all
 }
 
 /// Turns `OLLAMA_HOST` (which Ollama accepts as `host`, `host:port` or a URL) into a base URL.
