@@ -147,7 +147,10 @@ fn generate(dir: &Path, streams: usize) -> usize {
         out.write_all(s.as_bytes()).expect("recording");
         bytes += s.len();
     };
-    put(&mut out, &format!("{{\"provenance\":{provenance},\"exchanges\":["));
+    put(
+        &mut out,
+        &format!("{{\"provenance\":{provenance},\"exchanges\":["),
+    );
     for n in 0..streams {
         if n > 0 {
             put(&mut out, ",");
