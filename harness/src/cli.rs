@@ -316,7 +316,19 @@ pub fn run() -> Result<ExitCode, CliError> {
 /// not parse, clap's error is followed by the spelling that would have.
 fn parse_forgiving(args: Vec<std::ffi::OsString>) -> Cli {
     let Some(at) = misplaced_subcommand(&args) else {
-        return Cli::parse_from(args);
+        return Cli::try_parse_from(&args).unwrap_or_else(|e| {
+            let _ = e.print();
+            // clap reads a second filter word as a subcommand it does not know.
+            if e.kind() == clap::error::ErrorKind::ArgumentConflict
+                && e.to_string().contains("the subcommand '")
+            {
+                eprintln!(
+                    "note: a run takes one name filter (a substring of `suite::scenario::target`); \
+                     narrow it with --exact, --skip, --suite, --target or --tag"
+                );
+            }
+            std::process::exit(e.exit_code())
+        });
     };
     let mut moved = args;
     let sub = moved.remove(at);

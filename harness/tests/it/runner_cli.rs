@@ -234,6 +234,15 @@ fn option_value_named_like_a_subcommand_is_a_value() {
     assert!(stderr.contains("give no trial"), "{stderr}");
 }
 
+/// A second filter word is not taken for a subcommand without a word on what a run accepts.
+#[test]
+fn a_second_filter_word_says_a_run_takes_one() {
+    let out = provcheck(&["--list", "unknown_model", "image_part"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("a run takes one name filter"), "{stderr}");
+}
+
 /// Options the subcommand does not take: clap's error, then how the line was read.
 #[test]
 fn misplaced_subcommand_with_run_options_says_how_it_was_read() {
