@@ -208,15 +208,11 @@ impl ScenarioInfo {
     /// `not_applicable` reason, or that `dialects` leaves the dialect out. `None` where it
     /// applies.
     pub fn not_applicable_to(&self, dialect: DialectKind) -> Option<String> {
-        if let Some(reason) = self.not_applicable.get(&dialect) {
-            return Some(reason.trim().to_string());
-        }
-        let ds = self.dialects.as_ref().filter(|ds| !ds.contains(&dialect))?;
-        let names: Vec<&str> = ds.iter().map(|d| d.as_str()).collect();
-        Some(format!(
-            "scenario limited to {} (no reason given)",
-            names.join(", ")
-        ))
+        crate::suite::model::not_applicable_reason(
+            &self.not_applicable,
+            self.dialects.as_deref(),
+            dialect,
+        )
     }
 }
 

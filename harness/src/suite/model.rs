@@ -138,19 +138,30 @@ fn one() -> u32 {
     1
 }
 
+/// Why a scenario with these `not_applicable` reasons and `dialects` list does not apply to
+/// `dialect`: its reason, or, for a dialect the list leaves out, a note that none was given.
+/// `None` where it applies. The run record's copy of a scenario answers the same way.
+pub fn not_applicable_reason(
+    not_applicable: &BTreeMap<crate::dialect::DialectKind, String>,
+    dialects: Option<&[crate::dialect::DialectKind]>,
+    dialect: crate::dialect::DialectKind,
+) -> Option<String> {
+    if let Some(reason) = not_applicable.get(&dialect) {
+        return Some(reason.trim().to_string());
+    }
+    let ds = dialects.filter(|ds| !ds.contains(&dialect))?;
+    let names: Vec<&str> = ds.iter().map(|d| d.as_str()).collect();
+    Some(format!(
+        "scenario limited to {} (no reason given)",
+        names.join(", ")
+    ))
+}
+
 impl Scenario {
     /// Why the scenario does not apply to `dialect`: its `not_applicable` reason, or, for a
     /// dialect left out of `dialects`, a note that none was given. `None` where it applies.
     pub fn not_applicable_to(&self, dialect: crate::dialect::DialectKind) -> Option<String> {
-        if let Some(reason) = self.not_applicable.get(&dialect) {
-            return Some(reason.trim().to_string());
-        }
-        let ds = self.dialects.as_ref().filter(|ds| !ds.contains(&dialect))?;
-        let names: Vec<&str> = ds.iter().map(|d| d.as_str()).collect();
-        Some(format!(
-            "scenario limited to {} (no reason given)",
-            names.join(", ")
-        ))
+        not_applicable_reason(&self.not_applicable, self.dialects.as_deref(), dialect)
     }
 
     /// The dialects the scenario leaves out without a reason (by `dialects:`).

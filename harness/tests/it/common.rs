@@ -219,3 +219,46 @@ pub fn assert_breaks(cases: &[Case], breaks: &[Break<'_>]) {
         );
     }
 }
+
+/// Serves HTTP/1 on 127.0.0.1 from a thread and runtime of its own, each request answered by
+/// `handle` with one shared reqwest client (the test gateways and translators forward with
+/// it); returns the address.
+pub fn serve<H, F, B, E>(handle: H) -> std::net::SocketAddr
+where
+    H: Fn(std::sync::Arc<reqwest::Client>, hyper::Request<hyper::body::Incoming>) -> F
+        + Clone
+        + Send
+        + 'static,
+    F: std::future::Future<Output = Result<hyper::Response<B>, E>> + Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let client = std::sync::Arc::new(reqwest::Client::new());
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
+                let (client, handle) = (client.clone(), handle.clone());
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req| handle(client.clone(), req));
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(tcp), svc)
+                        .await;
+                });
+            }
+        });
+    });
+    addr
+}

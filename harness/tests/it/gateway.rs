@@ -13,8 +13,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use common::{provcheck, text};
 use http_body_util::{BodyExt, Full};
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 
 /// How a test gateway treats upstream failures.
 #[derive(Clone, Copy)]
@@ -36,32 +34,7 @@ fn free_addr() -> SocketAddr {
 /// Starts a gateway forwarding to `upstream`, on its own thread and runtime; returns its
 /// address.
 fn gateway(upstream: SocketAddr, b: Behaviour) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            let client = Arc::new(reqwest::Client::new());
-            loop {
-                let Ok((tcp, _)) = listener.accept().await else {
-                    continue;
-                };
-                let client = client.clone();
-                tokio::spawn(async move {
-                    let svc = service_fn(move |req| forward(client.clone(), upstream, b, req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(tcp), svc)
-                        .await;
-                });
-            }
-        });
-    });
-    addr
+    common::serve(move |client, req| forward(client, upstream, b, req))
 }
 
 async fn forward(

@@ -18,7 +18,7 @@ mod spec;
 pub(crate) mod sse;
 
 use std::convert::Infallible;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -26,8 +26,6 @@ use futures_util::StreamExt;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Frame;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use serde_json::Value;
 
 use sse::Event;
@@ -80,32 +78,7 @@ type Body = BoxBody<Bytes, std::io::Error>;
 /// Starts `t` on its own thread and runtime, forwarding to `upstream`; returns its address.
 /// Its base URL is `http://ADDR/v1` for either API.
 pub(crate) fn start(upstream: SocketAddr, t: Translator) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            let client = Arc::new(reqwest::Client::new());
-            loop {
-                let Ok((tcp, _)) = listener.accept().await else {
-                    continue;
-                };
-                let client = client.clone();
-                tokio::spawn(async move {
-                    let svc = service_fn(move |req| handle(client.clone(), upstream, t, req));
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(tcp), svc)
-                        .await;
-                });
-            }
-        });
-    });
-    addr
+    crate::common::serve(move |client, req| handle(client, upstream, t, req))
 }
 
 fn full(status: u16, content_type: &str, body: impl Into<Bytes>) -> hyper::Response<Body> {
