@@ -39,4 +39,8 @@ pub(crate) struct Observed {
     pub result: Result<Reply, TransportError>,
     /// From send to the end of the body (or to the failure).
     pub elapsed: Duration,
+    /// The reply body's shape, taken as the reply arrived when no expectation reads the body
+    /// itself; the body (`Reply::raw`) is then dropped, so a step of many copies holds each
+    /// one's decoded reply and not every event it was made of. `None`: read it from `raw`.
+    pub shape: Option<crate::outcome::Shape>,
 }

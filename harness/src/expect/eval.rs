@@ -796,6 +796,7 @@ mod tests {
                 .map(|result| Observed {
                     result,
                     elapsed: Duration::from_millis(20),
+                    shape: None,
                 })
                 .collect(),
         }
@@ -1075,6 +1076,7 @@ mod stream_tests {
             copies: vec![Observed {
                 result: Ok(reply),
                 elapsed: Duration::from_millis(400),
+                shape: None,
             }],
         }
     }

@@ -418,6 +418,7 @@ mod tests {
             copies: vec![Observed {
                 result: Ok(reply),
                 elapsed: Duration::from_millis(1),
+                shape: None,
             }],
             ..StepObservation::default()
         };
@@ -459,6 +460,7 @@ mod tests {
             copies: vec![Observed {
                 result: Ok(reply),
                 elapsed: Duration::from_millis(1),
+                shape: None,
             }],
             ..StepObservation::default()
         };

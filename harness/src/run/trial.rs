@@ -385,6 +385,13 @@ impl StepPlan<'_> {
             .is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429);
         refused || self.spec.patch.is_some() || self.spec.raw_body.is_some()
     }
+
+    /// Whether an expectation of the step (its own or an override) reads the reply body
+    /// itself (`raw` pointers, the listed `models`), so the body must be kept for judging.
+    fn reads_body(&self) -> bool {
+        let reads = |e: &Expect| !e.raw.is_empty() || e.models.is_some();
+        reads(self.expect) || self.overrides.values().any(reads)
+    }
 }
 
 fn step_plans(sc: &crate::suite::Scenario) -> Vec<StepPlan<'_>> {
@@ -622,6 +629,7 @@ async fn observe(
             timeout,
             sc.concurrency,
             dialect,
+            step.reads_body(),
         )
         .await;
         outcome.requests += sc.concurrency;
@@ -727,7 +735,7 @@ fn record_exchanges(outcome: &mut Outcome, step_index: usize, step: &StepObserva
                 rec.error_type = r.error.as_ref().and_then(|e| e.kind.clone());
                 rec.text_chars = r.text.chars().count();
                 rec.violations = r.violations.clone();
-                rec.shape = Shape::of(&r.raw);
+                rec.shape = obs.shape.clone().unwrap_or_else(|| Shape::of(&r.raw));
                 let mut names: Vec<String> = r
                     .headers
                     .iter()
@@ -763,6 +771,7 @@ async fn send_copies(
     timeout: Duration,
     n: u32,
     dialect: crate::dialect::DialectKind,
+    keep_raw: bool,
 ) -> Vec<Observed> {
     let one = |transport: Transport,
                subject: Arc<Subject>,
@@ -794,16 +803,23 @@ async fn send_copies(
                 }
             })
             .await;
+        let mut shape = None;
         let result = raw.map(|raw| {
             let body = match &raw.stream {
                 Some((frames, end)) => Body::Stream(frames, end),
                 None => Body::Whole(&raw.body),
             };
-            dialect.decode_response(&wire, raw.status, &raw.headers, body)
+            let mut reply = dialect.decode_response(&wire, raw.status, &raw.headers, body);
+            if !keep_raw {
+                shape = Some(crate::outcome::Shape::of(&reply.raw));
+                reply.raw = serde_json::Value::Null;
+            }
+            reply
         });
         Observed {
             result,
             elapsed: started.elapsed(),
+            shape,
         }
     };
     if n == 1 {
@@ -842,6 +858,7 @@ async fn send_copies(
                     "request task panicked".into(),
                 )),
                 elapsed: Duration::ZERO,
+                shape: None,
             })
         })
         .collect()

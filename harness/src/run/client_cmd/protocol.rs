@@ -221,10 +221,15 @@ pub(crate) fn parse(stdout: &str, wall: Duration) -> Result<Said, ProtocolError>
         (Some(r), None, None) => Ok(Said::Observed(Box::new(Observed {
             result: Ok(reply(r, value["reply"].clone())),
             elapsed,
+            shape: None,
         }))),
         (None, Some(e), None) => {
             let result = error(e, value["error"].clone(), elapsed).map_err(shape)?;
-            Ok(Said::Observed(Box::new(Observed { result, elapsed })))
+            Ok(Said::Observed(Box::new(Observed {
+                result,
+                elapsed,
+                shape: None,
+            })))
         }
         (None, None, Some(why)) => Ok(Said::Skip(why)),
         _ => Err(shape(
