@@ -405,6 +405,19 @@ mod tests {
             .collect()
     }
 
+    /// A step of one copy that got `reply`.
+    fn one_copy(reply: Reply) -> StepObservation {
+        StepObservation {
+            model: "m".into(),
+            copies: vec![Observed {
+                result: Ok(reply),
+                elapsed: Duration::from_millis(1),
+                shape: None,
+            }],
+            ..StepObservation::default()
+        }
+    }
+
     /// Every finding of `e` on a reply with `calls` that finished for `finish`.
     fn judged(e: &Expect, calls: Vec<ToolCall>, finish: FinishReason) -> Vec<Finding> {
         let reply = Reply {
@@ -413,16 +426,7 @@ mod tests {
             tool_calls: calls,
             ..Reply::default()
         };
-        let step = StepObservation {
-            model: "m".into(),
-            copies: vec![Observed {
-                result: Ok(reply),
-                elapsed: Duration::from_millis(1),
-                shape: None,
-            }],
-            ..StepObservation::default()
-        };
-        let found = evaluate(e, &step, &[]);
+        let found = evaluate(e, &one_copy(reply), &[]);
         assert!(found.iter().all(|f| f.key == "tool_calls"), "{found:?}");
         found
     }
@@ -455,16 +459,7 @@ mod tests {
             }),
             ..Reply::default()
         };
-        let step = StepObservation {
-            model: "m".into(),
-            copies: vec![Observed {
-                result: Ok(reply),
-                elapsed: Duration::from_millis(1),
-                shape: None,
-            }],
-            ..StepObservation::default()
-        };
-        let f = evaluate(&limited, &step, &[]);
+        let f = evaluate(&limited, &one_copy(reply), &[]);
         let args: Vec<_> = f
             .iter()
             .filter(|f| f.message.contains("arguments"))
