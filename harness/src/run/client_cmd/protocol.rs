@@ -217,25 +217,22 @@ pub(crate) fn parse(stdout: &str, wall: Duration) -> Result<Said, ProtocolError>
     }
     let report: Report = serde_json::from_value(value.clone()).map_err(|e| shape(e.to_string()))?;
     let elapsed = report.elapsed_ms.map(Duration::from_millis).unwrap_or(wall);
-    match (report.reply, report.error, report.skip) {
-        (Some(r), None, None) => Ok(Said::Observed(Box::new(Observed {
-            result: Ok(reply(r, value["reply"].clone())),
-            elapsed,
-            shape: None,
-        }))),
-        (None, Some(e), None) => {
-            let result = error(e, value["error"].clone(), elapsed).map_err(shape)?;
-            Ok(Said::Observed(Box::new(Observed {
-                result,
-                elapsed,
-                shape: None,
-            })))
+    let result = match (report.reply, report.error, report.skip) {
+        (Some(r), None, None) => Ok(reply(r, value["reply"].clone())),
+        (None, Some(e), None) => error(e, value["error"].clone(), elapsed).map_err(shape)?,
+        (None, None, Some(why)) => return Ok(Said::Skip(why)),
+        _ => {
+            return Err(shape(
+                "expected exactly one of `reply`, `error` and `skip`".into(),
+            ));
         }
-        (None, None, Some(why)) => Ok(Said::Skip(why)),
-        _ => Err(shape(
-            "expected exactly one of `reply`, `error` and `skip`".into(),
-        )),
-    }
+    };
+    // The body is kept, so the run record takes its shape from it.
+    Ok(Said::Observed(Box::new(Observed {
+        result,
+        elapsed,
+        shape: None,
+    })))
 }
 
 fn reply(r: ReplyReport, raw: Value) -> Reply {
